@@ -1,0 +1,260 @@
+// Package ledger is hookledger's durable store: every webhook event, every
+// HTTP receipt, every processing attempt, reconcile runs and the alert
+// outbox, in one SQLite file.
+//
+// The ledger knows no provider and no Slack. Writes go through a single
+// writer goroutine that gathers whatever is waiting and commits it in one
+// transaction (group commit), so many concurrent receivers share one fsync
+// instead of queueing for the write lock one by one.
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// ErrClosed is returned by writes issued after Close.
+var ErrClosed = errors.New("ledger closed")
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// maxBatch bounds how many queued writes one transaction commits.
+const maxBatch = 512
+
+// DB is an open ledger. It is safe for concurrent use.
+type DB struct {
+	path string
+	w    *sql.DB // the one write connection, owned by the writer goroutine
+	r    *sql.DB // read-only pool
+
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+
+	ledgerOnly atomic.Bool
+	recorded   chan struct{} // signalled (without blocking) when new events commit
+
+	ops      chan writeOp
+	stop     chan struct{}
+	done     chan struct{}
+	closeMu  sync.RWMutex
+	closed   bool
+	closeErr error
+	once     sync.Once
+}
+
+type writeOp struct {
+	ctx  context.Context
+	fn   func(ctx context.Context, tx *sql.Tx) error
+	done chan error
+}
+
+// Open opens (creating if needed) the ledger at path, applies pending
+// migrations and starts the writer. The file uses WAL with synchronous=FULL:
+// a write that returned nil is on disk.
+func Open(ctx context.Context, path string) (*DB, error) {
+	w, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open ledger %s: %w", path, err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open ledger %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	db := &DB{
+		path:     path,
+		w:        w,
+		r:        r,
+		Now:      time.Now,
+		ops:      make(chan writeOp, maxBatch),
+		recorded: make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	go db.writeLoop()
+	return db, nil
+}
+
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	if readOnly {
+		q.Add("_pragma", "query_only(ON)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// SetLedgerOnly makes Record store new events as processed: the mode for a
+// deployment with no handler, where the ledger is the product.
+func (db *DB) SetLedgerOnly(on bool) { db.ledgerOnly.Store(on) }
+
+// Recorded returns a channel that receives a value after new events were
+// committed, so a processor can wake without polling. Signals coalesce.
+func (db *DB) Recorded() <-chan struct{} { return db.recorded }
+
+func (db *DB) notifyRecorded() {
+	select {
+	case db.recorded <- struct{}{}:
+	default:
+	}
+}
+
+// Path returns the file the ledger was opened from.
+func (db *DB) Path() string { return db.path }
+
+// Close stops accepting writes, commits every write already queued, and
+// closes the database. It is safe to call more than once.
+func (db *DB) Close() error {
+	db.once.Do(func() {
+		db.closeMu.Lock()
+		db.closed = true
+		db.closeMu.Unlock()
+		close(db.stop)
+		<-db.done
+		db.closeErr = errors.Join(db.r.Close(), db.w.Close())
+	})
+	return db.closeErr
+}
+
+// write queues fn to run inside the next group transaction and waits until
+// that transaction committed (nil) or failed. fn runs inside its own
+// savepoint: an error from fn undoes only fn's changes and is returned to
+// this caller alone; the rest of the batch still commits.
+func (db *DB) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	op := writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	db.closeMu.RLock()
+	if db.closed {
+		db.closeMu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case db.ops <- op:
+		db.closeMu.RUnlock()
+	case <-ctx.Done():
+		db.closeMu.RUnlock()
+		return ctx.Err()
+	}
+	// Once queued, wait for the outcome even if ctx ends: the caller must
+	// not report failure for a write that then commits.
+	return <-op.done
+}
+
+func (db *DB) writeLoop() {
+	defer close(db.done)
+	batch := make([]writeOp, 0, maxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case op := <-db.ops:
+			batch = append(batch, op)
+		case <-db.stop:
+			// Drain what was queued before Close took the lock.
+			for {
+				select {
+				case op := <-db.ops:
+					batch = append(batch, op)
+					if len(batch) == maxBatch {
+						db.commit(batch)
+						batch = batch[:0]
+					}
+				default:
+					if len(batch) > 0 {
+						db.commit(batch)
+					}
+					return
+				}
+			}
+		}
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case op := <-db.ops:
+				batch = append(batch, op)
+			default:
+				break gather
+			}
+		}
+		db.commit(batch)
+	}
+}
+
+// commit runs batch in one transaction and answers every op.
+func (db *DB) commit(batch []writeOp) {
+	errs := make([]error, len(batch))
+	err := db.commitTx(batch, errs)
+	for i, op := range batch {
+		if err != nil {
+			op.done <- err
+		} else {
+			op.done <- errs[i]
+		}
+	}
+}
+
+func (db *DB) commitTx(batch []writeOp, errs []error) error {
+	// The batch outlives any one caller's context: use a fresh one bounded
+	// in time so a stuck disk surfaces as an error, not a hang.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", translate(err))
+	}
+	defer tx.Rollback()
+	single := len(batch) == 1
+	for i, op := range batch {
+		if op.ctx.Err() != nil {
+			errs[i] = op.ctx.Err()
+			continue
+		}
+		if single {
+			errs[i] = op.fn(ctx, tx)
+			if errs[i] != nil {
+				return errs[i]
+			}
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
+			return fmt.Errorf("savepoint: %w", translate(err))
+		}
+		if errs[i] = op.fn(ctx, tx); errs[i] != nil {
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO op"); err != nil {
+				return fmt.Errorf("rollback to savepoint: %w", translate(err))
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE op"); err != nil {
+			return fmt.Errorf("release savepoint: %w", translate(err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", translate(err))
+	}
+	return nil
+}

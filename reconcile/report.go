@@ -1,0 +1,53 @@
+// Package reconcile compares what each provider says it sent with the
+// ledger, backfills or asks for redelivery of what is missing, and reports
+// the result. It also runs scheduled jobs (robfig/cron). It never imports
+// alerts: reports go to a Notifier that cmd wires to alerts.
+package reconcile
+
+import "time"
+
+// Report is the outcome of one reconcile run for one source. Its JSON form
+// is part of the command-line contract (`reconcile --json`).
+type Report struct {
+	Source string    `json:"source"`
+	Since  time.Time `json:"since"`
+	Until  time.Time `json:"until"`
+	Mode   string    `json:"mode"`    // backfill or redeliver
+	DryRun bool      `json:"dry_run"` // nothing was changed
+
+	Expected     int `json:"expected"`      // distinct in-scope events the provider sent in the window
+	InLedger     int `json:"in_ledger"`     // of those, already in the ledger before the run
+	Missing      int `json:"missing"`       // of those, not in the ledger before the run
+	Backfilled   int `json:"backfilled"`    // missing events recorded from the provider's API
+	Redelivered  int `json:"redelivered"`   // missing events the provider was asked to send again
+	StillMissing int `json:"still_missing"` // missing and not in the ledger after the run
+	Unknown      int `json:"unknown"`       // in the ledger from the receiver, unknown to the provider
+	Pending      int `json:"pending"`       // window events not yet processed (pending, processing, failed)
+	Stuck        int `json:"stuck"`         // pending or failed for longer than the stuck threshold
+	Dead         int `json:"dead"`          // window events in the dead state
+	Processed    int `json:"processed"`     // window events processed
+	// Unrecoverable counts missing events older than the provider's
+	// retention: they can no longer be backfilled or redelivered.
+	Unrecoverable int `json:"unrecoverable"`
+
+	MissingIDs      []string       `json:"missing_ids"`
+	StillMissingIDs []string       `json:"still_missing_ids"`
+	UnknownIDs      []string       `json:"unknown_ids"`
+	DeadIDs         []string       `json:"dead_ids"`
+	StuckIDs        []string       `json:"stuck_ids"`
+	MissingByType   map[string]int `json:"missing_by_type"`
+	Scope           string         `json:"scope"`    // how the expected event types were decided
+	Warnings        []string       `json:"warnings"` // e.g. window reaches past the provider's retention
+	Complete        bool           `json:"complete"` // the whole window was listed
+	StoppedAt       *time.Time     `json:"stopped_at,omitempty"`
+	Error           string         `json:"error"`
+	StartedAt       time.Time      `json:"started_at"`
+	FinishedAt      time.Time      `json:"finished_at"`
+	RunID           int64          `json:"run_id,omitempty"`
+}
+
+// Gaps reports whether the window is not complete in the ledger: events
+// still missing, or a listing that did not finish.
+func (r *Report) Gaps() bool {
+	return r.StillMissing > 0 || !r.Complete || r.Error != ""
+}

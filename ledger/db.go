@@ -258,3 +258,18 @@ func (db *DB) commitTx(batch []writeOp, errs []error) error {
 	}
 	return nil
 }
+
+// Ping reports whether the ledger answers a read and accepts writes.
+func (db *DB) Ping(ctx context.Context) error {
+	db.closeMu.RLock()
+	closed := db.closed
+	db.closeMu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	var one int
+	if err := db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping ledger: %w", translate(err))
+	}
+	return nil
+}

@@ -55,6 +55,9 @@ type Listed struct {
 	Type      string
 	CreatedAt time.Time
 	Account   string // where it was sent: GitHub hook ("owner/repo:123"), Stripe account
+	// Ref is a provider-specific handle for Fetch and Redeliver (the GitHub
+	// delivery id of the latest attempt); "" when the provider needs none.
+	Ref string
 	// Event is the full event when the listing carries it (Stripe lists
 	// whole events), ready to backfill with Origin reconcile; nil when the
 	// provider needs a Fetch (GitHub deliveries carry no payload).

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Env is what a command sees of the world: its output writers and its
+// environment variables (injected so tests need not touch the process env).
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+// Config is hookledger's configuration from the environment (DESIGN.md).
+// Flags override it per command.
+type Config struct {
+	DB            string
+	Addr          string
+	ForwardURL    string
+	ForwardSecret string
+	Exec          string
+	MaxAttempts   int
+	RetryBase     time.Duration
+	Schedule      string
+
+	StripeWebhookSecrets []string
+	StripeAPIKey         string
+	StripeAPIBase        string
+	StripeEndpointID     string
+	StripeEventTypes     []string
+	StripeAPIRPS         float64
+
+	GitHubWebhookSecrets []string
+	GitHubToken          string
+	GitHubAPIURL         string
+	GitHubHooks          []string
+
+	SlackBotToken   string
+	SlackChannel    string
+	SlackWebhookURL string
+	SlackAPIURL     string
+}
+
+// loadConfig reads Config from getenv, applying DESIGN.md's defaults. It
+// fails on values that do not parse, naming the variable but not its value.
+func loadConfig(getenv func(string) string) (Config, error) {
+	c := Config{
+		DB:                   orDefault(getenv("HOOKLEDGER_DB"), "hookledger.db"),
+		Addr:                 orDefault(getenv("HOOKLEDGER_ADDR"), "127.0.0.1:8080"),
+		ForwardURL:           getenv("HOOKLEDGER_FORWARD_URL"),
+		ForwardSecret:        getenv("HOOKLEDGER_FORWARD_SECRET"),
+		Exec:                 getenv("HOOKLEDGER_EXEC"),
+		Schedule:             getenv("HOOKLEDGER_SCHEDULE"),
+		StripeWebhookSecrets: splitList(getenv("STRIPE_WEBHOOK_SECRET")),
+		StripeAPIKey:         getenv("STRIPE_API_KEY"),
+		StripeAPIBase:        orDefault(getenv("STRIPE_API_BASE"), "https://api.stripe.com"),
+		StripeEndpointID:     getenv("STRIPE_WEBHOOK_ENDPOINT_ID"),
+		StripeEventTypes:     splitList(getenv("STRIPE_EVENT_TYPES")),
+		GitHubWebhookSecrets: splitList(getenv("GITHUB_WEBHOOK_SECRET")),
+		GitHubToken:          getenv("GITHUB_TOKEN"),
+		GitHubAPIURL:         orDefault(getenv("GITHUB_API_URL"), "https://api.github.com/"),
+		GitHubHooks:          splitList(getenv("GITHUB_HOOKS")),
+		SlackBotToken:        getenv("SLACK_BOT_TOKEN"),
+		SlackChannel:         getenv("SLACK_CHANNEL"),
+		SlackWebhookURL:      getenv("SLACK_WEBHOOK_URL"),
+		SlackAPIURL:          getenv("SLACK_API_URL"),
+	}
+	var err error
+	if c.MaxAttempts, err = intEnv(getenv, "HOOKLEDGER_MAX_ATTEMPTS", 10); err != nil {
+		return c, err
+	}
+	if c.RetryBase, err = durationEnv(getenv, "HOOKLEDGER_RETRY_BASE", 10*time.Second); err != nil {
+		return c, err
+	}
+	if c.StripeAPIRPS, err = floatEnv(getenv, "STRIPE_API_RPS", 20); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// splitList splits a comma-separated value, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func intEnv(getenv func(string) string, name string, def int) (int, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, usageError(fmt.Sprintf("%s: want a positive whole number", name))
+	}
+	return n, nil
+}
+
+func floatEnv(getenv func(string) string, name string, def float64) (float64, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 {
+		return 0, usageError(fmt.Sprintf("%s: want a positive number", name))
+	}
+	return f, nil
+}
+
+func durationEnv(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := parseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, usageError(fmt.Sprintf("%s: want a duration such as 10s, 5m or 1d", name))
+	}
+	return d, nil
+}
+
+// newFlagSet returns a ContinueOnError FlagSet for a subcommand whose usage
+// text (with an example) goes to env.Stderr.
+func newFlagSet(env *Env, name, synopsis, example string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "usage: hookledger %s\n\nexample:\n  %s\n\nflags:\n", synopsis, example)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args into fs, turning flag errors into usage errors.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return usageError(err.Error())
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+// Command hookledger receives webhooks into a durable ledger, processes each
+// event once, reconciles the ledger with what the providers say they sent,
+// and alerts Slack about gaps. Run `hookledger help` for the commands.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// command is one subcommand: its name, a one-line summary and its entry.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, env *Env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "receive webhooks, process events and run scheduled jobs", runServe},
+		{"process", "drain the processing queue once and exit", runProcess},
+		{"reconcile", "compare the providers' lists with the ledger and close gaps", runReconcile},
+		{"replay", "feed an event (or every dead event) through the processor again", runReplay},
+		{"events", "list or show events in the ledger", runEvents},
+		{"status", "counts per source and state, oldest pending, last reconcile, open alerts", runStatus},
+		{"alerts", "list alerts and deliver the outbox", runAlerts},
+		{"cron", "run only the scheduled jobs", runCron},
+		{"demo", "the whole pipeline offline, against the built-in fake providers", runDemo},
+		{"bench", "measure ingest, processing and reconcile throughput on loopback", runBench},
+	}
+}
+
+// run is the whole program: it parses args, runs one subcommand and returns
+// its error. Only main calls os.Exit.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	env := &Env{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
+	return runWith(ctx, env, args)
+}
+
+// runWith is run with an explicit environment, for tests.
+func runWith(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(env.Stderr)
+		if len(args) == 0 {
+			return usageError("no command given")
+		}
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, env, args[1:])
+		}
+	}
+	usage(env.Stderr)
+	return usageError(fmt.Sprintf("unknown command %q", args[0]))
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: hookledger COMMAND [flags]")
+	fmt.Fprintln(w)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run `hookledger COMMAND -h` for a command's flags. Configuration comes from")
+	fmt.Fprintln(w, "HOOKLEDGER_*, STRIPE_*, GITHUB_* and SLACK_* environment variables (see README).")
+}

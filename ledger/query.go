@@ -1,0 +1,173 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"strings"
+	"time"
+)
+
+// EventFilter selects events for Events. Zero fields match everything.
+type EventFilter struct {
+	Source string
+	State  State
+	Since  time.Time // received at or after
+	Limit  int       // 0: no cap
+}
+
+// eventColumns are the columns scanEvent reads, payload excluded.
+const eventColumns = `id, source, event_id, type, action, account, content_type, headers,
+	created_at, received_at, origin, state, attempts, next_attempt_at, last_error,
+	processed_at, updated_at`
+
+// Events yields the events matching f in the order they were received,
+// without their payloads, reading in pages so memory stays flat however
+// many match. After an error it yields (nil, err) once and stops.
+func (db *DB) Events(ctx context.Context, f EventFilter) iter.Seq2[*Event, error] {
+	return func(yield func(*Event, error) bool) {
+		const page = 500
+		after, seen := int64(0), 0
+		for {
+			n := page
+			if f.Limit > 0 && f.Limit-seen < n {
+				n = f.Limit - seen
+			}
+			if n <= 0 {
+				return
+			}
+			evs, err := db.eventsPage(ctx, f, after, n)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, ev := range evs {
+				if !yield(ev, nil) {
+					return
+				}
+			}
+			if len(evs) < n {
+				return
+			}
+			after, seen = evs[len(evs)-1].ID, seen+len(evs)
+		}
+	}
+}
+
+func (db *DB) eventsPage(ctx context.Context, f EventFilter, after int64, n int) ([]*Event, error) {
+	where := []string{"id > ?"}
+	args := []any{after}
+	if f.Source != "" {
+		where, args = append(where, "source = ?"), append(args, f.Source)
+	}
+	if f.State != "" {
+		where, args = append(where, "state = ?"), append(args, string(f.State))
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, "received_at >= ?"), append(args, millis(f.Since))
+	}
+	args = append(args, n)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY id LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []*Event
+	for rows.Next() {
+		ev, err := scanEvent(rows.Scan)
+		if err != nil {
+			return nil, fmt.Errorf("list events: %w", err)
+		}
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list events: %w", translate(err))
+	}
+	return out, nil
+}
+
+// Event returns the event with the given source and provider id, payload
+// included, or ErrNotFound.
+func (db *DB) Event(ctx context.Context, source, eventID string) (*Event, error) {
+	var payload []byte
+	ev, err := scanEvent(func(dest ...any) error {
+		return db.r.QueryRowContext(ctx, `SELECT `+eventColumns+`, payload FROM events
+			WHERE source = ? AND event_id = ?`, source, eventID).Scan(append(dest, &payload)...)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get event %s/%s: %w", source, eventID, err)
+	}
+	ev.Payload = payload
+	return ev, nil
+}
+
+func scanEvent(scan func(dest ...any) error) (*Event, error) {
+	var (
+		ev                                         Event
+		headers, origin, state                     string
+		created, received, next, processed, update int64
+	)
+	err := scan(&ev.ID, &ev.Source, &ev.EventID, &ev.Type, &ev.Action, &ev.Account, &ev.ContentType,
+		&headers, &created, &received, &origin, &state, &ev.Attempts, &next, &ev.LastError,
+		&processed, &update)
+	if err != nil {
+		return nil, translate(err)
+	}
+	if headers != "" && headers != "{}" {
+		if err := json.Unmarshal([]byte(headers), &ev.Headers); err != nil {
+			return nil, fmt.Errorf("decode headers of %s: %w", ev.EventID, err)
+		}
+	}
+	ev.Origin, ev.State = Origin(origin), State(state)
+	ev.CreatedAt, ev.ReceivedAt = fromMillis(created), fromMillis(received)
+	ev.NextAttemptAt, ev.ProcessedAt, ev.UpdatedAt = fromMillis(next), fromMillis(processed), fromMillis(update)
+	return &ev, nil
+}
+
+// Receipts returns every receipt recorded for the event, oldest first.
+func (db *DB) Receipts(ctx context.Context, source, eventID string) ([]Receipt, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, source, event_id, outcome, reason, status,
+		remote_addr, body_size, duration_us, received_at
+		FROM receipts WHERE source = ? AND event_id = ? ORDER BY id`, source, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("list receipts: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []Receipt
+	for rows.Next() {
+		var rc Receipt
+		var outcome string
+		var durUS, at int64
+		if err := rows.Scan(&rc.ID, &rc.Source, &rc.EventID, &outcome, &rc.Reason, &rc.Status,
+			&rc.RemoteAddr, &rc.BodySize, &durUS, &at); err != nil {
+			return nil, fmt.Errorf("list receipts: %w", translate(err))
+		}
+		rc.Outcome, rc.Duration, rc.ReceivedAt = Outcome(outcome), time.Duration(durUS)*time.Microsecond, fromMillis(at)
+		out = append(out, rc)
+	}
+	return out, translate(rows.Err())
+}
+
+// Attempts returns every processing attempt of the event row, oldest first.
+func (db *DB) Attempts(ctx context.Context, eventRow int64) ([]Attempt, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, event_row, attempt, origin, started_at,
+		duration_us, outcome, error FROM attempts WHERE event_row = ? ORDER BY id`, eventRow)
+	if err != nil {
+		return nil, fmt.Errorf("list attempts: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []Attempt
+	for rows.Next() {
+		var a Attempt
+		var origin string
+		var started, durUS int64
+		if err := rows.Scan(&a.ID, &a.EventRow, &a.Attempt, &origin, &started, &durUS, &a.Outcome, &a.Error); err != nil {
+			return nil, fmt.Errorf("list attempts: %w", translate(err))
+		}
+		a.Origin, a.StartedAt, a.Duration = Origin(origin), fromMillis(started), time.Duration(durUS)*time.Microsecond
+		out = append(out, a)
+	}
+	return out, translate(rows.Err())
+}

@@ -1,0 +1,204 @@
+package ledger_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"hookledger/ledger"
+)
+
+func testEvent(id string) *ledger.Event {
+	return &ledger.Event{
+		Source:    "stripe",
+		EventID:   id,
+		Type:      "invoice.paid",
+		Payload:   []byte(`{"id":"` + id + `","object":"event",  "type":"invoice.paid"}` + "\n"),
+		CreatedAt: time.Unix(1700000000, 0).UTC(),
+		Origin:    ledger.OriginWebhook,
+	}
+}
+
+func TestRecordNewThenDuplicate(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+
+	ev := testEvent("evt_1")
+	rc := &ledger.Receipt{Status: 200, RemoteAddr: "127.0.0.1:1234", BodySize: len(ev.Payload)}
+	isNew, err := db.Record(ctx, ev, rc)
+	if err != nil || !isNew {
+		t.Fatalf("Record() = %v, %v, want true, nil", isNew, err)
+	}
+	if ev.ID == 0 || ev.State != ledger.StatePending || ev.ReceivedAt.IsZero() {
+		t.Errorf("Record() left ID=%d State=%q ReceivedAt=%v", ev.ID, ev.State, ev.ReceivedAt)
+	}
+	if rc.Outcome != ledger.OutcomeAccepted {
+		t.Errorf("receipt outcome = %q, want accepted", rc.Outcome)
+	}
+
+	dup := testEvent("evt_1")
+	dup.Payload = []byte(`{"id":"evt_1","changed":true}`)
+	rc2 := &ledger.Receipt{Status: 200}
+	isNew, err = db.Record(ctx, dup, rc2)
+	if err != nil || isNew {
+		t.Fatalf("second Record() = %v, %v, want false, nil", isNew, err)
+	}
+	if dup.ID != ev.ID || rc2.Outcome != ledger.OutcomeDuplicate {
+		t.Errorf("duplicate: ID=%d (want %d), outcome=%q", dup.ID, ev.ID, rc2.Outcome)
+	}
+
+	got, err := db.Event(ctx, "stripe", "evt_1")
+	if err != nil {
+		t.Fatalf("Event() error = %v", err)
+	}
+	if !bytes.Equal(got.Payload, ev.Payload) {
+		t.Errorf("payload = %q, want the first delivery's bytes %q", got.Payload, ev.Payload)
+	}
+	if got.Type != "invoice.paid" || !got.CreatedAt.Equal(ev.CreatedAt) || got.Origin != ledger.OriginWebhook {
+		t.Errorf("Event() = %+v", got)
+	}
+	rcs, err := db.Receipts(ctx, "stripe", "evt_1")
+	if err != nil {
+		t.Fatalf("Receipts() error = %v", err)
+	}
+	if len(rcs) != 2 || rcs[0].Outcome != ledger.OutcomeAccepted || rcs[1].Outcome != ledger.OutcomeDuplicate {
+		t.Errorf("Receipts() = %+v, want accepted then duplicate", rcs)
+	}
+}
+
+func TestRecordConcurrentDuplicatesLeaveOneRow(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	const n = 50
+	var wg sync.WaitGroup
+	news := make(chan bool, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			isNew, err := db.Record(ctx, testEvent("evt_same"), &ledger.Receipt{Status: 200})
+			if err != nil {
+				t.Errorf("Record() error = %v", err)
+			}
+			news <- isNew
+		}()
+	}
+	wg.Wait()
+	close(news)
+	count := 0
+	for isNew := range news {
+		if isNew {
+			count++
+		}
+	}
+	if count != 1 {
+		t.Errorf("%d Record() calls reported new, want exactly 1", count)
+	}
+	var rows int
+	for _, err := range db.Events(ctx, ledger.EventFilter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows++
+	}
+	if rows != 1 {
+		t.Errorf("events = %d, want 1", rows)
+	}
+	rcs, _ := db.Receipts(ctx, "stripe", "evt_same")
+	if len(rcs) != n {
+		t.Errorf("receipts = %d, want %d", len(rcs), n)
+	}
+}
+
+func TestRecordManyConcurrentAllDurable(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	db, err := ledger.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 400
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if _, err := db.Record(ctx, testEvent(fmt.Sprintf("evt_%03d", i)), &ledger.Receipt{Status: 200}); err != nil {
+				t.Errorf("Record(%d) error = %v", i, err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Reopen: what Record acknowledged is on disk.
+	db2, err := ledger.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	for i := 0; i < n; i++ {
+		if _, err := db2.Event(ctx, "stripe", fmt.Sprintf("evt_%03d", i)); err != nil {
+			t.Errorf("after reopen, Event(evt_%03d) error = %v", i, err)
+		}
+	}
+}
+
+func TestRecordAfterCloseFails(t *testing.T) {
+	db := mustOpen(t)
+	db.Close()
+	_, err := db.Record(context.Background(), testEvent("evt_x"), nil)
+	if !errors.Is(err, ledger.ErrClosed) {
+		t.Errorf("Record() after Close error = %v, want ErrClosed", err)
+	}
+}
+
+func TestRecordRejectsMissingID(t *testing.T) {
+	db := mustOpen(t)
+	ev := testEvent("")
+	if _, err := db.Record(context.Background(), ev, nil); err == nil {
+		t.Error("Record() with empty event id succeeded, want error")
+	}
+}
+
+func TestRecordLedgerOnly(t *testing.T) {
+	db := mustOpen(t)
+	db.SetLedgerOnly(true)
+	ev := testEvent("evt_lo")
+	if _, err := db.Record(context.Background(), ev, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Event(context.Background(), "stripe", "evt_lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != ledger.StateProcessed || got.ProcessedAt.IsZero() {
+		t.Errorf("ledger-only Record stored state %q processed_at %v, want processed", got.State, got.ProcessedAt)
+	}
+}
+
+func TestRecordReceiptRejected(t *testing.T) {
+	db := mustOpen(t)
+	rc := &ledger.Receipt{Source: "github", Outcome: ledger.OutcomeRejected, Reason: "signature: bad", Status: 401}
+	if err := db.RecordReceipt(context.Background(), rc); err != nil {
+		t.Fatal(err)
+	}
+	rcs, err := db.Receipts(context.Background(), "github", "")
+	if err != nil || len(rcs) != 1 || rcs[0].Status != 401 || rcs[0].Outcome != ledger.OutcomeRejected {
+		t.Errorf("Receipts() = %+v, %v", rcs, err)
+	}
+}
+
+func TestEventNotFound(t *testing.T) {
+	db := mustOpen(t)
+	_, err := db.Event(context.Background(), "stripe", "evt_nope")
+	if !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("Event() error = %v, want ErrNotFound", err)
+	}
+}

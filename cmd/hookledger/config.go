@@ -14,6 +14,9 @@ import (
 type Env struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	// Ready, when set, is called with the listen address once serve (or
+	// demo) accepts connections; tests use it with HOOKLEDGER_ADDR=…:0.
+	Ready func(addr string)
 }
 
 // Config is hookledger's configuration from the environment (DESIGN.md).
@@ -38,7 +41,7 @@ type Config struct {
 	GitHubWebhookSecrets []string
 	GitHubToken          string
 	GitHubAPIURL         string
-	GitHubHooks          []string
+	GitHubHooks          string // owner/repo:ID and org:NAME:ID, comma-separated
 
 	SlackBotToken   string
 	SlackChannel    string
@@ -64,7 +67,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		GitHubWebhookSecrets: splitList(getenv("GITHUB_WEBHOOK_SECRET")),
 		GitHubToken:          getenv("GITHUB_TOKEN"),
 		GitHubAPIURL:         orDefault(getenv("GITHUB_API_URL"), "https://api.github.com/"),
-		GitHubHooks:          splitList(getenv("GITHUB_HOOKS")),
+		GitHubHooks:          getenv("GITHUB_HOOKS"),
 		SlackBotToken:        getenv("SLACK_BOT_TOKEN"),
 		SlackChannel:         getenv("SLACK_CHANNEL"),
 		SlackWebhookURL:      getenv("SLACK_WEBHOOK_URL"),

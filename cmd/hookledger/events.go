@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"hookledger/ledger"
+)
+
+func runEvents(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 {
+		return usageError("events: want a subcommand: list or show")
+	}
+	switch args[0] {
+	case "list":
+		return runEventsList(ctx, env, args[1:])
+	case "show":
+		return runEventsShow(ctx, env, args[1:])
+	default:
+		return usageError(fmt.Sprintf("events: unknown subcommand %q (want list or show)", args[0]))
+	}
+}
+
+func runEventsList(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "events list", "events list [--source NAME] [--state S] [--since D] [--limit N] [--json]",
+		"hookledger events list --source stripe --state dead --since 7d")
+	dbPath := fs.String("db", "", "ledger path (default $HOOKLEDGER_DB or hookledger.db)")
+	source := fs.String("source", "", "only events of this source")
+	state := fs.String("state", "", "only events in this state: pending, processing, processed, failed, dead")
+	since := fs.String("since", "", "only events received since this duration ago or RFC 3339 time")
+	limit := fs.Int("limit", 0, "at most this many events (0: all)")
+	asJSON := fs.Bool("json", false, "print one JSON array on stdout")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	f := ledger.EventFilter{Source: *source, Limit: *limit}
+	if *state != "" {
+		st, err := ledger.ParseState(*state)
+		if err != nil {
+			return usageError(err.Error())
+		}
+		f.State = st
+	}
+	if *since != "" {
+		t, err := parseSince(*since, time.Now())
+		if err != nil {
+			return usageError(err.Error())
+		}
+		f.Since = t
+	}
+	db, err := openLedger(ctx, env, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *asJSON {
+		return writeEventsJSON(env.Stdout, db.Events(ctx, f))
+	}
+	return writeEventsTable(env.Stdout, db.Events(ctx, f))
+}
+
+// eventJSON is an event's shape in `events list --json` and `events show
+// --json` (DESIGN.md): scripts depend on these names.
+type eventJSON struct {
+	Source        string          `json:"source"`
+	EventID       string          `json:"event_id"`
+	Type          string          `json:"type"`
+	Action        string          `json:"action,omitempty"`
+	Account       string          `json:"account,omitempty"`
+	State         ledger.State    `json:"state"`
+	Origin        ledger.Origin   `json:"origin"`
+	Attempts      int             `json:"attempts"`
+	CreatedAt     time.Time       `json:"created_at"`
+	ReceivedAt    time.Time       `json:"received_at"`
+	ProcessedAt   *time.Time      `json:"processed_at,omitempty"`
+	NextAttemptAt *time.Time      `json:"next_attempt_at,omitempty"`
+	LastError     string          `json:"last_error,omitempty"`
+	Payload       json.RawMessage `json:"payload,omitempty"`
+	Receipts      []receiptJSON   `json:"receipts,omitempty"`
+	AttemptLog    []attemptJSON   `json:"attempt_log,omitempty"`
+}
+
+type receiptJSON struct {
+	Outcome    ledger.Outcome `json:"outcome"`
+	Status     int            `json:"status"`
+	Reason     string         `json:"reason,omitempty"`
+	RemoteAddr string         `json:"remote_addr"`
+	BodySize   int            `json:"body_size"`
+	DurationMS float64        `json:"duration_ms"`
+	ReceivedAt time.Time      `json:"received_at"`
+}
+
+type attemptJSON struct {
+	Attempt    int           `json:"attempt"`
+	Origin     ledger.Origin `json:"origin"`
+	StartedAt  time.Time     `json:"started_at"`
+	DurationMS float64       `json:"duration_ms"`
+	Outcome    string        `json:"outcome"`
+	Error      string        `json:"error,omitempty"`
+}
+
+func toEventJSON(ev *ledger.Event) eventJSON {
+	j := eventJSON{
+		Source: ev.Source, EventID: ev.EventID, Type: ev.Type, Action: ev.Action, Account: ev.Account,
+		State: ev.State, Origin: ev.Origin, Attempts: ev.Attempts,
+		CreatedAt: ev.CreatedAt, ReceivedAt: ev.ReceivedAt, LastError: ev.LastError,
+	}
+	if !ev.ProcessedAt.IsZero() {
+		j.ProcessedAt = &ev.ProcessedAt
+	}
+	if !ev.NextAttemptAt.IsZero() && (ev.State == ledger.StateFailed || ev.State == ledger.StatePending) {
+		j.NextAttemptAt = &ev.NextAttemptAt
+	}
+	return j
+}
+
+// writeEventsJSON streams a JSON array, one event at a time, so a large
+// ledger does not have to fit in memory.
+func writeEventsJSON(w io.Writer, evs func(func(*ledger.Event, error) bool)) error {
+	if _, err := io.WriteString(w, "["); err != nil {
+		return err
+	}
+	first := true
+	for ev, err := range evs {
+		if err != nil {
+			return err
+		}
+		b, err := json.Marshal(toEventJSON(ev))
+		if err != nil {
+			return err
+		}
+		if !first {
+			io.WriteString(w, ",")
+		}
+		first = false
+		io.WriteString(w, "\n  ")
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(w, "\n]\n")
+	return err
+}
+
+func writeEventsTable(w io.Writer, evs func(func(*ledger.Event, error) bool)) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tEVENT ID\tTYPE\tSTATE\tORIGIN\tATTEMPTS\tRECEIVED")
+	n := 0
+	for ev, err := range evs {
+		if err != nil {
+			return err
+		}
+		n++
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", ev.Source, ev.EventID, typeAndAction(ev),
+			ev.State, ev.Origin, ev.Attempts, ev.ReceivedAt.Format(time.RFC3339))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%d events\n", n)
+	return nil
+}
+
+func typeAndAction(ev *ledger.Event) string {
+	if ev.Action == "" {
+		return ev.Type
+	}
+	return ev.Type + "." + ev.Action
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"hookledger/ledger"
+)
+
+func runEventsShow(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "events show", "events show SOURCE EVENT_ID [--json]",
+		"hookledger events show stripe evt_1OaBcD --json")
+	dbPath := fs.String("db", "", "ledger path (default $HOOKLEDGER_DB or hookledger.db)")
+	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return usageError("events show: want SOURCE EVENT_ID")
+	}
+	source, id := fs.Arg(0), fs.Arg(1)
+	db, err := openLedger(ctx, env, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ev, err := db.Event(ctx, source, id)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return fmt.Errorf("no event %s %s in %s", source, id, db.Path())
+	} else if err != nil {
+		return err
+	}
+	rcs, err := db.Receipts(ctx, source, id)
+	if err != nil {
+		return err
+	}
+	atts, err := db.Attempts(ctx, ev.ID)
+	if err != nil {
+		return err
+	}
+	j := toEventJSON(ev)
+	j.Payload = rawOrString(ev.Payload)
+	for _, rc := range rcs {
+		j.Receipts = append(j.Receipts, receiptJSON{Outcome: rc.Outcome, Status: rc.Status, Reason: rc.Reason,
+			RemoteAddr: rc.RemoteAddr, BodySize: rc.BodySize, ReceivedAt: rc.ReceivedAt,
+			DurationMS: float64(rc.Duration.Microseconds()) / 1000})
+	}
+	for _, a := range atts {
+		j.AttemptLog = append(j.AttemptLog, attemptJSON{Attempt: a.Attempt, Origin: a.Origin, StartedAt: a.StartedAt,
+			DurationMS: float64(a.Duration.Microseconds()) / 1000, Outcome: a.Outcome, Error: a.Error})
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(j)
+	}
+	printEvent(env.Stdout, j, len(ev.Payload))
+	return nil
+}
+
+// rawOrString returns the payload as raw JSON when it is JSON (GitHub can
+// send form-encoded bodies), else as a JSON string.
+func rawOrString(p []byte) json.RawMessage {
+	if json.Valid(p) {
+		return json.RawMessage(p)
+	}
+	b, _ := json.Marshal(string(p))
+	return b
+}
+
+func printEvent(w io.Writer, j eventJSON, size int) {
+	fmt.Fprintf(w, "%s %s  %s\n", j.Source, j.EventID, j.Type)
+	if j.Action != "" {
+		fmt.Fprintf(w, "  action:      %s\n", j.Action)
+	}
+	fmt.Fprintf(w, "  state:       %s (origin %s, %d attempts)\n", j.State, j.Origin, j.Attempts)
+	fmt.Fprintf(w, "  created:     %s\n", j.CreatedAt.Format(time.RFC3339))
+	fmt.Fprintf(w, "  received:    %s\n", j.ReceivedAt.Format(time.RFC3339))
+	if j.LastError != "" {
+		fmt.Fprintf(w, "  last error:  %s\n", j.LastError)
+	}
+	fmt.Fprintf(w, "  payload:     %d bytes (--json shows it)\n", size)
+	fmt.Fprintf(w, "receipts:\n")
+	for _, rc := range j.Receipts {
+		fmt.Fprintf(w, "  %s  %-9s %d  %s %s\n", rc.ReceivedAt.Format(time.RFC3339), rc.Outcome, rc.Status, rc.RemoteAddr, rc.Reason)
+	}
+	fmt.Fprintf(w, "attempts:\n")
+	for _, a := range j.AttemptLog {
+		fmt.Fprintf(w, "  #%d %s  %-9s %6.1fms  %s %s\n", a.Attempt, a.StartedAt.Format(time.RFC3339), a.Outcome, a.DurationMS, a.Origin, a.Error)
+	}
+}

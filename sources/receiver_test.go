@@ -1,0 +1,305 @@
+package sources_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v76/webhook"
+
+	"hookledger/ledger"
+	"hookledger/sources"
+	"hookledger/sources/github"
+	"hookledger/sources/stripe"
+)
+
+const (
+	stripeSecret    = "whsec_receiver_test_current"
+	stripeOldSecret = "whsec_receiver_test_old"
+	githubSecret    = "gh-receiver-test-secret"
+)
+
+type harness struct {
+	db  *ledger.DB
+	srv *httptest.Server
+}
+
+// newHarness serves a real receiver over real HTTP on a real ledger file.
+func newHarness(t *testing.T, srcs ...sources.Source) *harness {
+	t.Helper()
+	db, err := ledger.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	rv := sources.NewReceiver(db, srcs, sources.ReceiverOptions{
+		MaxBody: 64 << 10,
+		Logger:  slog.New(slog.DiscardHandler),
+	})
+	srv := httptest.NewServer(rv)
+	t.Cleanup(srv.Close)
+	return &harness{db: db, srv: srv}
+}
+
+func stripeSource(t *testing.T) *stripe.Source {
+	t.Helper()
+	s, err := stripe.New(stripe.Config{WebhookSecrets: []string{stripeOldSecret, stripeSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func githubSource(t *testing.T) *github.Source {
+	t.Helper()
+	s, err := github.New(github.Config{WebhookSecrets: []string{githubSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func stripePayload(id string) []byte {
+	return []byte(fmt.Sprintf(`{"id":%q,"object":"event","api_version":"2099-01-01.future","created":%d,`+
+		`"type":"invoice.paid","data":{"object":{"id":"in_1","object":"invoice"}}}`, id, time.Now().Unix()))
+}
+
+func signStripe(payload []byte, secret string, at time.Time) string {
+	return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{
+		Payload: payload, Secret: secret, Timestamp: at,
+	}).Header
+}
+
+func (h *harness) post(t *testing.T, path string, body []byte, header http.Header) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, h.srv.URL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	if bytes.Contains(answer, body) && len(body) > 0 {
+		t.Errorf("response echoes the payload: %s", answer)
+	}
+	return resp.StatusCode
+}
+
+func stripeHeader(sig string) http.Header {
+	h := http.Header{}
+	if sig != "" {
+		h.Set("Stripe-Signature", sig)
+	}
+	return h
+}
+
+func TestReceiverStripeStoresOnceAndAnswersDuplicates(t *testing.T) {
+	h := newHarness(t, stripeSource(t))
+	payload := stripePayload("evt_recv_1")
+	sig := signStripe(payload, stripeSecret, time.Now())
+	for i := 0; i < 2; i++ {
+		if got := h.post(t, "/webhooks/stripe", payload, stripeHeader(sig)); got != http.StatusOK {
+			t.Fatalf("delivery %d: status = %d, want 200", i+1, got)
+		}
+	}
+	ev, err := h.db.Event(context.Background(), "stripe", "evt_recv_1")
+	if err != nil {
+		t.Fatalf("event not in ledger: %v", err)
+	}
+	if !bytes.Equal(ev.Payload, payload) || ev.Type != "invoice.paid" || ev.Origin != ledger.OriginWebhook {
+		t.Errorf("stored event = %+v", ev)
+	}
+	rcs, _ := h.db.Receipts(context.Background(), "stripe", "evt_recv_1")
+	if len(rcs) != 2 || rcs[0].Outcome != ledger.OutcomeAccepted || rcs[1].Outcome != ledger.OutcomeDuplicate {
+		t.Errorf("receipts = %+v, want accepted then duplicate", rcs)
+	}
+}
+
+func TestReceiverStripeRejections(t *testing.T) {
+	h := newHarness(t, stripeSource(t))
+	now := time.Now()
+	payload := stripePayload("evt_bad")
+	tampered := bytes.Replace(payload, []byte("invoice.paid"), []byte("invoice.void"), 1)
+	tests := []struct {
+		name   string
+		body   []byte
+		sig    string
+		status int
+	}{
+		{"wrong secret", payload, signStripe(payload, "whsec_wrong", now), 401},
+		{"tampered body", tampered, signStripe(payload, stripeSecret, now), 401},
+		{"missing header", payload, "", 401},
+		{"garbage header", payload, "not-a-signature", 401},
+		{"stale timestamp", payload, signStripe(payload, stripeSecret, now.Add(-6*time.Minute)), 401},
+		{"far-future timestamp", payload, signStripe(payload, stripeSecret, now.Add(6*time.Minute)), 401},
+		{"signed but not JSON", []byte("{not json"), signStripe([]byte("{not json"), stripeSecret, now), 400},
+		{"signed but no id", []byte(`{"object":"event","type":"x"}`), signStripe([]byte(`{"object":"event","type":"x"}`), stripeSecret, now), 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := h.post(t, "/webhooks/stripe", tt.body, stripeHeader(tt.sig)); got != tt.status {
+				t.Errorf("status = %d, want %d", got, tt.status)
+			}
+		})
+	}
+	if _, err := h.db.Event(context.Background(), "stripe", "evt_bad"); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("a rejected event was stored: %v", err)
+	}
+	rcs, err := h.db.Receipts(context.Background(), "stripe", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rcs) != len(tests) {
+		t.Fatalf("rejected receipts = %d, want %d", len(rcs), len(tests))
+	}
+	for i, rc := range rcs {
+		if rc.Outcome != ledger.OutcomeRejected || rc.Status != tests[i].status {
+			t.Errorf("receipt %d = %s %d, want rejected %d", i, rc.Outcome, rc.Status, tests[i].status)
+		}
+		if strings.Contains(rc.Reason, stripeSecret) || strings.Contains(rc.Reason, "v1=") {
+			t.Errorf("receipt reason leaks a secret or signature: %q", rc.Reason)
+		}
+	}
+}
+
+func TestReceiverStripeRotatedSecret(t *testing.T) {
+	h := newHarness(t, stripeSource(t))
+	for i, secret := range []string{stripeOldSecret, stripeSecret} {
+		payload := stripePayload(fmt.Sprintf("evt_rot_%d", i))
+		if got := h.post(t, "/webhooks/stripe", payload, stripeHeader(signStripe(payload, secret, time.Now()))); got != 200 {
+			t.Errorf("signed with secret %d: status = %d, want 200", i, got)
+		}
+	}
+}
+
+func TestReceiverSizeAndRouting(t *testing.T) {
+	h := newHarness(t, stripeSource(t))
+	big := bytes.Repeat([]byte("x"), 65<<10)
+	if got := h.post(t, "/webhooks/stripe", big, stripeHeader(signStripe(big, stripeSecret, time.Now()))); got != 413 {
+		t.Errorf("oversized body: status = %d, want 413", got)
+	}
+	payload := stripePayload("evt_route")
+	if got := h.post(t, "/webhooks/github", payload, nil); got != 404 {
+		t.Errorf("unconfigured source: status = %d, want 404", got)
+	}
+	if got := h.post(t, "/webhooks/nope", payload, nil); got != 404 {
+		t.Errorf("unknown source: status = %d, want 404", got)
+	}
+	resp, err := http.Get(h.srv.URL + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Errorf("healthz = %v, %v, want 200", resp, err)
+	}
+}
+
+func TestReceiverLedgerDownAnswers503(t *testing.T) {
+	h := newHarness(t, stripeSource(t))
+	h.db.Close()
+	payload := stripePayload("evt_down")
+	if got := h.post(t, "/webhooks/stripe", payload, stripeHeader(signStripe(payload, stripeSecret, time.Now()))); got != 503 {
+		t.Errorf("ledger closed: status = %d, want 503", got)
+	}
+	resp, err := http.Get(h.srv.URL + "/healthz")
+	if err != nil || resp.StatusCode != 503 {
+		t.Errorf("healthz with ledger closed = %v, %v, want 503", resp, err)
+	}
+}
+
+func TestReceiverConcurrentDuplicatesOneRow(t *testing.T) {
+	h := newHarness(t, stripeSource(t))
+	payload := stripePayload("evt_conc")
+	sig := signStripe(payload, stripeSecret, time.Now())
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Go(func() {
+			if got := h.post(t, "/webhooks/stripe", payload, stripeHeader(sig)); got != 200 {
+				t.Errorf("status = %d, want 200", got)
+			}
+		})
+	}
+	wg.Wait()
+	n := 0
+	for _, err := range h.db.Events(context.Background(), ledger.EventFilter{Source: "stripe"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 1 {
+		t.Errorf("events = %d, want 1", n)
+	}
+	rcs, _ := h.db.Receipts(context.Background(), "stripe", "evt_conc")
+	accepted := 0
+	for _, rc := range rcs {
+		if rc.Outcome == ledger.OutcomeAccepted {
+			accepted++
+		}
+	}
+	if len(rcs) != 50 || accepted != 1 {
+		t.Errorf("receipts = %d (%d accepted), want 50 (1)", len(rcs), accepted)
+	}
+}
+
+func TestReceiverGitHubRealExamples(t *testing.T) {
+	h := newHarness(t, githubSource(t), stripeSource(t))
+	files, err := filepath.Glob("github/testdata/webhooks/*.json")
+	if err != nil || len(files) < 50 {
+		t.Fatalf("want the checked-in real examples, found %d (%v)", len(files), err)
+	}
+	for i, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		event := strings.SplitN(filepath.Base(f), ".", 2)[0]
+		guid := fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+		hdr := http.Header{}
+		hdr.Set("X-GitHub-Event", event)
+		hdr.Set("X-GitHub-Delivery", guid)
+		hdr.Set("X-GitHub-Hook-ID", "4242")
+		hdr.Set("X-Hub-Signature-256", github.Sign(githubSecret, body))
+		if got := h.post(t, "/webhooks/github", body, hdr); got != 200 {
+			t.Errorf("%s: status = %d, want 200", f, got)
+			continue
+		}
+		ev, err := h.db.Event(context.Background(), "github", guid)
+		if err != nil {
+			t.Errorf("%s: not stored: %v", f, err)
+			continue
+		}
+		if ev.Type != event || !bytes.Equal(ev.Payload, body) {
+			t.Errorf("%s: stored type %q, payload equal %v", f, ev.Type, bytes.Equal(ev.Payload, body))
+		}
+		var top struct{ Action string }
+		json.Unmarshal(body, &top)
+		if ev.Action != top.Action {
+			t.Errorf("%s: action = %q, want %q", f, ev.Action, top.Action)
+		}
+	}
+	// A GitHub body signed with the wrong secret is 401.
+	hdr := http.Header{}
+	hdr.Set("X-GitHub-Event", "push")
+	hdr.Set("X-GitHub-Delivery", "bad-guid")
+	hdr.Set("X-Hub-Signature-256", github.Sign("wrong", []byte(`{}`)))
+	if got := h.post(t, "/webhooks/github", []byte(`{}`), hdr); got != 401 {
+		t.Errorf("wrong github secret: status = %d, want 401", got)
+	}
+}

@@ -2,10 +2,312 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"hookledger/ledger"
+	"hookledger/reconcile"
+	"hookledger/sources"
 )
 
-// runReconcile is being written; this placeholder keeps the command table compiling.
+// reconcileFlags are the parsed flags of `hookledger reconcile`.
+type reconcileFlags struct {
+	since, until, source, mode, db string
+	dryRun, json                   bool
+}
+
 func runReconcile(ctx context.Context, env *Env, args []string) error {
-	return errors.New("reconcile: not built yet")
+	fs := newFlagSet(env, "reconcile",
+		"reconcile [--since D|T] [--until T] [--source NAME] [--dry-run] [--mode backfill|redeliver] [--json] [--db PATH]",
+		"hookledger reconcile --since 7d --source stripe --dry-run")
+	var f reconcileFlags
+	fs.StringVar(&f.since, "since", "", "window start: a duration back from now (7d, 36h) or an RFC 3339 time\n(default: from the last complete run, or the provider's retention)")
+	fs.StringVar(&f.until, "until", "", "window end: a duration back from now or an RFC 3339 time (default now)")
+	fs.StringVar(&f.source, "source", "", "reconcile only this source (stripe, github)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "list and compare only: change nothing in the ledger or at the provider")
+	fs.StringVar(&f.mode, "mode", "backfill", "what to do about missing events: backfill (from the provider's API) or redeliver")
+	fs.BoolVar(&f.json, "json", false, `print {"runs": [REPORT, …]} on stdout`)
+	fs.StringVar(&f.db, "db", "", "ledger path (default $HOOKLEDGER_DB or hookledger.db)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError(fmt.Sprintf("reconcile: unexpected argument %q", fs.Arg(0)))
+	}
+	cfg, err := loadConfig(env.Getenv)
+	if err != nil {
+		return err
+	}
+	if f.db != "" {
+		cfg.DB = f.db
+	}
+	return reconcileCmd(ctx, env, cfg, f)
+}
+
+// reconcileCmd runs one reconcile pass as the command line asked and maps
+// the outcome to the exit codes: nil (0) complete, errGaps (3) gaps remain,
+// usage (2), anything else (1) the run could not finish.
+func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) error {
+	mode, err := reconcile.ParseMode(f.mode)
+	if err != nil {
+		return usageError(err.Error())
+	}
+	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	listers, err := buildListers(cfg, logger)
+	if err != nil {
+		return err
+	}
+	if listers, err = pickSource(listers, f.source); err != nil {
+		return err
+	}
+	db, err := ledger.Open(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	window, err := reconcileWindow(f, db.Now())
+	if err != nil {
+		return err
+	}
+	proc, err := reconcileProcessor(cfg, db, f.dryRun, logger)
+	if err != nil {
+		return err
+	}
+	opts := reconcile.Options{Mode: mode, DryRun: f.dryRun, Job: "manual"}
+	bar := newProgress(env.Stderr)
+	if bar != nil {
+		opts.Progress = func(source string, listed int) {
+			bar.Describe("listing " + source)
+			bar.Set(listed)
+		}
+	}
+	rec := reconcile.New(db, opts, nil, logger)
+	if window == nil {
+		window = rec.Incremental
+	}
+	reports, runErr := rec.RunAll(ctx, listers, window)
+	if bar != nil {
+		bar.Finish()
+	}
+	if proc != nil && backfilled(reports) > 0 {
+		// The backfilled events go through the one processor now, not at
+		// the next `serve`; a processing failure is retried there later.
+		if _, err := proc.Drain(ctx); err != nil {
+			runErr = errors.Join(runErr, fmt.Errorf("process backfilled events: %w", err))
+		}
+	}
+	if err := writeReports(env.Stdout, reports, f.json); err != nil {
+		return errors.Join(runErr, err)
+	}
+	return reconcileOutcome(reports, runErr)
+}
+
+// buildListers returns the providers the configuration can reconcile (API
+// credentials set), in a fixed order: stripe, github.
+func buildListers(cfg Config, logger *slog.Logger) ([]sources.Lister, error) {
+	provs, err := buildProviders(cfg, logger, nil)
+	if err != nil {
+		return nil, err
+	}
+	return provs.Reconcile, nil
+}
+
+// pickSource keeps the lister named name ("" keeps all). It is a usage
+// error when none is configured or the named one is not.
+func pickSource(listers []sources.Lister, name string) ([]sources.Lister, error) {
+	if len(listers) == 0 {
+		return nil, usageError("reconcile: no source to reconcile: set STRIPE_API_KEY, and/or GITHUB_TOKEN with GITHUB_HOOKS")
+	}
+	if name == "" {
+		return listers, nil
+	}
+	for _, l := range listers {
+		if l.Name() == name {
+			return []sources.Lister{l}, nil
+		}
+	}
+	return nil, usageError(fmt.Sprintf("reconcile: source %q is not configured for reconcile (configured: %s)",
+		name, strings.Join(names(listers), ", ")))
+}
+
+// reconcileWindow turns --since/--until into a window function; nil means
+// the incremental window from each source's watermark.
+func reconcileWindow(f reconcileFlags, now time.Time) (func(context.Context, sources.Lister) (sources.Window, error), error) {
+	until := now.UTC()
+	if f.until != "" {
+		t, err := parseSince(f.until, now)
+		if err != nil {
+			return nil, usageError("--until: " + err.Error())
+		}
+		until = t
+	}
+	if f.since == "" {
+		if f.until != "" {
+			return nil, usageError("--until needs --since")
+		}
+		return nil, nil
+	}
+	since, err := parseSince(f.since, now)
+	if err != nil {
+		return nil, usageError("--since: " + err.Error())
+	}
+	if !since.Before(until) {
+		return nil, usageError(fmt.Sprintf("--since %s is not before --until %s",
+			since.Format(time.RFC3339), until.Format(time.RFC3339)))
+	}
+	return reconcile.Fixed(since, until), nil
+}
+
+// reconcileProcessor returns the processor that handles backfilled events,
+// or nil when dry-running or when no handler is configured (then the
+// ledger runs ledger-only, as under serve).
+func reconcileProcessor(cfg Config, db *ledger.DB, dryRun bool, logger *slog.Logger) (*ledger.Processor, error) {
+	if dryRun {
+		return nil, nil
+	}
+	handler, _, err := newHandler(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	if handler == nil {
+		db.SetLedgerOnly(true)
+		return nil, nil
+	}
+	pcfg := processorConfig(cfg)
+	pcfg.Logger = logger
+	return ledger.NewProcessor(db, handler, pcfg)
+}
+
+// reconcileOutcome maps the run's result to the command's error.
+func reconcileOutcome(reports []reconcile.Report, runErr error) error {
+	if runErr != nil {
+		return runErr
+	}
+	still := 0
+	for _, r := range reports {
+		if r.Gaps() {
+			still += r.StillMissing
+		}
+	}
+	for _, r := range reports {
+		if r.Gaps() {
+			return fmt.Errorf("%w: %d events still missing", errGaps, still)
+		}
+	}
+	return nil
+}
+
+func backfilled(reports []reconcile.Report) int {
+	n := 0
+	for _, r := range reports {
+		n += r.Backfilled + r.Redelivered
+	}
+	return n
+}
+
+// newProgress returns a spinner with a count on w when w is a terminal,
+// else nil.
+func newProgress(w io.Writer) *progressbar.ProgressBar {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return progressbar.NewOptions(-1,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("listing"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("events"),
+		progressbar.OptionShowIts(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish())
+}
+
+// writeReports prints the reports: exactly {"runs": [...]} with asJSON,
+// else a summary table followed by the details that need attention.
+func writeReports(w io.Writer, reports []reconcile.Report, asJSON bool) error {
+	if asJSON {
+		if reports == nil {
+			reports = []reconcile.Report{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Runs []reconcile.Report `json:"runs"`
+		}{reports})
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tSINCE\tUNTIL\tEXPECTED\tIN LEDGER\tMISSING\tRECOVERED\tSTILL MISSING\tUNKNOWN\tPENDING\tSTUCK\tDEAD\tCOMPLETE")
+	for _, r := range reports {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.Source,
+			r.Since.Format(time.RFC3339), r.Until.Format(time.RFC3339), r.Expected, r.InLedger, r.Missing,
+			r.Backfilled+r.Redelivered, r.StillMissing, r.Unknown, r.Pending, r.Stuck, r.Dead, yesNo(r.Complete))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range reports {
+		writeDetails(w, r)
+	}
+	return nil
+}
+
+// writeDetails prints what a person should look at in r, with the command
+// to run next.
+func writeDetails(w io.Writer, r reconcile.Report) {
+	if r.DryRun && r.Missing > 0 {
+		fmt.Fprintf(w, "\n%s: dry run: %d missing events were not recovered; run without --dry-run to backfill them\n",
+			r.Source, r.Missing)
+	}
+	if r.StillMissing > 0 {
+		fmt.Fprintf(w, "\n%s: %d still missing: %s\n", r.Source, r.StillMissing, idList(r.StillMissingIDs, r.StillMissing))
+	}
+	if r.Unrecoverable > 0 {
+		fmt.Fprintf(w, "%s: %d missing events are past the provider's retention and can no longer be recovered\n",
+			r.Source, r.Unrecoverable)
+	}
+	if r.Unknown > 0 {
+		fmt.Fprintf(w, "\n%s: SECURITY: %d events came in with a valid signature but the provider never sent them "+
+			"(leaked webhook secret or wrong account?): %s\n", r.Source, r.Unknown, idList(r.UnknownIDs, r.Unknown))
+	}
+	if r.Dead > 0 {
+		fmt.Fprintf(w, "%s: %d dead events in the window; replay with: hookledger replay --dead --source %s\n",
+			r.Source, r.Dead, r.Source)
+	}
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "%s: warning: %s\n", r.Source, warn)
+	}
+	if r.Error != "" {
+		stopped := ""
+		if r.StoppedAt != nil {
+			stopped = fmt.Sprintf(" (complete only from %s on)", r.StoppedAt.Format(time.RFC3339))
+		}
+		fmt.Fprintf(w, "\n%s: run did not finish%s: %s\n", r.Source, stopped, r.Error)
+	}
+}
+
+// idList shows up to the ids a report carries and how many more there are.
+func idList(ids []string, total int) string {
+	const show = 10
+	s := strings.Join(ids[:min(len(ids), show)], ", ")
+	if more := total - min(len(ids), show); more > 0 {
+		s += fmt.Sprintf(" … and %d more", more)
+	}
+	return s
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }

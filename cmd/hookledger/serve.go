@@ -9,12 +9,6 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-
-	"hookledger/ledger"
-	"hookledger/ledger/metrics"
-	"hookledger/sources"
 )
 
 // shutdownTimeout bounds how long serve waits for in-flight requests and
@@ -43,105 +37,78 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if *noSchedule {
 		cfg.Schedule = "off"
 	}
-	logger := newLogger(env)
-	return serve(ctx, env, cfg, logger)
+	if len(cfg.StripeWebhookSecrets) == 0 && len(cfg.GitHubWebhookSecrets) == 0 {
+		return usageError("serve: no webhook source configured: set STRIPE_WEBHOOK_SECRET and/or GITHUB_WEBHOOK_SECRET")
+	}
+	a, err := newApp(ctx, cfg, newLogger(env), nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.serve(ctx, env)
 }
 
 // serve runs the receiver, the processor and the scheduled jobs until ctx
 // ends, then shuts them down in order: stop accepting, finish in-flight
-// commits and attempts, close the ledger.
-func serve(ctx context.Context, env *Env, cfg Config, logger *slog.Logger) error {
-	provs, err := buildProviders(cfg, logger, nil)
+// commits and attempts, stop the jobs, close the ledger.
+func (a *app) serve(ctx context.Context, env *Env) error {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
 	}
-	if len(provs.Webhook) == 0 {
-		return usageError("serve: no webhook source configured: set STRIPE_WEBHOOK_SECRET and/or GITHUB_WEBHOOK_SECRET")
-	}
-	db, err := ledger.Open(ctx, cfg.DB)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	srv := newHTTPServer(a.handler(), a.log)
+	a.log.Info("hookledger serving", "addr", ln.Addr().String(), "db", a.cfg.DB,
+		"sources", names(a.provs.Webhook), "reconcile_sources", names(a.provs.Reconcile))
 
-	reg := prometheus.NewRegistry()
-	m := metrics.New(reg, db)
-	handler, desc, err := newHandler(cfg, logger)
-	if err != nil {
-		return err
-	}
-	var proc *ledger.Processor
-	if handler == nil {
-		db.SetLedgerOnly(true)
-		logger.Warn("no handler configured: ledger-only mode, events are stored and marked processed on record",
-			"hint", "set HOOKLEDGER_FORWARD_URL or HOOKLEDGER_EXEC to process events")
-	} else {
-		pcfg := processorConfig(cfg)
-		pcfg.Logger, pcfg.Observer = logger, m
-		if proc, err = ledger.NewProcessor(db, handler, pcfg); err != nil {
-			return err
-		}
-		logger.Info("processor on", "handler", desc, "workers", pcfg.Workers, "max_attempts", cfg.MaxAttempts)
-	}
-
-	rv := sources.NewReceiver(db, provs.Webhook, sources.ReceiverOptions{Logger: logger, Observer: m})
-	mux := http.NewServeMux()
-	mux.Handle("/", rv)
-	mux.Handle("GET /metrics", m.Handler())
-	srv := newHTTPServer(mux, logger)
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	logger.Info("hookledger serving", "addr", ln.Addr().String(), "db", cfg.DB,
-		"sources", names(provs.Webhook), "reconcile_sources", names(provs.Reconcile))
-	if env.Ready != nil {
-		env.Ready(ln.Addr().String())
-	}
-
+	// Background work outlives ctx by design: it is stopped in order below.
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
 	var wg sync.WaitGroup
-	errc := make(chan error, 4)
+	errc := make(chan error, 2)
 	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("serve http: %w", err)
 		}
 	})
-	if proc != nil {
+	if a.proc != nil {
 		wg.Go(func() {
-			if err := proc.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			if err := a.proc.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
 				errc <- fmt.Errorf("processor: %w", err)
 			}
 		})
 	}
-	stopJobs, err := startJobs(runCtx, cfg, db, provs, proc, logger)
+	stopJobs, err := a.startJobs(runCtx)
 	if err != nil {
 		srv.Close()
+		stopRun()
+		wg.Wait()
 		return err
+	}
+	if env.Ready != nil {
+		env.Ready(ln.Addr().String())
 	}
 
 	var runErr error
 	select {
 	case <-ctx.Done():
-		logger.Info("shutting down", "timeout", shutdownTimeout.String())
+		a.log.Info("shutting down", "timeout", shutdownTimeout.String())
 	case runErr = <-errc:
-		logger.Error("shutting down after error", "error", runErr)
+		a.log.Error("shutting down after error", "error", runErr)
 	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	// Stop accepting first: every request already in flight finishes its
 	// commit and gets its answer.
 	if err := srv.Shutdown(shutCtx); err != nil {
-		logger.Warn("http shutdown", "error", err)
+		a.log.Warn("http shutdown", "error", err)
 	}
 	stopJobs(shutCtx)
 	stopRun()
 	wg.Wait()
-	if err := db.Close(); err != nil {
-		return fmt.Errorf("close ledger: %w", err)
+	if err := a.Close(); err != nil {
+		return err
 	}
-	logger.Info("stopped")
+	a.log.Info("stopped")
 	return runErr
 }
 

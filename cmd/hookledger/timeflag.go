@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -35,8 +36,11 @@ func parseDuration(s string) (time.Duration, error) {
 	if err != nil {
 		return 0, fmt.Errorf("bad duration %q (want e.g. 90m, 36h, 7d)", s)
 	}
-	if d < 0 || (total > 0 && d < 0) {
+	if d < 0 {
 		return 0, fmt.Errorf("bad duration %q: negative", s)
+	}
+	if d > math.MaxInt64-total {
+		return 0, fmt.Errorf("duration %q is too long", s)
 	}
 	return total + d, nil
 }

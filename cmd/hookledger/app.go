@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hookledger/alerts"
+	"hookledger/ledger"
+	"hookledger/ledger/metrics"
+	"hookledger/reconcile"
+	"hookledger/sources"
+)
+
+// app is hookledger wired together from a Config: the ledger, the
+// providers, the processor, the alerter and the metrics. serve, cron and
+// demo all run this one wiring.
+type app struct {
+	cfg     Config
+	log     *slog.Logger
+	db      *ledger.DB
+	provs   providers
+	metrics *metrics.Metrics
+	proc    *ledger.Processor // nil in ledger-only mode
+	alerter *alerts.Alerter
+}
+
+// newApp opens the ledger and builds every component the configuration
+// turns on. client, when not nil, is the HTTP client for provider APIs.
+// The caller closes the app.
+func newApp(ctx context.Context, cfg Config, logger *slog.Logger, client *http.Client) (*app, error) {
+	provs, err := buildProviders(cfg, logger, client)
+	if err != nil {
+		return nil, err
+	}
+	db, err := ledger.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: logger, db: db, provs: provs}
+	if err := a.build(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) build() error {
+	a.metrics = metrics.New(prometheus.NewRegistry(), a.db)
+	handler, desc, err := newHandler(a.cfg, a.log)
+	if err != nil {
+		return err
+	}
+	if handler == nil {
+		a.db.SetLedgerOnly(true)
+		a.log.Warn("no handler configured: ledger-only mode, events are stored and marked processed on record",
+			"hint", "set HOOKLEDGER_FORWARD_URL or HOOKLEDGER_EXEC to process events")
+	} else {
+		pcfg := processorConfig(a.cfg)
+		pcfg.Logger, pcfg.Observer = a.log, a.metrics
+		if a.proc, err = ledger.NewProcessor(a.db, handler, pcfg); err != nil {
+			return err
+		}
+		a.log.Info("processor on", "handler", desc, "workers", pcfg.Workers, "max_attempts", pcfg.MaxAttempts)
+	}
+	a.alerter, err = alerts.New(a.db, alerts.Config{
+		BotToken:   a.cfg.SlackBotToken,
+		Channel:    a.cfg.SlackChannel,
+		WebhookURL: a.cfg.SlackWebhookURL,
+		APIURL:     a.cfg.SlackAPIURL,
+		Secrets:    a.cfg.secrets(),
+		Logger:     a.log,
+	})
+	if err != nil {
+		return fmt.Errorf("configure alerts: %w", err)
+	}
+	a.log.Info("alerts on", "transport", a.alerter.Transport())
+	return nil
+}
+
+// handler returns the HTTP handler serve exposes: the receiver's routes
+// and GET /metrics.
+func (a *app) handler() http.Handler {
+	rv := sources.NewReceiver(a.db, a.provs.Webhook, sources.ReceiverOptions{Logger: a.log, Observer: a.metrics})
+	mux := http.NewServeMux()
+	mux.Handle("/", rv)
+	mux.Handle("GET /metrics", a.metrics.Handler())
+	return mux
+}
+
+// reconciler returns a Reconciler for the named job whose reports go to
+// the alerter.
+func (a *app) reconciler(job string, opts reconcile.Options) *reconcile.Reconciler {
+	opts.Job = job
+	return reconcile.New(a.db, opts, a.alerter, a.log)
+}
+
+// drain runs the processor until nothing is ready, when there is one.
+func (a *app) drain(ctx context.Context) (ledger.Stats, error) {
+	if a.proc == nil {
+		return ledger.Stats{}, nil
+	}
+	return a.proc.Drain(ctx)
+}
+
+// Close closes the ledger.
+func (a *app) Close() error {
+	if err := a.db.Close(); err != nil && !errors.Is(err, ledger.ErrClosed) {
+		return fmt.Errorf("close ledger: %w", err)
+	}
+	return nil
+}
+
+// secrets lists every secret in the configuration, so that alerts can
+// make sure none of them ever reaches a message.
+func (c Config) secrets() []string {
+	out := append([]string{}, c.StripeWebhookSecrets...)
+	out = append(out, c.GitHubWebhookSecrets...)
+	for _, s := range []string{c.StripeAPIKey, c.GitHubToken, c.SlackBotToken, c.SlackWebhookURL, c.ForwardSecret} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

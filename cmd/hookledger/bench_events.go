@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// benchTemplate is a Stripe invoice.paid event as Stripe sends it. The
+// placeholders (fixed width) are overwritten per event so every event of a
+// run has its own id; PAD grows metadata.note to the requested size.
+const benchTemplate = `{
+  "id": "evt_@@@@@@@@@@@@@@@@@@@@@@@@",
+  "object": "event",
+  "api_version": "2023-10-16",
+  "created": @CREATED@,
+  "data": {
+    "object": {
+      "id": "in_@@@@@@@@@@@@@@@@@@@@@@@@",
+      "object": "invoice",
+      "account_country": "US",
+      "account_name": "Acme Analytics, Inc.",
+      "amount_due": 4900,
+      "amount_paid": 4900,
+      "amount_remaining": 0,
+      "attempt_count": 1,
+      "attempted": true,
+      "billing_reason": "subscription_cycle",
+      "charge": "ch_3OBenchChargeQ7pWx1nA0bC9",
+      "collection_method": "charge_automatically",
+      "created": @CREATED@,
+      "currency": "usd",
+      "customer": "cus_PBenchCustomer9Tz",
+      "customer_email": "billing@example.com",
+      "customer_name": "Example Customer",
+      "hosted_invoice_url": "https://invoice.stripe.com/i/acct_1BenchAcct/test_YWNjdF8xQmVuY2g",
+      "invoice_pdf": "https://pay.stripe.com/invoice/acct_1BenchAcct/test_YWNjdF8xQmVuY2g/pdf",
+      "lines": {
+        "object": "list",
+        "data": [
+          {
+            "id": "il_1OBenchLineItem000000001",
+            "object": "line_item",
+            "amount": 4900,
+            "currency": "usd",
+            "description": "1 × Pro plan (at $49.00 / month)",
+            "period": {"end": @CREATED@, "start": @CREATED@},
+            "plan": {"id": "price_1OBenchPricePro", "object": "plan", "active": true, "amount": 4900, "currency": "usd", "interval": "month", "interval_count": 1, "product": "prod_PBenchProduct"},
+            "price": {"id": "price_1OBenchPricePro", "object": "price", "active": true, "currency": "usd", "product": "prod_PBenchProduct", "recurring": {"interval": "month", "interval_count": 1, "usage_type": "licensed"}, "type": "recurring", "unit_amount": 4900},
+            "proration": false,
+            "quantity": 1,
+            "subscription": "sub_1OBenchSubscription01",
+            "type": "subscription"
+          }
+        ],
+        "has_more": false,
+        "total_count": 1,
+        "url": "/v1/invoices/in_1OBenchInvoice/lines"
+      },
+      "livemode": false,
+      "metadata": {"note": "PAD"},
+      "number": "ACME-0042",
+      "paid": true,
+      "payment_intent": "pi_3OBenchPaymentIntent01",
+      "period_end": @CREATED@,
+      "period_start": @CREATED@,
+      "status": "paid",
+      "status_transitions": {"finalized_at": @CREATED@, "paid_at": @CREATED@},
+      "subscription": "sub_1OBenchSubscription01",
+      "subtotal": 4900,
+      "tax": null,
+      "total": 4900
+    }
+  },
+  "livemode": false,
+  "pending_webhooks": 1,
+  "request": {"id": null, "idempotency_key": null},
+  "type": "invoice.paid"
+}`
+
+// idWidth is the width of the unique part of an event id: a 10-character
+// run tag and a 14-digit sequence number.
+const idWidth = 24
+
+// eventPool is a run's set of distinct, pre-signed Stripe events. Only the
+// template and one 32-byte signature per event are held; an event's body
+// is rebuilt by copying the template and writing its id, which costs far
+// less than the request it goes into.
+type eventPool struct {
+	tmpl      []byte
+	idOffsets []int // where each placeholder id starts in tmpl
+	tag       string
+	secret    string
+	timestamp int64
+	sigs      [][sha256.Size]byte
+}
+
+// newEventPool builds a pool of n events of exactly size bytes, signed at
+// now with a fresh random secret. It fails when size is below the
+// template's natural size.
+func newEventPool(n, size int, now time.Time) (*eventPool, error) {
+	tmpl, err := sizedTemplate(now, size)
+	if err != nil {
+		return nil, err
+	}
+	p := &eventPool{tmpl: tmpl, tag: runTag(now), secret: newSecret(), timestamp: now.Unix()}
+	for i := 0; ; {
+		j := bytes.Index(tmpl[i:], []byte(strings.Repeat("@", idWidth)))
+		if j < 0 {
+			break
+		}
+		p.idOffsets = append(p.idOffsets, i+j)
+		i += j + idWidth
+	}
+	p.sign(n)
+	return p, nil
+}
+
+func sizedTemplate(now time.Time, size int) ([]byte, error) {
+	base := strings.ReplaceAll(benchTemplate, "@CREATED@", strconv.FormatInt(now.Unix(), 10))
+	pad := size - (len(base) - len("PAD"))
+	if pad < 0 {
+		return nil, usageError(fmt.Sprintf("bench: --size must be at least %d bytes", len(base)-len("PAD")))
+	}
+	filler := strings.Repeat("Thank you for your business. ", pad/29+1)[:pad]
+	return []byte(strings.Replace(base, "PAD", filler, 1)), nil
+}
+
+// sign computes the v1 signature of every event, on every CPU.
+func (p *eventPool) sign(n int) {
+	p.sigs = make([][sha256.Size]byte, n)
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			buf := make([]byte, len(p.tmpl))
+			ts := strconv.FormatInt(p.timestamp, 10) + "."
+			for seq := w; seq < n; seq += workers {
+				mac := hmac.New(sha256.New, []byte(p.secret))
+				mac.Write([]byte(ts))
+				mac.Write(p.render(buf, seq))
+				mac.Sum(p.sigs[seq][:0])
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// Len returns how many signed events the pool holds.
+func (p *eventPool) Len() int { return len(p.sigs) }
+
+// render writes event seq into buf (len(buf) == len(p.tmpl)) and returns it.
+func (p *eventPool) render(buf []byte, seq int) []byte {
+	copy(buf, p.tmpl)
+	id := p.idSuffix(seq)
+	for _, off := range p.idOffsets {
+		copy(buf[off:off+idWidth], id)
+	}
+	return buf
+}
+
+func (p *eventPool) idSuffix(seq int) string {
+	return fmt.Sprintf("%s%014d", p.tag, seq)
+}
+
+// eventID returns the Stripe id of event seq.
+func (p *eventPool) eventID(seq int) string { return "evt_" + p.idSuffix(seq) }
+
+// header returns the Stripe-Signature value of event seq.
+func (p *eventPool) header(seq int) string {
+	var b [len("t=,v1=") + 20 + 2*sha256.Size]byte
+	out := append(b[:0], "t="...)
+	out = strconv.AppendInt(out, p.timestamp, 10)
+	out = append(out, ",v1="...)
+	out = hex.AppendEncode(out, p.sigs[seq][:])
+	return string(out)
+}
+
+// runTag returns a 10-character tag, unique per run, that starts event ids.
+func runTag(now time.Time) string {
+	s := strconv.FormatInt(now.UnixNano(), 36)
+	return "1B" + s[len(s)-8:]
+}
+
+func newSecret() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return "whsec_" + base64.StdEncoding.EncodeToString(b)
+}

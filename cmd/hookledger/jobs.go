@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"hookledger/reconcile"
+)
+
+// startJobs schedules the jobs HOOKLEDGER_SCHEDULE names ("off" for none)
+// and starts the alert outbox delivery. The returned stop waits for running
+// jobs and delivery to end, up to ctx.
+func (a *app) startJobs(ctx context.Context) (stop func(context.Context), err error) {
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := a.alerter.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Error("alert delivery stopped", "error", err)
+		}
+	}()
+	stopDelivery := func(ctx context.Context) {
+		cancel()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+	}
+	if a.cfg.Schedule == "off" {
+		a.log.Info("scheduled jobs off")
+		return stopDelivery, nil
+	}
+	jobs, err := reconcile.ParseSchedule(a.cfg.Schedule)
+	if err != nil {
+		cancel()
+		return nil, usageError("HOOKLEDGER_SCHEDULE: " + err.Error())
+	}
+	sched := reconcile.NewScheduler(a.db, a.log, func(ctx context.Context, job string, err error) {
+		if aerr := a.alerter.JobDone(ctx, job, err); aerr != nil {
+			a.log.Error("alert job failure", "job", job, "error", aerr)
+		}
+	})
+	for _, j := range jobs {
+		fn, err := a.job(j.Name)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		if err := sched.Add(j.Name, j.Spec, fn); err != nil {
+			cancel()
+			return nil, usageError(err.Error())
+		}
+		a.log.Info("job scheduled", "job", j.Name, "spec", j.Spec)
+	}
+	sched.Start(runCtx)
+	return func(ctx context.Context) {
+		if err := sched.Stop(ctx); err != nil {
+			a.log.Warn("scheduler stop", "error", err)
+		}
+		stopDelivery(ctx)
+	}, nil
+}
+
+// job returns the work of the scheduled job name: reconcile (incremental,
+// from each source's watermark), deep (everything the providers keep) or
+// alerts (dead and stuck events).
+func (a *app) job(name string) (reconcile.JobFunc, error) {
+	switch name {
+	case "reconcile", "deep":
+		r := a.reconciler(name, reconcile.Options{})
+		window := r.Incremental
+		if name == "deep" {
+			window = r.Deep
+		}
+		return func(ctx context.Context) error {
+			if len(a.provs.Reconcile) == 0 {
+				return nil
+			}
+			_, err := r.RunAll(ctx, a.provs.Reconcile, window)
+			return err
+		}, nil
+	case "alerts":
+		return a.alerter.Check, nil
+	default:
+		return nil, usageError(fmt.Sprintf("HOOKLEDGER_SCHEDULE: unknown job %q (want reconcile, deep or alerts)", name))
+	}
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v76/webhook"
+
+	"hookledger/ledger"
+)
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testEnv returns an Env whose variables are vars alone (nothing from the
+// process environment) and whose output goes to buffers.
+func testEnv(vars map[string]string) (*Env, *syncBuffer, *syncBuffer) {
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	return &Env{Stdout: stdout, Stderr: stderr, Getenv: func(k string) string { return vars[k] }}, stdout, stderr
+}
+
+// startServeInProcess runs `serve` through runWith until the test ends and
+// returns its base URL.
+func startServeInProcess(t *testing.T, vars map[string]string, args ...string) (string, *syncBuffer) {
+	t.Helper()
+	env, _, stderr := testEnv(vars)
+	ready := make(chan string, 1)
+	env.Ready = func(addr string) { ready <- addr }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runWith(ctx, env, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	})
+	select {
+	case addr := <-ready:
+		return "http://" + addr, stderr
+	case err := <-done:
+		t.Fatalf("serve exited early: %v\n%s", err, stderr)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	return "", nil
+}
+
+func TestServeStripeOnly(t *testing.T) {
+	const secret = "whsec_serve_only_stripe"
+	dbPath := filepath.Join(t.TempDir(), "serve.db")
+	url, stderr := startServeInProcess(t, map[string]string{
+		"HOOKLEDGER_DB": dbPath, "STRIPE_WEBHOOK_SECRET": secret,
+	}, "--no-schedule")
+
+	payload := []byte(fmt.Sprintf(`{"id":"evt_serve_1","object":"event","type":"charge.succeeded","created":%d}`, time.Now().Unix()))
+	sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret}).Header
+	req, _ := http.NewRequest("POST", url+"/webhooks/stripe", bytes.NewReader(payload))
+	req.Header.Set("Stripe-Signature", sig)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("stripe webhook status = %d, want 200", resp.StatusCode)
+	}
+	resp, err = http.Post(url+"/webhooks/github", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("github webhook status = %d, want 404 (not configured)", resp.StatusCode)
+	}
+	resp, err = http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `hookledger_webhooks_received_total{source="stripe"} 1`) {
+		t.Errorf("/metrics lacks the received counter:\n%s", body)
+	}
+	logs := stderr.String()
+	if !strings.Contains(logs, "sources=[stripe]") {
+		t.Errorf("log does not say which sources are on:\n%s", logs)
+	}
+	if !strings.Contains(logs, "ledger-only mode") {
+		t.Errorf("log does not say ledger-only mode:\n%s", logs)
+	}
+	if strings.Contains(logs, secret) {
+		t.Errorf("log contains the webhook secret")
+	}
+
+	db, err := ledger.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ev, err := db.Event(context.Background(), "stripe", "evt_serve_1")
+	if err != nil || ev.State != ledger.StateProcessed {
+		t.Errorf("event = %+v, %v; want it stored, processed (ledger-only)", ev, err)
+	}
+}
+
+func TestServeWithoutSourcesIsUsageError(t *testing.T) {
+	env, _, _ := testEnv(map[string]string{"HOOKLEDGER_DB": filepath.Join(t.TempDir(), "x.db")})
+	err := runWith(context.Background(), env, []string{"serve", "--addr", "127.0.0.1:0"})
+	if exitCode(err, io.Discard) != exitUsage {
+		t.Errorf("serve with no source: error %v, want a usage error", err)
+	}
+}

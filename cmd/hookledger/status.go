@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"hookledger/ledger"
+)
+
+// statusJSON is `status --json` (DESIGN.md): counts per source and state,
+// oldest pending age, last successful reconcile per source, plus open
+// alerts and the last run of each scheduled job.
+type statusJSON struct {
+	Sources map[string]sourceStatus `json:"sources"`
+	Alerts  []alertStatus           `json:"open_alerts"`
+	Jobs    []jobStatus             `json:"jobs"`
+}
+
+type sourceStatus struct {
+	Counts               map[ledger.State]int `json:"counts"`
+	Total                int                  `json:"total"`
+	OldestPendingAgeSecs float64              `json:"oldest_pending_age_seconds"`
+	OldestPendingAt      *time.Time           `json:"oldest_pending_at,omitempty"`
+	LastReconcile        *reconcileStatus     `json:"last_reconcile,omitempty"`
+}
+
+type reconcileStatus struct {
+	FinishedAt time.Time `json:"finished_at"`
+	Since      time.Time `json:"since"`
+	Until      time.Time `json:"until"`
+	Job        string    `json:"job"`
+}
+
+type alertStatus struct {
+	Fingerprint string    `json:"fingerprint"`
+	Source      string    `json:"source,omitempty"`
+	Kind        string    `json:"kind"`
+	Summary     string    `json:"summary"`
+	Count       int       `json:"count"`
+	OpenedAt    time.Time `json:"opened_at"`
+}
+
+type jobStatus struct {
+	Name       string     `json:"name"`
+	Spec       string     `json:"spec"`
+	LastRunAt  time.Time  `json:"last_run_at"`
+	LastOKAt   *time.Time `json:"last_ok_at,omitempty"`
+	LastError  string     `json:"last_error,omitempty"`
+	Runs       int        `json:"runs"`
+	Failures   int        `json:"failures"`
+	InProgress bool       `json:"in_progress"`
+}
+
+func runStatus(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "status", "status [--json] [--db PATH]", "hookledger status --json")
+	dbPath := fs.String("db", "", "ledger path (default $HOOKLEDGER_DB or hookledger.db)")
+	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	db, err := openLedger(ctx, env, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st, err := collectStatus(ctx, db, time.Now())
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	printStatus(env.Stdout, st)
+	return nil
+}
+
+func collectStatus(ctx context.Context, db *ledger.DB, now time.Time) (statusJSON, error) {
+	st := statusJSON{Sources: map[string]sourceStatus{}, Alerts: []alertStatus{}, Jobs: []jobStatus{}}
+	qs, err := db.QueueStats(ctx)
+	if err != nil {
+		return st, err
+	}
+	for src, counts := range qs.Depth {
+		ss := sourceStatus{Counts: map[ledger.State]int{}}
+		for _, s := range ledger.States {
+			ss.Counts[s] = counts[s]
+			ss.Total += counts[s]
+		}
+		if at, ok := qs.OldestWaiting[src]; ok {
+			ss.OldestPendingAt = &at
+			ss.OldestPendingAgeSecs = now.Sub(at).Seconds()
+		}
+		st.Sources[src] = ss
+	}
+	runs, err := db.LastRuns(ctx)
+	if err != nil {
+		return st, err
+	}
+	for _, r := range runs {
+		ss := st.Sources[r.Source]
+		if ss.Counts == nil {
+			ss.Counts = map[ledger.State]int{}
+		}
+		ss.LastReconcile = &reconcileStatus{FinishedAt: r.FinishedAt, Since: r.Since, Until: r.Until, Job: r.Job}
+		st.Sources[r.Source] = ss
+	}
+	alerts, err := db.Alerts(ctx, ledger.AlertFilter{})
+	if err != nil {
+		return st, err
+	}
+	for _, a := range alerts {
+		st.Alerts = append(st.Alerts, alertStatus{Fingerprint: a.Fingerprint, Source: a.Source, Kind: a.Kind,
+			Summary: a.Summary, Count: a.Count, OpenedAt: a.OpenedAt})
+	}
+	jobs, err := db.Jobs(ctx)
+	if err != nil {
+		return st, err
+	}
+	for _, j := range jobs {
+		js := jobStatus{Name: j.Name, Spec: j.Spec, LastRunAt: j.StartedAt, LastError: j.Error,
+			Runs: j.Runs, Failures: j.Failures, InProgress: j.FinishedAt.IsZero()}
+		if !j.LastOKAt.IsZero() {
+			js.LastOKAt = &j.LastOKAt
+		}
+		st.Jobs = append(st.Jobs, js)
+	}
+	return st, nil
+}
+
+func printStatus(w io.Writer, st statusJSON) {
+	names := make([]string, 0, len(st.Sources))
+	for n := range st.Sources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tPENDING\tPROCESSING\tPROCESSED\tFAILED\tDEAD\tOLDEST PENDING\tLAST RECONCILE")
+	for _, n := range names {
+		s := st.Sources[n]
+		oldest, last := "-", "never"
+		if s.OldestPendingAt != nil {
+			oldest = (time.Duration(s.OldestPendingAgeSecs) * time.Second).String()
+		}
+		if s.LastReconcile != nil {
+			last = s.LastReconcile.FinishedAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", n, s.Counts[ledger.StatePending], s.Counts[ledger.StateProcessing],
+			s.Counts[ledger.StateProcessed], s.Counts[ledger.StateFailed], s.Counts[ledger.StateDead], oldest, last)
+	}
+	tw.Flush()
+	if len(names) == 0 {
+		fmt.Fprintln(w, "(no events yet)")
+	}
+	fmt.Fprintf(w, "\nopen alerts: %d\n", len(st.Alerts))
+	for _, a := range st.Alerts {
+		fmt.Fprintf(w, "  [%s] %s (since %s)\n", a.Fingerprint, a.Summary, a.OpenedAt.Format(time.RFC3339))
+	}
+	if len(st.Jobs) > 0 {
+		fmt.Fprintln(w, "\nscheduled jobs:")
+		for _, j := range st.Jobs {
+			state := "ok"
+			if j.InProgress {
+				state = "running"
+			} else if j.LastError != "" {
+				state = "failed: " + j.LastError
+			}
+			fmt.Fprintf(w, "  %-10s %-14s last run %s  %s\n", j.Name, j.Spec, j.LastRunAt.Format(time.RFC3339), state)
+		}
+	}
+}

@@ -66,3 +66,22 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		db.Close()
 	}
 }
+
+// TestReadOnlyWriterIsUnavailable makes the write connection refuse writes
+// the way a read-only file does (SQLITE_READONLY): Record must fail with
+// ErrUnavailable, which the receiver answers 503.
+func TestReadOnlyWriterIsUnavailable(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "l.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.w.ExecContext(ctx, "PRAGMA query_only = ON"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Record(ctx, &Event{Source: "stripe", EventID: "evt_ro", Payload: []byte("{}")}, nil)
+	if !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Record() on a read-only writer error = %v, want ErrUnavailable", err)
+	}
+}

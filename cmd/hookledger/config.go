@@ -29,6 +29,8 @@ type Config struct {
 	Exec          string
 	MaxAttempts   int
 	RetryBase     time.Duration
+	Workers       int           // concurrent handler calls
+	Timeout       time.Duration // per handler call (forward request or exec run)
 	Schedule      string
 
 	StripeWebhookSecrets []string
@@ -78,6 +80,12 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.RetryBase, err = durationEnv(getenv, "HOOKLEDGER_RETRY_BASE", 10*time.Second); err != nil {
+		return c, err
+	}
+	if c.Workers, err = intEnv(getenv, "HOOKLEDGER_WORKERS", 8); err != nil {
+		return c, err
+	}
+	if c.Timeout, err = durationEnv(getenv, "HOOKLEDGER_HANDLER_TIMEOUT", 30*time.Second); err != nil {
 		return c, err
 	}
 	if c.StripeAPIRPS, err = floatEnv(getenv, "STRIPE_API_RPS", 20); err != nil {

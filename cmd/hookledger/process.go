@@ -3,9 +3,116 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"hookledger/ledger"
+	"hookledger/ledger/handler"
 )
 
-// runProcess is being written; this placeholder keeps the command table compiling.
+// errNoHandler is returned by commands that need a handler when none is
+// configured.
+var errNoHandler = errors.New("no handler configured: set HOOKLEDGER_FORWARD_URL or HOOKLEDGER_EXEC")
+
 func runProcess(ctx context.Context, env *Env, args []string) error {
-	return errors.New("process: not built yet")
+	fs := newFlagSet(env, "process", "process [--db PATH] [--workers N]",
+		"HOOKLEDGER_FORWARD_URL=http://127.0.0.1:9000/hooks hookledger process")
+	dbPath := fs.String("db", "", "ledger path (default $HOOKLEDGER_DB or hookledger.db)")
+	workers := fs.Int("workers", 0, "concurrent handler calls (default $HOOKLEDGER_WORKERS or 8)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *workers < 0 {
+		return usageError("--workers: want a positive number")
+	}
+	cfg, err := loadConfig(env.Getenv)
+	if err != nil {
+		return err
+	}
+	if *dbPath != "" {
+		cfg.DB = *dbPath
+	}
+	logger := newLogger(env)
+	h, desc, err := newHandler(cfg, logger)
+	if err != nil {
+		return err
+	}
+	if h == nil {
+		return usageError(errNoHandler.Error())
+	}
+	db, err := ledger.Open(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	pcfg := processorConfig(cfg)
+	if *workers > 0 {
+		pcfg.Workers = *workers
+	}
+	pcfg.Logger = logger
+	p, err := ledger.NewProcessor(db, h, pcfg)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	stats, err := p.Drain(ctx)
+	fmt.Fprintf(env.Stdout, "processed %d, retry scheduled %d, dead %d, released %d in %s via %s\n",
+		stats.Processed, stats.Retried, stats.Dead, stats.Released, time.Since(start).Round(time.Millisecond), desc)
+	if err != nil {
+		return fmt.Errorf("process: %w", err)
+	}
+	return nil
+}
+
+// newHandler builds the processor's handler from cfg: forward when
+// HOOKLEDGER_FORWARD_URL is set, else exec when HOOKLEDGER_EXEC is set,
+// else nil (ledger-only mode). The string describes the handler for logs,
+// without secrets or URL credentials.
+func newHandler(cfg Config, _ *slog.Logger) (ledger.Handler, string, error) {
+	switch {
+	case cfg.ForwardURL != "":
+		f, err := handler.NewForward(handler.ForwardConfig{URL: cfg.ForwardURL, Secret: cfg.ForwardSecret,
+			Timeout: cfg.Timeout, Conns: max(cfg.Workers, 64)})
+		if err != nil {
+			return nil, "", usageError("HOOKLEDGER_FORWARD_URL / HOOKLEDGER_FORWARD_SECRET: " + err.Error())
+		}
+		desc := "forward to " + redactURL(cfg.ForwardURL)
+		if cfg.ForwardSecret != "" {
+			desc += " (signed)"
+		}
+		return f, desc, nil
+	case cfg.Exec != "":
+		e, err := handler.NewExec(handler.ExecConfig{Command: cfg.Exec, Timeout: cfg.Timeout})
+		if err != nil {
+			return nil, "", usageError("HOOKLEDGER_EXEC: " + err.Error())
+		}
+		return e, "exec (sh -c $HOOKLEDGER_EXEC)", nil
+	}
+	return nil, "ledger-only", nil
+}
+
+// processorConfig returns the processor settings that come from cfg;
+// callers add the logger and metrics observer.
+func processorConfig(cfg Config) ledger.ProcessorConfig {
+	return ledger.ProcessorConfig{
+		Workers: cfg.Workers,
+		// The lease must outlast a handler call, or a slow but healthy
+		// attempt would be taken for a dead worker's.
+		Lease:       max(2*time.Minute, cfg.Timeout+30*time.Second),
+		MaxAttempts: cfg.MaxAttempts,
+		RetryBase:   cfg.RetryBase,
+	}
+}
+
+// redactURL returns u with any userinfo and query removed: either may hold
+// a credential.
+func redactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	p.User, p.RawQuery, p.Fragment = nil, "", ""
+	return p.String()
 }

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"hookledger/ledger"
+)
+
+// processWorld is a ledger file with events and a downstream whose answer
+// the test sets.
+type processWorld struct {
+	dbPath string
+	status atomic.Int64
+	hits   atomic.Int64
+	url    string
+}
+
+func newProcessWorld(t *testing.T, n int) *processWorld {
+	t.Helper()
+	w := &processWorld{dbPath: filepath.Join(t.TempDir(), "ledger.db")}
+	w.status.Store(http.StatusOK)
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w.hits.Add(1)
+		rw.WriteHeader(int(w.status.Load()))
+	}))
+	t.Cleanup(srv.Close)
+	w.url = srv.URL
+	db, err := ledger.Open(context.Background(), w.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i := range n {
+		ev := &ledger.Event{Source: "stripe", EventID: fmt.Sprintf("evt_%d", i), Type: "invoice.paid",
+			Payload: []byte(`{}`), CreatedAt: time.Now()}
+		if _, err := db.Record(context.Background(), ev, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w
+}
+
+// run runs hookledger with args against the world and returns stdout.
+func (w *processWorld) run(t *testing.T, vars map[string]string, args ...string) (string, error) {
+	t.Helper()
+	env := map[string]string{"HOOKLEDGER_DB": w.dbPath, "HOOKLEDGER_FORWARD_URL": w.url, "HOOKLEDGER_RETRY_BASE": "1ms"}
+	for k, v := range vars {
+		env[k] = v
+	}
+	var stdout, stderr bytes.Buffer
+	e := &Env{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] }}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := runWith(ctx, e, args)
+	return stdout.String(), err
+}
+
+func (w *processWorld) state(t *testing.T, id string) ledger.State {
+	t.Helper()
+	db, err := ledger.Open(context.Background(), w.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ev, err := db.Event(context.Background(), "stripe", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev.State
+}
+
+func TestProcessDrainsOnce(t *testing.T) {
+	w := newProcessWorld(t, 5)
+	out, err := w.run(t, nil, "process")
+	if err != nil || !strings.HasPrefix(out, "processed 5, retry scheduled 0, dead 0") {
+		t.Fatalf("process = %q, %v; want 5 processed", out, err)
+	}
+	out, err = w.run(t, nil, "process")
+	if err != nil || !strings.HasPrefix(out, "processed 0,") || w.hits.Load() != 5 {
+		t.Errorf("second process = %q, %v after %d requests; want nothing more", out, err, w.hits.Load())
+	}
+}
+
+func TestProcessNeedsHandler(t *testing.T) {
+	w := newProcessWorld(t, 1)
+	_, err := w.run(t, map[string]string{"HOOKLEDGER_FORWARD_URL": ""}, "process")
+	if exitCode(err, &bytes.Buffer{}) != exitUsage || !strings.Contains(err.Error(), "no handler configured") {
+		t.Errorf("process without a handler = %v, want a usage error", err)
+	}
+}
+
+func TestNewHandlerDescribesWithoutSecrets(t *testing.T) {
+	cfg := Config{ForwardURL: "https://user:pass@example.test/hooks?token=abc", ForwardSecret: "whsec_c2VjcmV0"}
+	h, desc, err := newHandler(cfg, nil)
+	if err != nil || h == nil {
+		t.Fatalf("newHandler() = %v, %v", h, err)
+	}
+	if desc != "forward to https://example.test/hooks (signed)" {
+		t.Errorf("description = %q", desc)
+	}
+	if h, desc, err := newHandler(Config{Exec: "cat"}, nil); err != nil || h == nil || !strings.HasPrefix(desc, "exec") {
+		t.Errorf("newHandler(exec) = %v, %q, %v", h, desc, err)
+	}
+	if h, _, err := newHandler(Config{}, nil); err != nil || h != nil {
+		t.Errorf("newHandler(nothing) = %v, %v; want nil for ledger-only", h, err)
+	}
+}

@@ -1,0 +1,128 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Result is the end of one claimed attempt, as the processor decided it.
+type Result struct {
+	Claim    *Claim
+	Outcome  AttemptOutcome
+	Error    string        // the handler's error text; "" on success
+	Started  time.Time     // when the handler was called
+	Duration time.Duration // how long the handler ran
+	NextAt   time.Time     // when to try again; only for AttemptRetry
+	// Stale is set by Finish when the claim no longer held the event (its
+	// lease expired and the event was settled or claimed again): nothing
+	// was written for it.
+	Stale bool
+}
+
+// Finish applies results in one transaction: processed events become
+// processed, retries become failed until NextAt, dead ones dead, released
+// ones pending again without the attempt counting. Every result but a
+// stale one adds a row to attempts. A result whose claim lost its lease is
+// marked Stale and changes nothing.
+func (db *DB) Finish(ctx context.Context, results []*Result) error {
+	if len(results) == 0 {
+		return nil
+	}
+	now := millis(db.Now())
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		upd, err := tx.PrepareContext(ctx, `UPDATE events SET state = ?, attempts = attempts - ?,
+			next_attempt_at = ?, last_error = ?, processed_at = ?, attempt_origin = ?,
+			lease_owner = '', lease_until = 0, updated_at = ?
+			WHERE id = ? AND state = 'processing' AND lease_owner = ? AND attempts = ?`)
+		if err != nil {
+			return translate(err)
+		}
+		defer upd.Close()
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO attempts
+			(event_row, attempt, origin, started_at, duration_us, outcome, error)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return translate(err)
+		}
+		defer ins.Close()
+		for _, r := range results {
+			if err := finishOne(ctx, upd, ins, r, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("finish attempts: %w", err)
+	}
+	return nil
+}
+
+func finishOne(ctx context.Context, upd, ins *sql.Stmt, r *Result, now int64) error {
+	c := r.Claim
+	errText := truncateError(r.Error)
+	state, uncount, next, lastErr, processedAt := StateFailed, 0, millis(r.NextAt), errText, int64(0)
+	attemptOrigin := ""
+	if c.Origin != c.Event.Origin {
+		attemptOrigin = string(c.Origin)
+	}
+	switch r.Outcome {
+	case AttemptProcessed:
+		state, next, lastErr, processedAt, attemptOrigin = StateProcessed, 0, "", now, ""
+	case AttemptDead:
+		state, next, attemptOrigin = StateDead, 0, ""
+	case AttemptReleased:
+		state, uncount, next, lastErr = StatePending, 1, 0, c.Event.LastError
+	case AttemptRetry:
+	default:
+		return fmt.Errorf("event %d: unknown outcome %q", c.Event.ID, r.Outcome)
+	}
+	res, err := upd.ExecContext(ctx, string(state), uncount, next, lastErr, processedAt, attemptOrigin,
+		now, c.Event.ID, c.Owner, c.Attempt)
+	if err != nil {
+		return translate(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		r.Stale = true
+		return nil
+	}
+	_, err = ins.ExecContext(ctx, c.Event.ID, c.Attempt, string(c.Origin), millis(r.Started),
+		r.Duration.Microseconds(), string(r.Outcome), errText)
+	return translate(err)
+}
+
+// Backoff returns how long to wait after the n-th failed attempt (n ≥ 1):
+// base doubling per attempt, scaled by jitter r in [0, 1) to between 80%
+// and 120%, and never more than max. It returns base for n < 1.
+func Backoff(base, max time.Duration, n int, r float64) time.Duration {
+	d := base
+	for i := 1; i < n && d < max; i++ {
+		d *= 2
+	}
+	d = time.Duration(float64(d) * (0.8 + 0.4*r))
+	if max > 0 && d > max {
+		d = max
+	}
+	return d
+}
+
+// nextDue returns the earliest time a waiting event becomes ready: a
+// failed event's next attempt or a lease's end. ok is false when nothing
+// waits.
+func (db *DB) nextDue(ctx context.Context) (t time.Time, ok bool, err error) {
+	var retry, lease sql.NullInt64
+	err = db.r.QueryRowContext(ctx, `SELECT
+		(SELECT min(next_attempt_at) FROM events WHERE state = 'failed'),
+		(SELECT min(lease_until) FROM events WHERE state = 'processing')`).Scan(&retry, &lease)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("next due event: %w", translate(err))
+	}
+	for _, v := range []sql.NullInt64{retry, lease} {
+		if v.Valid && (!ok || v.Int64 < millis(t)) {
+			t, ok = fromMillis(v.Int64), true
+		}
+	}
+	return t, ok, nil
+}

@@ -1,0 +1,77 @@
+package metrics
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hookledger/ledger"
+)
+
+func TestMetricsScrape(t *testing.T) {
+	ctx := context.Background()
+	db, err := ledger.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.Now = func() time.Time { return time.Now().Add(-time.Minute) }
+	ev := &ledger.Event{Source: "stripe", EventID: "evt_1", Payload: []byte(`{}`), CreatedAt: time.Now()}
+	if _, err := db.Record(ctx, ev, nil); err != nil {
+		t.Fatal(err)
+	}
+	m := New(prometheus.NewRegistry(), db)
+	m.Received("stripe")
+	m.Duplicate("stripe")
+	m.Rejected("github", "bad_signature")
+	m.ObserveAttempt("stripe", ledger.AttemptProcessed, 3*time.Millisecond)
+	m.ObserveAttempt("stripe", ledger.AttemptRetry, time.Millisecond)
+	m.ObserveAttempt("stripe", ledger.AttemptDead, time.Millisecond)
+
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	for _, want := range []string{
+		`hookledger_webhooks_received_total{source="stripe"} 1`,
+		`hookledger_webhooks_duplicate_total{source="stripe"} 1`,
+		`hookledger_webhooks_rejected_total{reason="bad_signature",source="github"} 1`,
+		`hookledger_events_processed_total{source="stripe"} 1`,
+		`hookledger_events_retried_total{source="stripe"} 1`,
+		`hookledger_events_dead_total{source="stripe"} 1`,
+		`hookledger_handler_duration_seconds_count{outcome="processed",source="stripe"} 1`,
+		`hookledger_queue_depth{source="stripe",state="pending"} 1`,
+		`hookledger_queue_depth{source="stripe",state="dead"} 0`,
+		`hookledger_queue_scrape_error 0`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("scrape lacks %s", want)
+		}
+	}
+	if !strings.Contains(string(body), `hookledger_oldest_pending_age_seconds{source="stripe"} 6`) {
+		t.Errorf("oldest pending age is not about 60s:\n%s", grep(string(body), "oldest"))
+	}
+}
+
+func TestNilMetricsIsSafe(t *testing.T) {
+	var m *Metrics
+	m.Received("s")
+	m.Duplicate("s")
+	m.Rejected("s", "r")
+	m.ObserveAttempt("s", ledger.AttemptProcessed, time.Second)
+}
+
+func grep(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -1,0 +1,258 @@
+package ledger
+
+import (
+	"context"
+	cryptorand "crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+)
+
+// ErrNotReady is returned by ProcessOne when the event is not ready to be
+// claimed: another worker holds it, its retry is not due, or it settled.
+var ErrNotReady = errors.New("event not ready")
+
+// Observer is told about every settled attempt, for metrics. The processor
+// calls it from one goroutine.
+type Observer interface {
+	ObserveAttempt(source string, outcome AttemptOutcome, d time.Duration)
+}
+
+// ProcessorConfig configures a Processor. Zero fields take the defaults.
+type ProcessorConfig struct {
+	Workers     int           // concurrent handler calls; default 8
+	Batch       int           // most events per claim transaction; default Workers
+	MaxAttempts int           // attempts before an event is dead; default 10
+	RetryBase   time.Duration // first retry delay, doubling with jitter; default 10s
+	RetryMax    time.Duration // longest retry delay; default 1h
+	Lease       time.Duration // claim lease, and each attempt's deadline; default 2m
+	Grace       time.Duration // at shutdown, how long in-flight attempts may finish; default 10s
+	Poll        time.Duration // idle wake-up for events recorded by other processes; default 1s
+	Owner       string        // lease owner name; default host:pid:random
+	Now         func() time.Time
+	Rand        func() float64 // jitter source in [0, 1); default math/rand/v2
+	Logger      *slog.Logger
+	Observer    Observer // nil for none
+}
+
+// Stats counts what a Drain (or a Run) did.
+type Stats struct {
+	Claimed   int // attempts started
+	Processed int // events processed
+	Retried   int // attempts failed with a retry scheduled
+	Dead      int // events that went dead
+	Released  int // attempts given back at shutdown
+	Stale     int // attempts whose lease was lost before they finished
+}
+
+// Processor feeds ready events to a Handler: it claims them in batches
+// under a lease, runs up to Workers handler calls at once, and settles
+// every outcome in batched transactions through the ledger's writer.
+type Processor struct {
+	db       *DB
+	h        Handler
+	cfg      ProcessorConfig
+	log      *slog.Logger
+	slots    chan struct{} // one token per claimed, unsettled event
+	finished chan struct{} // signalled after each settled batch
+}
+
+// NewProcessor returns a Processor that feeds db's events to h. It fails
+// when h is nil or the lease is shorter than a second.
+func NewProcessor(db *DB, h Handler, cfg ProcessorConfig) (*Processor, error) {
+	if h == nil {
+		return nil, errors.New("new processor: no handler")
+	}
+	cfg = cfg.withDefaults(db)
+	if cfg.Lease < time.Second {
+		return nil, fmt.Errorf("new processor: lease %s is shorter than 1s", cfg.Lease)
+	}
+	return &Processor{
+		db:       db,
+		h:        h,
+		cfg:      cfg,
+		log:      cfg.Logger.With("component", "processor"),
+		slots:    make(chan struct{}, cfg.Workers+cfg.Batch),
+		finished: make(chan struct{}, 1),
+	}, nil
+}
+
+func (c ProcessorConfig) withDefaults(db *DB) ProcessorConfig {
+	setDefault(&c.Workers, 8)
+	setDefault(&c.Batch, c.Workers)
+	setDefault(&c.MaxAttempts, 10)
+	setDefault(&c.RetryBase, 10*time.Second)
+	setDefault(&c.RetryMax, time.Hour)
+	setDefault(&c.Lease, 2*time.Minute)
+	setDefault(&c.Grace, 10*time.Second)
+	setDefault(&c.Poll, time.Second)
+	if c.Owner == "" {
+		c.Owner = defaultOwner()
+	}
+	if c.Now == nil {
+		c.Now = func() time.Time { return db.Now() }
+	}
+	if c.Rand == nil {
+		c.Rand = rand.Float64
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+func setDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+func defaultOwner() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = cryptorand.Read(b)
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+// Run processes events until ctx is cancelled, waking when new events are
+// recorded, when a retry falls due, and every Poll. On cancellation it
+// stops claiming, gives in-flight attempts Grace to finish, releases the
+// rest back to pending, and returns nil.
+func (p *Processor) Run(ctx context.Context) error {
+	_, err := p.run(ctx, false)
+	return err
+}
+
+// Drain processes events until none is ready and none is in flight, then
+// returns what it did. Failed events whose retry is not yet due stay
+// failed. A ledger error stops it and is returned with the stats so far.
+func (p *Processor) Drain(ctx context.Context) (Stats, error) {
+	return p.run(ctx, true)
+}
+
+func (p *Processor) run(ctx context.Context, drain bool) (Stats, error) {
+	jobs := make(chan *Claim, cap(p.slots))
+	results := make(chan *Result, cap(p.slots))
+	hctx, stopHandlers := graceContext(ctx, p.cfg.Grace)
+	defer stopHandlers()
+	var wg sync.WaitGroup
+	for range p.cfg.Workers {
+		wg.Go(func() { p.work(ctx, hctx, jobs, results) })
+	}
+	var stats Stats
+	settled := make(chan struct{})
+	go func() {
+		defer close(settled)
+		p.settle(results, &stats)
+	}()
+	err := p.dispatch(ctx, jobs, drain)
+	close(jobs)
+	wg.Wait()
+	close(results)
+	<-settled
+	return stats, err
+}
+
+// graceContext returns a context for handler calls that ends grace after
+// ctx does, so in-flight attempts may finish at shutdown.
+func graceContext(ctx context.Context, grace time.Duration) (context.Context, func()) {
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
+	return hctx, func() { stop(); cancel() }
+}
+
+// dispatch claims ready events as worker slots free up and queues them.
+func (p *Processor) dispatch(ctx context.Context, jobs chan<- *Claim, drain bool) error {
+	for {
+		n := p.acquire(ctx)
+		if n == 0 {
+			return nil
+		}
+		claims, err := p.db.Claim(ctx, ClaimOptions{Owner: p.cfg.Owner, Limit: n,
+			Lease: p.cfg.Lease, MaxAttempts: p.cfg.MaxAttempts, Now: p.cfg.Now()})
+		p.release(n - len(claims))
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil && drain:
+			return err
+		case err != nil:
+			p.log.Error("claim events", "error", err)
+			p.idle(ctx, false)
+			continue
+		}
+		for _, c := range claims {
+			jobs <- c
+		}
+		if len(claims) == n {
+			continue
+		}
+		if drain {
+			if len(claims) == 0 && len(p.slots) == 0 {
+				return nil
+			}
+			if len(claims) == 0 {
+				p.waitFinished(ctx)
+			}
+			continue
+		}
+		p.idle(ctx, true)
+	}
+}
+
+// acquire takes at least one worker slot (blocking) and up to Batch; it
+// returns 0 when ctx ends first.
+func (p *Processor) acquire(ctx context.Context) int {
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return 0
+	}
+	n := 1
+	for n < p.cfg.Batch {
+		select {
+		case p.slots <- struct{}{}:
+			n++
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+func (p *Processor) release(n int) {
+	for range n {
+		<-p.slots
+	}
+}
+
+func (p *Processor) waitFinished(ctx context.Context) {
+	select {
+	case <-p.finished:
+	case <-ctx.Done():
+	}
+}
+
+// idle waits for new events, a settled batch, the next due retry or
+// lease end, or Poll, whichever comes first.
+func (p *Processor) idle(ctx context.Context, untilDue bool) {
+	wait := p.cfg.Poll
+	if untilDue {
+		if next, ok, err := p.db.nextDue(ctx); err == nil && ok {
+			wait = min(wait, max(next.Sub(p.cfg.Now()), time.Millisecond))
+		}
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-p.db.Recorded():
+	case <-p.finished:
+	case <-t.C:
+	}
+}

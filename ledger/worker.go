@@ -1,0 +1,152 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// maxSettleBatch bounds how many results one Finish call settles.
+const maxSettleBatch = 256
+
+// work runs claimed events through the handler until jobs closes. Once ctx
+// ends, events not yet started are released without running.
+func (p *Processor) work(ctx, hctx context.Context, jobs <-chan *Claim, results chan<- *Result) {
+	for c := range jobs {
+		if ctx.Err() != nil {
+			results <- &Result{Claim: c, Outcome: AttemptReleased, Started: p.cfg.Now(), Error: "shutdown before start"}
+			continue
+		}
+		results <- p.attempt(ctx, hctx, c)
+	}
+}
+
+// attempt calls the handler once for c, bounded by the lease, and decides
+// the outcome.
+func (p *Processor) attempt(ctx, hctx context.Context, c *Claim) *Result {
+	actx, cancel := context.WithTimeout(hctx, max(c.LeaseEnd.Sub(p.cfg.Now()), time.Millisecond))
+	defer cancel()
+	started, t0 := p.cfg.Now(), time.Now()
+	err := p.call(actx, c)
+	r := &Result{Claim: c, Started: started, Duration: time.Since(t0)}
+	switch {
+	case err == nil:
+		r.Outcome = AttemptProcessed
+	case ctx.Err() != nil && hctx.Err() != nil:
+		r.Outcome, r.Error = AttemptReleased, "shutdown: "+err.Error()
+	case IsPermanent(err):
+		r.Outcome, r.Error = AttemptDead, err.Error()
+	case c.Budget >= p.cfg.MaxAttempts:
+		r.Outcome, r.Error = AttemptDead, fmt.Sprintf("attempt %d of %d: %v", c.Budget, p.cfg.MaxAttempts, err)
+	default:
+		r.Outcome, r.Error = AttemptRetry, err.Error()
+		r.NextAt = p.cfg.Now().Add(Backoff(p.cfg.RetryBase, p.cfg.RetryMax, c.Budget, p.cfg.Rand()))
+	}
+	return r
+}
+
+// call runs the handler, turning a panic into an error so one bad event
+// cannot stop the processor.
+func (p *Processor) call(ctx context.Context, c *Claim) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("handler panic: %v", v)
+		}
+	}()
+	return p.h.Handle(ctx, c.Delivery())
+}
+
+// settle commits results in batches until results closes.
+func (p *Processor) settle(results <-chan *Result, stats *Stats) {
+	batch := make([]*Result, 0, maxSettleBatch)
+	for r := range results {
+		batch = append(batch[:0], r)
+	gather:
+		for len(batch) < maxSettleBatch {
+			select {
+			case r, ok := <-results:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		p.commit(batch, stats)
+	}
+}
+
+// commit settles one batch in the ledger, then frees its slots. When the
+// ledger fails, the events keep their leases and are retaken when those
+// expire.
+func (p *Processor) commit(batch []*Result, stats *Stats) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := p.db.Finish(ctx, batch)
+	if err != nil {
+		p.log.Error("settle attempts", "events", len(batch), "error", err)
+	}
+	for _, r := range batch {
+		if err == nil {
+			p.account(r, stats)
+		}
+	}
+	p.release(len(batch))
+	select {
+	case p.finished <- struct{}{}:
+	default:
+	}
+}
+
+func (p *Processor) account(r *Result, stats *Stats) {
+	ev := r.Claim.Event
+	stats.Claimed++
+	if r.Stale {
+		stats.Stale++
+		p.log.Warn("lease lost before the attempt finished", "source", ev.Source, "event_id", ev.EventID,
+			"attempt", r.Claim.Attempt, "outcome", string(r.Outcome))
+		return
+	}
+	switch r.Outcome {
+	case AttemptProcessed:
+		stats.Processed++
+	case AttemptRetry:
+		stats.Retried++
+		p.log.Warn("attempt failed, will retry", "source", ev.Source, "event_id", ev.EventID,
+			"attempt", r.Claim.Attempt, "next_attempt_at", r.NextAt, "error", r.Error)
+	case AttemptDead:
+		stats.Dead++
+		p.log.Error("event dead", "source", ev.Source, "event_id", ev.EventID,
+			"attempt", r.Claim.Attempt, "error", r.Error)
+	case AttemptReleased:
+		stats.Released++
+	}
+	if p.cfg.Observer != nil && r.Outcome != AttemptReleased {
+		p.cfg.Observer.ObserveAttempt(ev.Source, r.Outcome, r.Duration)
+	}
+}
+
+// ProcessOne claims the event with ledger row id eventRow, if it is ready,
+// runs it through the handler once and settles the outcome. It returns
+// ErrNotReady when the event cannot be claimed (another worker holds it,
+// its retry is not due, or it is already processed or dead).
+func (p *Processor) ProcessOne(ctx context.Context, eventRow int64) (*Result, error) {
+	claims, err := p.db.Claim(ctx, ClaimOptions{Owner: p.cfg.Owner, Limit: 1, Lease: p.cfg.Lease,
+		MaxAttempts: p.cfg.MaxAttempts, EventRow: eventRow, Now: p.cfg.Now()})
+	if err != nil {
+		return nil, fmt.Errorf("process event: %w", err)
+	}
+	if len(claims) == 0 {
+		return nil, fmt.Errorf("process event %d: %w", eventRow, ErrNotReady)
+	}
+	r := p.attempt(ctx, ctx, claims[0])
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if err := p.db.Finish(wctx, []*Result{r}); err != nil {
+		return r, fmt.Errorf("process event: %w", err)
+	}
+	var stats Stats
+	p.account(r, &stats)
+	return r, nil
+}

@@ -1,0 +1,150 @@
+package github
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"hookledger/sources"
+)
+
+// Header names GitHub sends with every webhook.
+const (
+	EventHeader    = "X-GitHub-Event"
+	DeliveryHeader = "X-GitHub-Delivery"
+	HookIDHeader   = "X-GitHub-Hook-ID"
+)
+
+// Errors returned when a verified request cannot be read as a GitHub event.
+// Each wraps sources.ErrMalformed.
+var (
+	// ErrNoDelivery means the X-GitHub-Delivery header is missing.
+	ErrNoDelivery = fmt.Errorf("github: missing %s header: %w", DeliveryHeader, sources.ErrMalformed)
+	// ErrNoEvent means the X-GitHub-Event header is missing.
+	ErrNoEvent = fmt.Errorf("github: missing %s header: %w", EventHeader, sources.ErrMalformed)
+	// ErrBadPayload means the body is not a JSON object (or a form with a
+	// JSON object in its payload field).
+	ErrBadPayload = fmt.Errorf("github: payload is not a JSON object: %w", sources.ErrMalformed)
+)
+
+// keptHeaders are the non-secret headers stored with an event, by their
+// canonical names. Signature headers are never among them.
+var keptHeaders = []string{
+	http.CanonicalHeaderKey(EventHeader),
+	http.CanonicalHeaderKey(DeliveryHeader),
+	http.CanonicalHeaderKey(HookIDHeader),
+	http.CanonicalHeaderKey("X-GitHub-Hook-Installation-Target-Type"),
+	http.CanonicalHeaderKey("X-GitHub-Hook-Installation-Target-ID"),
+	"User-Agent",
+	"Content-Type",
+}
+
+// Envelope is what hookledger reads from a GitHub webhook besides its body.
+type Envelope struct {
+	DeliveryID  string            // the X-GitHub-Delivery GUID
+	Event       string            // the X-GitHub-Event type
+	Action      string            // the payload's "action", "" when none
+	HookID      string            // the X-GitHub-Hook-ID, "" when absent
+	ContentType string            // the media type the body arrived as
+	Headers     map[string]string // the kept non-secret headers
+}
+
+// ParseEnvelope reads the delivery id, event type, hook id and kept headers
+// from header, and the action from body, decoding only that field. body is
+// JSON, or a application/x-www-form-urlencoded form whose payload field is
+// the JSON. It returns ErrNoDelivery, ErrNoEvent or ErrBadPayload (all
+// wrapping sources.ErrMalformed). Call it only after ValidateSignature.
+func ParseEnvelope(header http.Header, body []byte) (Envelope, error) {
+	env := Envelope{
+		DeliveryID: strings.TrimSpace(header.Get(DeliveryHeader)),
+		Event:      strings.TrimSpace(header.Get(EventHeader)),
+		HookID:     strings.TrimSpace(header.Get(HookIDHeader)),
+	}
+	if env.DeliveryID == "" {
+		return Envelope{}, ErrNoDelivery
+	}
+	if env.Event == "" {
+		return Envelope{}, ErrNoEvent
+	}
+	env.ContentType = mediaType(header.Get("Content-Type"))
+	doc := body
+	if env.ContentType == "application/x-www-form-urlencoded" {
+		form, err := url.ParseQuery(string(body))
+		if err != nil || !form.Has("payload") {
+			return Envelope{}, ErrBadPayload
+		}
+		doc = []byte(form.Get("payload"))
+	}
+	action, err := decodeAction(doc)
+	if err != nil {
+		return Envelope{}, err
+	}
+	env.Action = action
+	env.Headers = keepHeaders(header)
+	return env, nil
+}
+
+// mediaType returns the lowercase media type of a Content-Type value,
+// "application/json" when it is empty or unreadable.
+func mediaType(v string) string {
+	if v == "" {
+		return "application/json"
+	}
+	mt, _, err := mime.ParseMediaType(v)
+	if err != nil {
+		return "application/json"
+	}
+	return mt
+}
+
+// decodeAction returns the top-level "action" string of a JSON object, ""
+// when it is absent or not a string; ErrBadPayload when doc is not an object.
+func decodeAction(doc []byte) (string, error) {
+	trimmed := bytes.TrimLeft(doc, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return "", ErrBadPayload
+	}
+	var v struct {
+		Action json.RawMessage `json:"action"`
+	}
+	if err := json.Unmarshal(doc, &v); err != nil {
+		return "", ErrBadPayload
+	}
+	var action string
+	if len(v.Action) > 0 && v.Action[0] == '"' {
+		if err := json.Unmarshal(v.Action, &action); err != nil {
+			return "", ErrBadPayload
+		}
+	}
+	return action, nil
+}
+
+// keepHeaders copies the kept headers present in h; nil when none are.
+func keepHeaders(h http.Header) map[string]string {
+	var out map[string]string
+	for _, name := range keptHeaders {
+		v := h.Get(name)
+		if v == "" {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]string, len(keptHeaders))
+		}
+		out[name] = v
+	}
+	return out
+}
+
+// keepHeaderMap is keepHeaders for a plain map with any key spelling, as the
+// deliveries API reports request headers.
+func keepHeaderMap(m map[string]string) map[string]string {
+	h := make(http.Header, len(m))
+	for k, v := range m {
+		h.Set(k, v)
+	}
+	return keepHeaders(h)
+}

@@ -1,0 +1,108 @@
+package githubtest
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Hook is a webhook registered on the fake: a repository hook (Owner and
+// Repo set) or an organization hook (Org set). Treat it as read-only.
+type Hook struct {
+	ID     int64
+	Owner  string
+	Repo   string
+	Org    string
+	URL    string   // where webhooks are sent
+	Secret string   // signs them; "" sends them unsigned
+	Events []string // subscribed events, reported by GET …/hooks/{id}
+	// Form sends bodies as application/x-www-form-urlencoded with a
+	// payload field, instead of application/json.
+	Form bool
+
+	created    time.Time
+	deliveries []delivery      // ascending by (at, id)
+	byID       map[int64]int64 // delivery id → at
+}
+
+// String returns the hook as GITHUB_HOOKS spells it.
+func (h *Hook) String() string {
+	id := strconv.FormatInt(h.ID, 10)
+	if h.Org != "" {
+		return "org:" + h.Org + ":" + id
+	}
+	return h.Owner + "/" + h.Repo + ":" + id
+}
+
+func (h *Hook) key() string {
+	if h.Org != "" {
+		return "orgs/" + h.Org + "/" + strconv.FormatInt(h.ID, 10)
+	}
+	return "repos/" + h.Owner + "/" + h.Repo + "/" + strconv.FormatInt(h.ID, 10)
+}
+
+// targetType is the X-GitHub-Hook-Installation-Target-Type of the hook.
+func (h *Hook) targetType() string {
+	if h.Org != "" {
+		return "organization"
+	}
+	return "repository"
+}
+
+// AddRepoHook registers a hook on owner/repo that sends to url signed with
+// secret, and returns it. events defaults to ["*"].
+func (s *Server) AddRepoHook(owner, repo string, id int64, url, secret string, events ...string) *Hook {
+	return s.addHook(&Hook{ID: id, Owner: owner, Repo: repo, URL: url, Secret: secret, Events: events})
+}
+
+// AddOrgHook registers a hook on organization org, like AddRepoHook.
+func (s *Server) AddOrgHook(org string, id int64, url, secret string, events ...string) *Hook {
+	return s.addHook(&Hook{ID: id, Org: org, URL: url, Secret: secret, Events: events})
+}
+
+func (s *Server) addHook(h *Hook) *Hook {
+	if len(h.Events) == 0 {
+		h.Events = []string{"*"}
+	}
+	h.created = s.now().UTC()
+	h.byID = make(map[int64]int64)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hooks[h.key()] = h
+	return h
+}
+
+// hookOf finds the hook a request's path names; nil when there is none.
+// Callers hold s.mu.
+func (s *Server) hookOf(r *http.Request) *Hook {
+	key := "repos/" + r.PathValue("owner") + "/" + r.PathValue("repo") + "/" + r.PathValue("id")
+	if org := r.PathValue("org"); org != "" {
+		key = "orgs/" + org + "/" + r.PathValue("id")
+	}
+	return s.hooks[key]
+}
+
+// handleHook answers GET …/hooks/{id} with the hook's configuration.
+func (s *Server) handleHook(w http.ResponseWriter, r *http.Request) {
+	s.mu.RLock()
+	h := s.hookOf(r)
+	s.mu.RUnlock()
+	if h == nil {
+		writeError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	contentType := "json"
+	if h.Form {
+		contentType = "form"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"type":       map[bool]string{true: "Organization", false: "Repository"}[h.Org != ""],
+		"id":         h.ID,
+		"name":       "web",
+		"active":     true,
+		"events":     h.Events,
+		"config":     map[string]string{"url": h.URL, "content_type": contentType, "insecure_ssl": "0", "secret": "********"},
+		"created_at": h.created.Format(time.RFC3339),
+		"updated_at": h.created.Format(time.RFC3339),
+	})
+}

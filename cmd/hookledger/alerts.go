@@ -2,10 +2,195 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"text/tabwriter"
+	"time"
+
+	"hookledger/alerts"
+	"hookledger/ledger"
 )
 
-// runAlerts is being written; this placeholder keeps the command table compiling.
+// runAlerts is `hookledger alerts list|flush`.
 func runAlerts(ctx context.Context, env *Env, args []string) error {
-	return errors.New("alerts: not built yet")
+	if len(args) == 0 {
+		return usageError("alerts: want a subcommand: list or flush")
+	}
+	switch args[0] {
+	case "list":
+		return runAlertsList(ctx, env, args[1:])
+	case "flush":
+		return runAlertsFlush(ctx, env, args[1:])
+	default:
+		return usageError(fmt.Sprintf("alerts: unknown subcommand %q (want list or flush)", args[0]))
+	}
+}
+
+// alertsJSON is `alerts list --json`: the alerts, newest first, and the
+// messages still waiting in the outbox.
+type alertsJSON struct {
+	Alerts []alertJSON  `json:"alerts"`
+	Outbox []outboxJSON `json:"outbox"`
+}
+
+type alertJSON struct {
+	ID          int64      `json:"id"`
+	Fingerprint string     `json:"fingerprint"`
+	Source      string     `json:"source,omitempty"`
+	Kind        string     `json:"kind"`
+	State       string     `json:"state"`
+	Summary     string     `json:"summary"`
+	Count       int        `json:"count"`
+	IDs         []string   `json:"ids"`
+	Delivered   bool       `json:"delivered"`
+	Channel     string     `json:"channel,omitempty"`
+	MessageTS   string     `json:"message_ts,omitempty"`
+	OpenedAt    time.Time  `json:"opened_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	ResolvedAt  *time.Time `json:"resolved_at,omitempty"`
+}
+
+type outboxJSON struct {
+	ID            int64     `json:"id"`
+	Source        string    `json:"source,omitempty"`
+	Kind          string    `json:"kind"`
+	Text          string    `json:"text"`
+	Attempts      int       `json:"attempts"`
+	NextAttemptAt time.Time `json:"next_attempt_at"`
+	LastError     string    `json:"last_error,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+func runAlertsList(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "alerts list", "alerts list [--all] [--json] [--db PATH]", "hookledger alerts list --all --json")
+	dbPath := fs.String("db", "", "ledger path (default $HOOKLEDGER_DB or hookledger.db)")
+	all := fs.Bool("all", false, "include resolved alerts")
+	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	db, err := openLedger(ctx, env, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	list, err := db.Alerts(ctx, ledger.AlertFilter{All: *all})
+	if err != nil {
+		return err
+	}
+	queued, err := db.AlertMessages(ctx, false, 0)
+	if err != nil {
+		return err
+	}
+	out := alertsJSON{Alerts: make([]alertJSON, len(list)), Outbox: make([]outboxJSON, len(queued))}
+	for i, a := range list {
+		out.Alerts[i] = toAlertJSON(a)
+	}
+	for i, m := range queued {
+		out.Outbox[i] = outboxJSON{ID: m.ID, Source: m.Source, Kind: m.Kind, Text: m.Text, Attempts: m.Attempts,
+			NextAttemptAt: m.NextAttemptAt, LastError: m.LastError, CreatedAt: m.CreatedAt}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	return printAlerts(env.Stdout, out, *all)
+}
+
+func toAlertJSON(a ledger.Alert) alertJSON {
+	j := alertJSON{ID: a.ID, Fingerprint: a.Fingerprint, Source: a.Source, Kind: a.Kind, State: string(a.State),
+		Summary: a.Summary, Count: a.Count, IDs: a.Keys, Delivered: a.Channel != "", Channel: a.Channel,
+		MessageTS: a.MessageTS, OpenedAt: a.OpenedAt, UpdatedAt: a.UpdatedAt}
+	if !a.ResolvedAt.IsZero() {
+		t := a.ResolvedAt
+		j.ResolvedAt = &t
+	}
+	return j
+}
+
+func printAlerts(w io.Writer, out alertsJSON, all bool) error {
+	if len(out.Alerts) == 0 {
+		if all {
+			fmt.Fprintln(w, "no alerts")
+		} else {
+			fmt.Fprintln(w, "no open alerts (--all shows resolved ones)")
+		}
+	} else {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "STATE\tOPENED\tDELIVERED\tSUMMARY")
+		for _, a := range out.Alerts {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.State, a.OpenedAt.Format(time.RFC3339), deliveredMark(a.Delivered), a.Summary)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if n := len(out.Outbox); n > 0 {
+		oldest := out.Outbox[n-1]
+		fmt.Fprintf(w, "\noutbox: %d message(s) waiting; next attempt %s", n, oldest.NextAttemptAt.Format(time.RFC3339))
+		if oldest.LastError != "" {
+			fmt.Fprintf(w, "; last error: %s", oldest.LastError)
+		}
+		fmt.Fprintln(w, "\nrun `hookledger alerts flush` to deliver now")
+	}
+	return nil
+}
+
+func deliveredMark(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func runAlertsFlush(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "alerts flush", "alerts flush [--db PATH]",
+		"SLACK_BOT_TOKEN=xoxb-… SLACK_CHANNEL=C0123 hookledger alerts flush")
+	dbPath := fs.String("db", "", "ledger path (default $HOOKLEDGER_DB or hookledger.db)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(env.Getenv)
+	if err != nil {
+		return err
+	}
+	if *dbPath != "" {
+		cfg.DB = *dbPath
+	}
+	db, err := ledger.Open(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	al, err := newAlerter(db, cfg, slog.New(slog.NewTextHandler(env.Stderr, nil)))
+	if err != nil {
+		return err
+	}
+	sent, err := al.Flush(ctx)
+	left, lerr := db.AlertMessages(ctx, false, 0)
+	if lerr != nil {
+		return lerr
+	}
+	fmt.Fprintf(env.Stdout, "delivered %d alert message(s) via %s; %d still queued\n", sent, al.Transport(), len(left))
+	return err
+}
+
+// newAlerter builds the Alerter the configuration asks for: Slack bot,
+// incoming webhook, or the log.
+func newAlerter(db *ledger.DB, cfg Config, logger *slog.Logger) (*alerts.Alerter, error) {
+	al, err := alerts.New(db, alerts.Config{
+		BotToken:   cfg.SlackBotToken,
+		Channel:    cfg.SlackChannel,
+		WebhookURL: cfg.SlackWebhookURL,
+		APIURL:     cfg.SlackAPIURL,
+		Secrets:    cfg.secrets(),
+		Logger:     logger,
+	})
+	if err != nil {
+		return nil, usageError(err.Error())
+	}
+	return al, nil
 }

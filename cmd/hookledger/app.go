@@ -67,16 +67,8 @@ func (a *app) build() error {
 		}
 		a.log.Info("processor on", "handler", desc, "workers", pcfg.Workers, "max_attempts", pcfg.MaxAttempts)
 	}
-	a.alerter, err = alerts.New(a.db, alerts.Config{
-		BotToken:   a.cfg.SlackBotToken,
-		Channel:    a.cfg.SlackChannel,
-		WebhookURL: a.cfg.SlackWebhookURL,
-		APIURL:     a.cfg.SlackAPIURL,
-		Secrets:    a.cfg.secrets(),
-		Logger:     a.log,
-	})
-	if err != nil {
-		return fmt.Errorf("configure alerts: %w", err)
+	if a.alerter, err = newAlerter(a.db, a.cfg, a.log); err != nil {
+		return err
 	}
 	a.log.Info("alerts on", "transport", a.alerter.Transport())
 	return nil

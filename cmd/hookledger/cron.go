@@ -2,10 +2,57 @@ package main
 
 import (
 	"context"
-	"errors"
 )
 
-// runCron is being written; this placeholder keeps the command table compiling.
+// runCron is `hookledger cron`: the scheduled jobs (reconcile, deep,
+// alerts) and alert delivery, without the receiver or the processor, for a
+// deployment where those run in another process on the same ledger.
 func runCron(ctx context.Context, env *Env, args []string) error {
-	return errors.New("cron: not built yet")
+	fs := newFlagSet(env, "cron", "cron [--db PATH] [--schedule 'name=spec;…']",
+		"HOOKLEDGER_SCHEDULE='reconcile=@every 15m;deep=@daily;alerts=@every 1m' hookledger cron")
+	dbPath := fs.String("db", "", "ledger path (default $HOOKLEDGER_DB or hookledger.db)")
+	schedule := fs.String("schedule", "", "jobs to run, name=spec pairs split by ; (default $HOOKLEDGER_SCHEDULE or the built-in schedule)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(env.Getenv)
+	if err != nil {
+		return err
+	}
+	if *dbPath != "" {
+		cfg.DB = *dbPath
+	}
+	if *schedule != "" {
+		cfg.Schedule = *schedule
+	}
+	if cfg.Schedule == "off" {
+		return usageError("cron: the schedule is off; nothing to run")
+	}
+	a, err := newApp(ctx, cfg, newLogger(env), nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	// Jobs outlive ctx so that a stop waits for them under a deadline.
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRun()
+	stopJobs, err := a.startJobs(runCtx)
+	if err != nil {
+		return err
+	}
+	a.log.Info("hookledger cron running", "db", cfg.DB, "reconcile_sources", names(a.provs.Reconcile))
+	if env.Ready != nil {
+		env.Ready("")
+	}
+	<-ctx.Done()
+	a.log.Info("shutting down", "timeout", shutdownTimeout.String())
+	shutCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	stopJobs(shutCtx)
+	stopRun()
+	if err := a.Close(); err != nil {
+		return err
+	}
+	a.log.Info("stopped")
+	return nil
 }

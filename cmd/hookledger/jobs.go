@@ -47,7 +47,8 @@ func (a *app) startJobs(ctx context.Context) (stop func(context.Context), err er
 			cancel()
 			return nil, err
 		}
-		if err := sched.Add(j.Name, j.Spec, fn); err != nil {
+		// WatchJob resolves a job's "failed" alert when a later run succeeds.
+		if err := sched.Add(j.Name, j.Spec, reconcile.JobFunc(a.alerter.WatchJob(j.Name, fn))); err != nil {
 			cancel()
 			return nil, usageError(err.Error())
 		}

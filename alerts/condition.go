@@ -1,0 +1,149 @@
+package alerts
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"hookledger/ledger"
+	"hookledger/reconcile"
+)
+
+// Kinds of alerted condition. Open kinds stay open until the condition
+// clears; one-off kinds are notices, recorded already resolved.
+const (
+	KindMissing       = "missing"          // events still missing after a run (open)
+	KindRecovered     = "recovered"        // a run found missing events and acted (one-off)
+	KindUnrecoverable = "unrecoverable"    // missing past the provider's retention (one-off)
+	KindUnknown       = "unknown"          // in the ledger, unknown to the provider (one-off)
+	KindFailed        = "reconcile_failed" // a run that could not finish (open)
+	KindRatio         = "ratio"            // processed/expected under the threshold (open)
+	KindDead          = "dead"             // dead events in the ledger (open)
+	KindStuck         = "stuck"            // events pending or failing too long (open)
+	KindJob           = "job_failed"       // a scheduled job failed or panicked (open)
+)
+
+// storedKeys bounds the ids kept on an alert row, for deduplication.
+const storedKeys = 200
+
+// condition is one thing worth telling, found in a report or the ledger.
+type condition struct {
+	fingerprint string
+	source      string
+	kind        string
+	oneOff      bool
+	count       int
+	keys        []string  // ids, for deduplication (bounded)
+	since       time.Time // window start, zero when none
+	summary     string    // one plain line: the header and the alert list
+	body        string    // mrkdwn paragraph for the message
+}
+
+func fingerprint(source, kind string) string { return source + ":" + kind }
+
+func newCondition(source, kind string, oneOff bool, count int, ids []string, since time.Time) condition {
+	keys := slices.Clone(ids)
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	if len(keys) > storedKeys {
+		keys = keys[:storedKeys]
+	}
+	return condition{fingerprint: fingerprint(source, kind), source: source, kind: kind,
+		oneOff: oneOff, count: count, keys: keys, since: since}
+}
+
+// alert is the ledger row c opens or updates.
+func (c condition) alert() *ledger.Alert {
+	a := &ledger.Alert{Fingerprint: c.fingerprint, Source: c.source, Kind: c.kind,
+		Summary: c.summary, Keys: c.keys, Count: c.count, Since: c.since, State: ledger.AlertOpen}
+	if c.oneOff {
+		a.State = ledger.AlertResolved
+	}
+	return a
+}
+
+// changed reports whether c says something prev (the open alert of the same
+// fingerprint, or the last notice of a one-off kind) did not: an id not
+// named before, a larger count, or for an id-less notice another window.
+func (c condition) changed(prev ledger.Alert) bool {
+	for _, k := range c.keys {
+		if !slices.Contains(prev.Keys, k) {
+			return true
+		}
+	}
+	if c.oneOff && len(c.keys) == 0 {
+		return c.count != prev.Count || !c.since.Equal(prev.Since)
+	}
+	return c.count > prev.Count
+}
+
+// reportConditions returns what report r says that is worth an alert, in
+// the order a message shows it. Dead and stuck events are left to Check,
+// which sees the whole ledger.
+func reportConditions(r *reconcile.Report, th thresholds, now time.Time) []condition {
+	var out []condition
+	src := r.Source
+	if r.Error != "" || !r.Complete {
+		c := newCondition(src, KindFailed, false, 1, nil, r.Since)
+		c.summary, c.body = failedText(r, th, now)
+		out = append(out, c)
+	}
+	if r.Missing > 0 && r.Backfilled+r.Redelivered > 0 {
+		c := newCondition(src, KindRecovered, true, r.Missing, r.MissingIDs, r.Since)
+		c.summary, c.body = recoveredText(r, th)
+		out = append(out, c)
+	}
+	if r.StillMissing > 0 {
+		c := newCondition(src, KindMissing, false, r.StillMissing, r.StillMissingIDs, r.Since)
+		c.summary, c.body = missingText(r, th, now)
+		out = append(out, c)
+	}
+	if r.Unrecoverable > 0 {
+		c := newCondition(src, KindUnrecoverable, true, r.Unrecoverable, nil, r.Since)
+		c.summary, c.body = unrecoverableText(r)
+		out = append(out, c)
+	}
+	if r.Unknown > 0 {
+		c := newCondition(src, KindUnknown, true, r.Unknown, r.UnknownIDs, r.Since)
+		c.summary, c.body = unknownText(r, th)
+		out = append(out, c)
+	}
+	if ratio, ok := lowRatio(r, th); ok {
+		c := newCondition(src, KindRatio, false, r.Processed, nil, r.Since)
+		c.summary, c.body = ratioText(r, ratio)
+		out = append(out, c)
+	}
+	return out
+}
+
+// lowRatio returns the processed/expected ratio of r when it is below the
+// threshold and the window is big enough for the ratio to mean something.
+func lowRatio(r *reconcile.Report, th thresholds) (float64, bool) {
+	if th.minRatio <= 0 || r.Expected < th.ratioMinExpected || r.Expected == 0 {
+		return 0, false
+	}
+	ratio := float64(r.Processed) / float64(r.Expected)
+	return ratio, ratio < th.minRatio
+}
+
+// stateCondition turns the ledger's dead or stuck events of one source
+// into a condition.
+func stateCondition(kind string, g ledger.StateGroup, th thresholds) condition {
+	c := newCondition(g.Source, kind, false, g.Count, g.IDs, time.Time{})
+	if kind == KindDead {
+		c.summary, c.body = deadText(g, th)
+	} else {
+		c.summary, c.body = stuckText(g, th)
+	}
+	return c
+}
+
+// jobCondition is the alert for scheduled job name failing with err.
+func jobCondition(name string, err error, th thresholds) condition {
+	c := newCondition("", KindJob, false, 1, nil, time.Time{})
+	c.fingerprint = "job:" + name + ":failed"
+	c.summary = fmt.Sprintf("scheduled job %s failed", name)
+	c.body = fmt.Sprintf("*Scheduled job %s failed*: %s\nThe scheduler goes on and runs it again at its next time.\nNext: `hookledger status`",
+		code(name), escape(th.clean(err.Error())))
+	return c
+}

@@ -1,0 +1,82 @@
+package alerts
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"hookledger/ledger"
+	"hookledger/reconcile"
+)
+
+func TestReportConditions(t *testing.T) {
+	th := withDefaultsThresholds()
+	ok := reconcile.Report{Source: "stripe", Complete: true, Expected: 30, InLedger: 30, Processed: 30}
+	for _, tc := range []struct {
+		name string
+		edit func(r *reconcile.Report)
+		want []string
+	}{
+		{"clean run", func(r *reconcile.Report) {}, nil},
+		{"all backfilled", func(r *reconcile.Report) { r.Missing, r.Backfilled = 2, 2 }, []string{KindRecovered}},
+		{"some left", func(r *reconcile.Report) { r.Missing, r.Backfilled, r.StillMissing = 3, 1, 2 },
+			[]string{KindRecovered, KindMissing}},
+		{"dry run", func(r *reconcile.Report) { r.DryRun, r.Missing, r.StillMissing = true, 2, 2 }, []string{KindMissing}},
+		{"past retention", func(r *reconcile.Report) { r.Missing, r.StillMissing, r.Unrecoverable = 1, 1, 1 },
+			[]string{KindMissing, KindUnrecoverable}},
+		{"unknown", func(r *reconcile.Report) { r.Unknown = 1 }, []string{KindUnknown}},
+		{"error", func(r *reconcile.Report) { r.Error = "boom" }, []string{KindFailed}},
+		{"incomplete", func(r *reconcile.Report) { r.Complete = false }, []string{KindFailed}},
+		{"low ratio", func(r *reconcile.Report) { r.Processed = 10 }, []string{KindRatio}},
+		{"low ratio, small window", func(r *reconcile.Report) { r.Expected, r.Processed = 5, 0 }, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := ok
+			tc.edit(&r)
+			var got []string
+			for _, c := range reportConditions(&r, th, testStart) {
+				got = append(got, c.kind)
+				if c.fingerprint != "stripe:"+c.kind || c.summary == "" || c.body == "" {
+					t.Errorf("condition %+v lacks fingerprint or text", c)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("reportConditions() kinds = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func withDefaultsThresholds() thresholds {
+	c := withDefaults(Config{})
+	return thresholds{maxIDs: c.MaxIDs, minRatio: c.MinRatio, ratioMinExpected: c.RatioMinExpected, stuckAfter: c.StuckAfter}
+}
+
+func TestConditionChanged(t *testing.T) {
+	day := testStart
+	for _, tc := range []struct {
+		name   string
+		c      condition
+		prev   ledger.Alert
+		change bool
+	}{
+		{"same ids", newCondition("s", KindMissing, false, 2, []string{"b", "a"}, day),
+			ledger.Alert{Keys: []string{"a", "b"}, Count: 2}, false},
+		{"fewer ids", newCondition("s", KindMissing, false, 1, []string{"a"}, day),
+			ledger.Alert{Keys: []string{"a", "b"}, Count: 2}, false},
+		{"new id", newCondition("s", KindMissing, false, 2, []string{"a", "c"}, day),
+			ledger.Alert{Keys: []string{"a", "b"}, Count: 2}, true},
+		{"count grew", newCondition("s", KindDead, false, 3, nil, time.Time{}),
+			ledger.Alert{Count: 2}, true},
+		{"open, no ids, same", newCondition("s", KindFailed, false, 1, nil, day.Add(time.Hour)),
+			ledger.Alert{Count: 1, Since: day}, false},
+		{"notice, other window", newCondition("s", KindUnrecoverable, true, 1, nil, day.Add(time.Hour)),
+			ledger.Alert{Count: 1, Since: day}, true},
+		{"notice, same window", newCondition("s", KindUnrecoverable, true, 1, nil, day),
+			ledger.Alert{Count: 1, Since: day}, false},
+	} {
+		if got := tc.c.changed(tc.prev); got != tc.change {
+			t.Errorf("%s: changed() = %v, want %v", tc.name, got, tc.change)
+		}
+	}
+}

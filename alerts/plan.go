@@ -1,0 +1,117 @@
+package alerts
+
+import (
+	"context"
+	"slices"
+
+	"hookledger/ledger"
+)
+
+// clearFunc says whether an open alert, whose condition was not found this
+// time, has really cleared (absence from a partial look proves nothing).
+type clearFunc func(ctx context.Context, al ledger.Alert) (bool, error)
+
+// decide compares the conditions found for one source with its open alerts
+// of the given kinds and commits the outcome in one ledger transaction: one
+// message for the new or materially changed conditions, and one resolved
+// reply per original message for the alerts that cleared.
+func (a *Alerter) decide(ctx context.Context, source, context string, kinds []string, conds []condition, clear clearFunc) error {
+	open, err := a.openAlerts(ctx, source, kinds)
+	if err != nil {
+		return err
+	}
+	var post []condition
+	seen := map[string]bool{}
+	for _, c := range conds {
+		seen[c.fingerprint] = true
+		news, err := a.isNews(ctx, c, open)
+		if err != nil {
+			return err
+		}
+		if news {
+			post = append(post, c)
+		}
+	}
+	var ch ledger.AlertChange
+	if len(post) > 0 {
+		if ch.Message, err = buildMessage(a.th, source, context, post); err != nil {
+			return err
+		}
+		for _, c := range post {
+			al := c.alert()
+			// An update keeps the earliest window, so clearing needs a look that covers all of it.
+			if i := slices.IndexFunc(open, func(o ledger.Alert) bool { return o.Fingerprint == c.fingerprint }); i >= 0 &&
+				!open[i].Since.IsZero() && open[i].Since.Before(al.Since) {
+				al.Since = open[i].Since
+			}
+			ch.Upsert = append(ch.Upsert, al)
+		}
+	}
+	byParent := map[int64][]ledger.Alert{}
+	var parents []int64
+	for _, al := range open {
+		if seen[al.Fingerprint] {
+			continue
+		}
+		ok, err := clear(ctx, al)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		ch.Resolve = append(ch.Resolve, al.ID)
+		if _, dup := byParent[al.MessageID]; !dup {
+			parents = append(parents, al.MessageID)
+		}
+		byParent[al.MessageID] = append(byParent[al.MessageID], al)
+	}
+	for _, p := range parents {
+		ch.Replies = append(ch.Replies, resolvedMessage(a.th, source, p, byParent[p]))
+	}
+	// Due from now on the Alerter's clock, which Deliver reads too.
+	now := a.cfg.Now()
+	if ch.Message != nil {
+		ch.Message.NextAttemptAt = now
+	}
+	for _, m := range ch.Replies {
+		m.NextAttemptAt = now
+	}
+	if err := a.db.ApplyAlerts(ctx, ch); err != nil {
+		return err
+	}
+	if ch.Message != nil || len(ch.Resolve) > 0 {
+		a.log.Info("alerts changed", "source", source, "posted", len(post), "resolved", len(ch.Resolve))
+	}
+	return nil
+}
+
+// openAlerts returns the open alerts of source with one of kinds.
+func (a *Alerter) openAlerts(ctx context.Context, source string, kinds []string) ([]ledger.Alert, error) {
+	all, err := a.db.Alerts(ctx, ledger.AlertFilter{Source: source})
+	if err != nil {
+		return nil, err
+	}
+	var out []ledger.Alert
+	for _, al := range all {
+		if al.Source == source && slices.Contains(kinds, al.Kind) {
+			out = append(out, al)
+		}
+	}
+	return out, nil
+}
+
+// isNews reports whether c should be posted: an open kind with no open
+// alert, or one that changed materially; a one-off notice that says
+// something its last notice did not.
+func (a *Alerter) isNews(ctx context.Context, c condition, open []ledger.Alert) (bool, error) {
+	if !c.oneOff {
+		i := slices.IndexFunc(open, func(al ledger.Alert) bool { return al.Fingerprint == c.fingerprint })
+		return i < 0 || c.changed(open[i]), nil
+	}
+	last, err := a.db.Alerts(ctx, ledger.AlertFilter{All: true, Fingerprint: c.fingerprint, Limit: 1})
+	if err != nil {
+		return false, err
+	}
+	return len(last) == 0 || c.changed(last[0]), nil
+}

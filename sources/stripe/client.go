@@ -1,0 +1,187 @@
+package stripe
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	stripego "github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/form"
+	"github.com/stripe/stripe-go/v76/webhookendpoint"
+	"golang.org/x/time/rate"
+)
+
+// PageSize is how many events one list request asks for (Stripe's maximum).
+const PageSize = 100
+
+// maxTypesFilter is how many types Stripe accepts in one types[] filter.
+const maxTypesFilter = 20
+
+// apiClient makes the few Stripe API calls reconcile needs through
+// stripe-go's backend, with hookledger's retrying, rate-limited transport
+// underneath.
+type apiClient struct {
+	backend stripego.Backend
+	impl    *stripego.BackendImplementation
+	http    *http.Client
+	key     string
+}
+
+func newAPIClient(cfg Config) *apiClient {
+	base := cfg.HTTPClient
+	if base == nil {
+		base = &http.Client{Timeout: 80 * time.Second}
+	}
+	inner := base.Transport
+	if inner == nil {
+		inner = http.DefaultTransport
+	}
+	hc := *base
+	hc.Transport = &retryTransport{
+		base:       inner,
+		limiter:    rate.NewLimiter(rate.Limit(cfg.RPS), max(1, int(cfg.RPS/4))),
+		maxRetries: cfg.MaxRetries,
+		baseDelay:  cfg.RetryBase,
+		maxDelay:   cfg.MaxRetryDelay,
+	}
+	backend := stripego.GetBackendWithConfig(stripego.APIBackend, &stripego.BackendConfig{
+		URL:               stripego.String(cfg.APIBase),
+		HTTPClient:        &hc,
+		MaxNetworkRetries: stripego.Int64(0), // retries happen in retryTransport
+		LeveledLogger:     &stripego.LeveledLogger{Level: stripego.LevelNull},
+		EnableTelemetry:   stripego.Bool(false),
+	})
+	impl, _ := backend.(*stripego.BackendImplementation) // what GetBackendWithConfig returns
+	return &apiClient{backend: backend, impl: impl, http: &hc, key: cfg.APIKey}
+}
+
+// rawPage is one page of GET /v1/events with each event left as the API
+// sent it.
+type rawPage struct {
+	Object  string            `json:"object"`
+	HasMore bool              `json:"has_more"`
+	Data    []json.RawMessage `json:"data"`
+}
+
+// UnmarshalJSON reads the list object in one pass, copying each event's
+// bytes exactly as sent; encoding/json would re-scan every event to build
+// the json.RawMessage values.
+func (p *rawPage) UnmarshalJSON(b []byte) error {
+	s := &scanner{b: b}
+	err := s.object(func(key []byte) error {
+		switch string(key) {
+		case "object":
+			return s.stringField(&p.Object)
+		case "has_more":
+			return s.boolField(&p.HasMore)
+		case "data":
+			return s.array(func() error {
+				start := s.peekIndex()
+				if err := s.value(); err != nil {
+					return err
+				}
+				p.Data = append(p.Data, json.RawMessage(bytes.Clone(b[start:s.i])))
+				return nil
+			})
+		}
+		return s.value()
+	})
+	if err != nil {
+		return fmt.Errorf("decode event list: %w", err)
+	}
+	return s.end()
+}
+
+// rawObject captures a response body untouched.
+type rawObject struct {
+	stripego.APIResource
+}
+
+// pageQuery is one request of a listing: created in [gte, lt) seconds,
+// optionally filtered by types, after the cursor when set.
+type pageQuery struct {
+	gte, lt       int64
+	types         []string
+	startingAfter string
+}
+
+// listPage fetches one page of events, newest first. stripe-go builds the
+// request (auth, version and client headers, parameter encoding) and reads
+// Stripe's errors, but the body is decoded here in one pass: stripe-go's
+// own decoding scans a 260 KB page four times over, and its streaming call
+// panics on transport errors in v76.
+func (c *apiClient) listPage(ctx context.Context, q pageQuery) (*rawPage, error) {
+	params := &stripego.EventListParams{
+		CreatedRange: &stripego.RangeQueryParams{GreaterThanOrEqual: q.gte, LesserThan: q.lt},
+	}
+	if len(q.types) > 0 {
+		// stripe-go encodes an empty slice as "types=", a filter matching nothing.
+		params.Types = stripego.StringSlice(q.types)
+	}
+	params.Limit = stripego.Int64(PageSize)
+	if q.startingAfter != "" {
+		params.StartingAfter = stripego.String(q.startingAfter)
+	}
+	values := &form.Values{}
+	form.AppendTo(values, params)
+	body, err := c.get(ctx, "/v1/events?"+values.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	page := &rawPage{}
+	if err := page.UnmarshalJSON(body); err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	if page.Object != "list" {
+		return nil, fmt.Errorf("list events: response is not a list object")
+	}
+	return page, nil
+}
+
+// get performs a GET built by stripe-go and returns the body, or the
+// *stripe.Error Stripe answered with.
+func (c *apiClient) get(ctx context.Context, path string) ([]byte, error) {
+	req, err := c.impl.NewRequest(http.MethodGet, path, c.key, "application/x-www-form-urlencoded",
+		&stripego.Params{Context: ctx})
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode >= 400 {
+		return nil, c.impl.ResponseToError(resp, body)
+	}
+	return body, nil
+}
+
+// getEvent fetches one event's raw JSON.
+func (c *apiClient) getEvent(ctx context.Context, id string) ([]byte, error) {
+	obj := &rawObject{}
+	path := stripego.FormatURLPath("/v1/events/%s", id)
+	err := c.backend.Call(http.MethodGet, path, c.key, &stripego.EventParams{Params: stripego.Params{Context: ctx}}, obj)
+	if err != nil {
+		return nil, fmt.Errorf("get event: %w", err)
+	}
+	return obj.LastResponse.RawJSON, nil
+}
+
+// enabledEvents returns the event types a webhook endpoint subscribes to.
+func (c *apiClient) enabledEvents(ctx context.Context, endpointID string) ([]string, error) {
+	we, err := webhookendpoint.Client{B: c.backend, Key: c.key}.Get(endpointID,
+		&stripego.WebhookEndpointParams{Params: stripego.Params{Context: ctx}})
+	if err != nil {
+		return nil, fmt.Errorf("get webhook endpoint: %w", err)
+	}
+	return we.EnabledEvents, nil
+}

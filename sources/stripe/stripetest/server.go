@@ -1,0 +1,147 @@
+// Package stripetest is a fake of the Stripe API for tests and the demo,
+// in the style of net/http/httptest. It speaks Stripe's wire format closely
+// enough that stripe-go talks to it unchanged: GET /v1/events (list objects
+// with has_more, starting_after/ending_before, created[gte|gt|lt|lte],
+// type and types[]), GET /v1/events/{id}, GET /v1/webhook_endpoints/{id},
+// Stripe error objects, Bearer authentication. Its Sender POSTs signed
+// webhooks to a receiver, with knobs to drop, duplicate, reorder and forge
+// them, and fault injection (429 with Retry-After, 500, latency, cut
+// connections) exercises clients' retries. Events are rendered on demand
+// from a few bytes each, so the fake can hold hundreds of thousands.
+package stripetest
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultAPIKey is the secret key the fake accepts unless WithAPIKey is given.
+const DefaultAPIKey = "sk_test_stripetest"
+
+// Server is a running fake Stripe API on a loopback address.
+type Server struct {
+	URL string // base URL, e.g. http://127.0.0.1:41234, for STRIPE_API_BASE
+
+	ts      *httptest.Server
+	apiKey  string
+	account string
+	prefix  string
+	latency atomic.Int64 // per list page, nanoseconds
+	faults  faults
+	reqs    atomic.Int64
+
+	mu        sync.RWMutex
+	records   []record
+	order     []int32 // listed events, oldest first once sorted
+	sorted    bool
+	types     []string
+	accounts  []string
+	endpoints map[string]*Endpoint
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithAPIKey makes the fake accept only key (default DefaultAPIKey).
+func WithAPIKey(key string) Option { return func(s *Server) { s.apiKey = key } }
+
+// WithAccount stamps events added afterwards with a connected account id,
+// as Stripe does for Connect events.
+func WithAccount(acct string) Option { return func(s *Server) { s.account = acct } }
+
+// WithLatency delays every page of GET /v1/events by d.
+func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency.Store(int64(d)) } }
+
+// NewServer starts a fake on 127.0.0.1. The caller must Close it.
+func NewServer(opts ...Option) *Server {
+	s := &Server{
+		apiKey:    DefaultAPIKey,
+		prefix:    newPrefix(),
+		sorted:    true,
+		types:     []string{},
+		accounts:  []string{""},
+		endpoints: map[string]*Endpoint{},
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/events", s.api(s.listEvents))
+	mux.HandleFunc("GET /v1/events/{id}", s.api(s.getEvent))
+	mux.HandleFunc("GET /v1/webhook_endpoints/{id}", s.api(s.getEndpoint))
+	mux.HandleFunc("/", s.api(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "invalid_request_error", "", "Unrecognized request URL ("+r.Method+": "+r.URL.Path+").")
+	}))
+	s.ts = httptest.NewServer(mux)
+	s.URL = s.ts.URL
+	return s
+}
+
+// Close shuts the fake down, cutting open connections.
+func (s *Server) Close() {
+	s.ts.CloseClientConnections()
+	s.ts.Close()
+}
+
+// Client returns an HTTP client for the fake.
+func (s *Server) Client() *http.Client { return s.ts.Client() }
+
+// APIKey returns the secret key the fake accepts.
+func (s *Server) APIKey() string { return s.apiKey }
+
+// Requests returns how many API requests the fake has received.
+func (s *Server) Requests() int64 { return s.reqs.Load() }
+
+// SetLatency changes the delay added to every page of GET /v1/events.
+func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
+
+// api wraps a handler with request counting, fault injection and
+// authentication, in that order, as a real API would count and throttle
+// before authenticating.
+func (s *Server) api(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		n := s.reqs.Add(1)
+		w.Header().Set("Request-Id", "req_"+objectID("r", uint64(n))[3:17])
+		w.Header().Set("Stripe-Version", APIVersion)
+		f := s.faults.next(n, r)
+		if f.Latency > 0 && !pause(r, f.Latency) {
+			return
+		}
+		if f.Status != 0 {
+			writeFault(w, f)
+			return
+		}
+		if !s.authorized(w, r) {
+			return
+		}
+		if f.Cut {
+			h(&cutWriter{ResponseWriter: w}, r)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// sortLocked puts order oldest first; s.mu must be held for writing.
+func (s *Server) sortLocked() {
+	if !s.sorted {
+		sort.Slice(s.order, func(i, j int) bool { return s.less(s.order[i], s.order[j]) })
+		s.sorted = true
+	}
+}
+
+// pause waits d or until the client goes away; false if it went away.
+func pause(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}

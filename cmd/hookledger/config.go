@@ -31,6 +31,7 @@ type Config struct {
 	RetryBase     time.Duration
 	Workers       int           // concurrent handler calls
 	Timeout       time.Duration // per handler call (forward request or exec run)
+	Lease         time.Duration // how long a claimed event is a worker's before another may retake it
 	Schedule      string
 
 	StripeWebhookSecrets []string
@@ -87,6 +88,14 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.Timeout, err = durationEnv(getenv, "HOOKLEDGER_HANDLER_TIMEOUT", 30*time.Second); err != nil {
 		return c, err
+	}
+	// The lease must outlast a handler call, or a slow but healthy attempt
+	// would be taken for a dead worker's.
+	if c.Lease, err = durationEnv(getenv, "HOOKLEDGER_LEASE", max(2*time.Minute, c.Timeout+30*time.Second)); err != nil {
+		return c, err
+	}
+	if c.Lease <= c.Timeout {
+		return c, usageError("HOOKLEDGER_LEASE must be longer than HOOKLEDGER_HANDLER_TIMEOUT")
 	}
 	if c.StripeAPIRPS, err = floatEnv(getenv, "STRIPE_API_RPS", 20); err != nil {
 		return c, err

@@ -36,7 +36,7 @@ var buildBinary = sync.OnceValues(func() (string, error) {
 	return bin, nil
 })
 
-var addrRE = regexp.MustCompile(`hookledger serving addr=(\S+)`)
+var addrRE = regexp.MustCompile(`msg="hookledger serving" addr=(\S+)`)
 
 // startServe runs `hookledger serve` as a child process and returns it with
 // its listen address once it accepts connections.

@@ -97,10 +97,8 @@ func newHandler(cfg Config, _ *slog.Logger) (ledger.Handler, string, error) {
 // callers add the logger and metrics observer.
 func processorConfig(cfg Config) ledger.ProcessorConfig {
 	return ledger.ProcessorConfig{
-		Workers: cfg.Workers,
-		// The lease must outlast a handler call, or a slow but healthy
-		// attempt would be taken for a dead worker's.
-		Lease:       max(2*time.Minute, cfg.Timeout+30*time.Second),
+		Workers:     cfg.Workers,
+		Lease:       cfg.Lease,
 		MaxAttempts: cfg.MaxAttempts,
 		RetryBase:   cfg.RetryBase,
 	}

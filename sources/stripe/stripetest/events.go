@@ -37,13 +37,13 @@ func (e *Event) JSON() []byte {
 	return e.srv.render(nil, e.seq)
 }
 
-// newPrefix returns the per-server part of event ids ("1" and 13 random
-// characters), so ids of different fakes never collide.
-func newPrefix() string {
+// newPrefix returns the per-server part of event ids ("1" and 13
+// characters from rng), so ids of different fakes never collide.
+func newPrefix(rng *rand.Rand) string {
 	var b strings.Builder
 	b.WriteByte('1')
 	for range 13 {
-		b.WriteByte(alphabet[rand.N(len(alphabet))])
+		b.WriteByte(alphabet[rng.IntN(len(alphabet))])
 	}
 	return b.String()
 }

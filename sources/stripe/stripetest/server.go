@@ -11,6 +11,7 @@
 package stripetest
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -53,6 +54,12 @@ func WithAPIKey(key string) Option { return func(s *Server) { s.apiKey = key } }
 // as Stripe does for Connect events.
 func WithAccount(acct string) Option { return func(s *Server) { s.account = acct } }
 
+// WithSeed makes the server's event ids the same on every run with the
+// same seed (they are random otherwise).
+func WithSeed(seed uint64) Option {
+	return func(s *Server) { s.prefix = newPrefix(rand.New(rand.NewPCG(seed, seed^0x1d5))) }
+}
+
 // WithLatency delays every page of GET /v1/events by d.
 func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency.Store(int64(d)) } }
 
@@ -60,7 +67,7 @@ func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency.St
 func NewServer(opts ...Option) *Server {
 	s := &Server{
 		apiKey:    DefaultAPIKey,
-		prefix:    newPrefix(),
+		prefix:    newPrefix(rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))),
 		sorted:    true,
 		types:     []string{},
 		accounts:  []string{""},

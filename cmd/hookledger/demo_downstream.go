@@ -1,0 +1,143 @@
+package main
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+)
+
+// demoDownstream is the demo's stand-in for the user's app: the URL hookledger
+// forwards every event to. It checks each request's Standard Webhooks
+// signature, counts what it processed per event (by the Idempotency-Key
+// header, which is the provider's event id), and it can go down for a
+// while, when it answers 503 and processes nothing.
+type demoDownstream struct {
+	srv    *httptest.Server
+	key    []byte
+	secret string // HOOKLEDGER_FORWARD_SECRET: whsec_ and the key in base64
+
+	mu        sync.Mutex
+	downFor   int                // requests still to refuse before coming back
+	refused   int                // requests answered 503 while down
+	processed map[demoKey]int    // times each event was processed
+	origins   map[demoKey]string // Hookledger-Origin of the request that processed it
+	requests  map[demoKey]int    // requests seen per event, refused ones too
+	badSig    int                // requests whose signature did not verify
+	flaky     int                // test knob: events to process, then answer 500
+}
+
+// demoKey names one provider event.
+type demoKey struct{ source, id string }
+
+// newDemoDownstream starts the downstream app on 127.0.0.1. flaky is a test
+// knob: the first flaky events are processed but answered 500, so
+// hookledger retries them and they are processed twice.
+func newDemoDownstream(flaky int) *demoDownstream {
+	d := &demoDownstream{
+		processed: map[demoKey]int{},
+		origins:   map[demoKey]string{},
+		requests:  map[demoKey]int{},
+		flaky:     flaky,
+		key:       make([]byte, 24),
+	}
+	rand.Read(d.key)
+	d.secret = "whsec_" + base64.StdEncoding.EncodeToString(d.key)
+	d.srv = httptest.NewServer(http.HandlerFunc(d.serve))
+	return d
+}
+
+// URL is where hookledger forwards events.
+func (d *demoDownstream) URL() string { return d.srv.URL + "/hooks" }
+
+// Close stops the app.
+func (d *demoDownstream) Close() { d.srv.Close() }
+
+func (d *demoDownstream) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	k := demoKey{r.Header.Get("Hookledger-Source"), r.Header.Get("Idempotency-Key")}
+	if k.source == "" || k.id == "" {
+		http.Error(w, "missing Hookledger-Source or Idempotency-Key", http.StatusBadRequest)
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.verify(r.Header, body) {
+		d.badSig++
+		http.Error(w, "bad webhook-signature", http.StatusUnauthorized)
+		return
+	}
+	d.requests[k]++
+	if d.downFor > 0 {
+		d.downFor--
+		d.refused++
+		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		return
+	}
+	d.processed[k]++
+	d.origins[k] = r.Header.Get("Hookledger-Origin")
+	if d.flaky > 0 && d.processed[k] == 1 {
+		d.flaky--
+		http.Error(w, "processed, then crashed before answering", http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// verify checks the Standard Webhooks signature the way an app would:
+// HMAC-SHA256 over "id.timestamp.body", any of the space-separated v1
+// signatures may match.
+func (d *demoDownstream) verify(h http.Header, body []byte) bool {
+	mac := hmac.New(sha256.New, d.key)
+	mac.Write([]byte(h.Get("Webhook-Id") + "." + h.Get("Webhook-Timestamp") + "."))
+	mac.Write(body)
+	want := mac.Sum(nil)
+	for _, sig := range strings.Fields(h.Get("Webhook-Signature")) {
+		got, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(sig, "v1,"))
+		if err == nil && strings.HasPrefix(sig, "v1,") && hmac.Equal(got, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// goDown takes the app down until it has refused n more requests: how
+// long the outage lasts depends on how hard hookledger retries, not on the
+// wall clock, so a slow machine sees the same story.
+func (d *demoDownstream) goDown(n int) {
+	d.mu.Lock()
+	d.downFor = n
+	d.mu.Unlock()
+}
+
+// demoRecord is a copy of what the app saw, for the closing check.
+type demoRecord struct {
+	Processed map[demoKey]int
+	Origins   map[demoKey]string
+	Requests  map[demoKey]int
+	Refused   int
+	BadSig    int
+}
+
+// record returns a copy of what the app saw so far.
+func (d *demoDownstream) record() demoRecord {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	rec := demoRecord{Processed: map[demoKey]int{}, Origins: map[demoKey]string{},
+		Requests: map[demoKey]int{}, Refused: d.refused, BadSig: d.badSig}
+	for k, n := range d.processed {
+		rec.Processed[k] = n
+	}
+	for k, o := range d.origins {
+		rec.Origins[k] = o
+	}
+	for k, n := range d.requests {
+		rec.Requests[k] = n
+	}
+	return rec
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"hookledger/ledger"
+	"hookledger/sources/github/githubtest"
+	"hookledger/sources/stripe/stripetest"
+)
+
+// The demo's GitHub hook.
+const (
+	demoGitHubOwner = "acme"
+	demoGitHubRepo  = "shop"
+	demoGitHubHook  = 4242
+	demoGitHubToken = "ghp_demo_token_for_the_fake_api"
+)
+
+// demoWorld is everything the demo runs, on 127.0.0.1 only: the fake
+// providers, hookledger itself (receiver, processor, reconcile, alerts,
+// wired by newApp exactly as serve wires them) and the downstream app.
+type demoWorld struct {
+	opts        demoOptions
+	stripe      *stripetest.Server
+	endpoint    *stripetest.Endpoint
+	github      *githubtest.Server
+	hook        *githubtest.Hook
+	down        *demoDownstream
+	app         *app
+	srv         *http.Server
+	receiverURL string
+
+	stopProc context.CancelFunc
+	procWG   sync.WaitGroup
+	procErr  error
+}
+
+// startDemoWorld starts the fakes, the downstream app and hookledger on a
+// fresh ledger at opts.db. The caller must close the world.
+func startDemoWorld(ctx context.Context, env *Env, opts demoOptions, logger *slog.Logger) (*demoWorld, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("demo: listen: %w", err)
+	}
+	w := &demoWorld{opts: opts, receiverURL: "http://" + ln.Addr().String()}
+	w.down = newDemoDownstream(opts.flaky)
+	w.stripe = stripetest.NewServer(stripetest.WithSeed(opts.seed))
+	enabled := make([]string, 0, len(demoStripeTypes))
+	for _, t := range demoStripeTypes {
+		enabled = append(enabled, t.typ)
+	}
+	w.endpoint = w.stripe.AddEndpoint(w.receiverURL+"/webhooks/stripe", "", enabled...)
+	w.github = githubtest.NewServer(githubtest.WithSeed(opts.seed), githubtest.WithToken(demoGitHubToken))
+	w.hook = w.github.AddRepoHook(demoGitHubOwner, demoGitHubRepo, demoGitHubHook,
+		w.receiverURL+"/webhooks/github", "demo_"+demoRandomHex(16), demoGitHubTypes...)
+
+	cfg, err := w.config(env)
+	if err == nil {
+		w.app, err = newApp(ctx, cfg, logger, nil)
+	}
+	if err != nil {
+		ln.Close()
+		w.close()
+		return nil, err
+	}
+	if w.app.proc == nil {
+		ln.Close()
+		w.close()
+		return nil, errors.New("demo: no processor: the forward handler did not come up")
+	}
+	w.srv = newHTTPServer(w.app.handler(), logger)
+	go w.srv.Serve(ln)
+	w.startProcessor()
+	if env.Ready != nil {
+		env.Ready(ln.Addr().String())
+	}
+	return w, nil
+}
+
+// config is the user's configuration (so SLACK_* set in the environment
+// posts real alerts) with the providers, the handler and the ledger
+// pointed at the demo's.
+func (w *demoWorld) config(env *Env) (Config, error) {
+	cfg, err := loadConfig(env.Getenv)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.DB = w.opts.db
+	cfg.ForwardURL, cfg.ForwardSecret, cfg.Exec = w.down.URL(), w.down.secret, ""
+	cfg.MaxAttempts, cfg.RetryBase = 10, 50*time.Millisecond
+	cfg.StripeWebhookSecrets = []string{w.endpoint.Secret}
+	cfg.StripeAPIKey, cfg.StripeAPIBase = w.stripe.APIKey(), w.stripe.URL
+	cfg.StripeEndpointID, cfg.StripeEventTypes = w.endpoint.ID, nil
+	cfg.StripeAPIRPS = 100
+	cfg.GitHubWebhookSecrets = []string{w.hook.Secret}
+	cfg.GitHubToken, cfg.GitHubAPIURL, cfg.GitHubHooks = demoGitHubToken, w.github.URL, w.hook.String()
+	return cfg, nil
+}
+
+// startProcessor runs the real processor until close.
+func (w *demoWorld) startProcessor() {
+	ctx, cancel := context.WithCancel(context.Background())
+	w.stopProc = cancel
+	w.procWG.Go(func() {
+		if err := w.app.proc.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			w.procErr = fmt.Errorf("processor: %w", err)
+		}
+	})
+}
+
+// settle waits until no event is pending, processing or failed, or the
+// timeout passes.
+func (w *demoWorld) settle(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		qs, err := w.app.db.QueueStats(ctx)
+		if err != nil {
+			return fmt.Errorf("demo: queue stats: %w", err)
+		}
+		waiting := 0
+		for _, byState := range qs.Depth {
+			waiting += byState[ledger.StatePending] + byState[ledger.StateProcessing] + byState[ledger.StateFailed]
+		}
+		if waiting == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("demo: %d events still waiting to be processed after %s", waiting, timeout)
+		}
+		if err := demoSleep(ctx, 20*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// close stops everything in order: the receiver, the processor, the
+// ledger, then the fakes and the downstream app.
+func (w *demoWorld) close() error {
+	var errs []error
+	if w.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, w.srv.Shutdown(ctx))
+		cancel()
+	}
+	if w.stopProc != nil {
+		w.stopProc()
+		w.procWG.Wait()
+		errs = append(errs, w.procErr)
+	}
+	if w.app != nil {
+		errs = append(errs, w.app.Close())
+	}
+	for _, c := range []interface{ Close() }{w.stripe, w.github, w.down} {
+		if c != nil {
+			c.Close()
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func demoSleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func demoRandomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -72,8 +72,10 @@ func startServe(t *testing.T, bin string, env []string) (*exec.Cmd, string) {
 }
 
 // TestCrashKeepsEveryAcknowledgedEvent sends a stream of signed Stripe
-// webhooks, SIGKILLs the receiver mid-stream several times, restarts it, and
-// checks that every request answered 2xx is in the ledger.
+// webhooks, SIGKILLs the receiver (and its processor, mid-delivery) several
+// times, restarts it, and checks that every request answered 2xx is in the
+// ledger once, and that after recovery every event reached the downstream
+// app under its own Idempotency-Key.
 func TestCrashKeepsEveryAcknowledgedEvent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -84,8 +86,11 @@ func TestCrashKeepsEveryAcknowledgedEvent(t *testing.T) {
 	}
 	const secret = "whsec_crash_test"
 	dbPath := filepath.Join(t.TempDir(), "crash.db")
+	app := newCountingApp(t)
 	env := []string{"HOOKLEDGER_DB=" + dbPath, "STRIPE_WEBHOOK_SECRET=" + secret,
-		"HOOKLEDGER_FORWARD_URL=", "HOOKLEDGER_EXEC="}
+		"HOOKLEDGER_FORWARD_URL=" + app.srv.URL, "HOOKLEDGER_EXEC=",
+		// Short leases so events a killed process held are retaken quickly.
+		"HOOKLEDGER_HANDLER_TIMEOUT=1s", "HOOKLEDGER_LEASE=2s", "HOOKLEDGER_RETRY_BASE=100ms"}
 
 	var acked sync.Map
 	var next atomic.Int64
@@ -134,11 +139,21 @@ func TestCrashKeepsEveryAcknowledgedEvent(t *testing.T) {
 		cmd.Wait()
 	}
 
+	// Recovery: one more start processes whatever the killed ones left.
+	cmd, _ := startServe(t, bin, env)
 	db, err := ledger.Open(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	waitSettled(t, db, 60*time.Second)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("serve after SIGTERM: %v, want a clean exit", err)
+	}
+
 	missing, total := 0, 0
 	acked.Range(func(k, _ any) bool {
 		total++
@@ -156,5 +171,44 @@ func TestCrashKeepsEveryAcknowledgedEvent(t *testing.T) {
 	if missing > 0 {
 		t.Errorf("%d of %d acknowledged events lost after SIGKILL", missing, total)
 	}
-	t.Logf("%d acknowledged events, all in the ledger after 3 SIGKILLs", total)
+	// Every event in the ledger reached the app, under its own key; one
+	// being delivered when the process died may have gone twice, with the
+	// same key, which is what lets the app deduplicate.
+	rows, twice := 0, 0
+	for ev, err := range db.Events(context.Background(), ledger.EventFilter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows++
+		if ev.State != ledger.StateProcessed {
+			t.Errorf("%s is %s after recovery, want processed", ev.EventID, ev.State)
+		}
+		switch n := app.count(ev.EventID); {
+		case n == 0:
+			t.Errorf("%s never reached the downstream app", ev.EventID)
+		case n > 1:
+			twice++
+		}
+	}
+	t.Logf("%d acknowledged events, %d rows, all in the ledger after 3 SIGKILLs; %d delivered twice (killed mid-delivery)",
+		total, rows, twice)
+}
+
+// waitSettled waits until no event in db is pending, processing or failed.
+func waitSettled(t *testing.T, db *ledger.DB, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		qs, err := db.QueueStats(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(qs.OldestWaiting) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("events still waiting after %s: %v", limit, qs.Depth)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -33,8 +33,12 @@ const maxBatch = 512
 // DB is an open ledger. It is safe for concurrent use.
 type DB struct {
 	path string
-	w    *sql.DB // the one write connection, owned by the writer goroutine
+	w    *sql.DB // the one write connection, used by the writer goroutine
 	r    *sql.DB // read-only pool
+
+	// Statement cache, used only by the writer goroutine: see stmt.
+	stmts   map[string]*sql.Stmt // prepared on w between transactions
+	txStmts map[string]*sql.Stmt // prepared in the open transaction
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -87,6 +91,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		path:     path,
 		w:        w,
 		r:        r,
+		stmts:    map[string]*sql.Stmt{},
+		txStmts:  map[string]*sql.Stmt{},
 		Now:      time.Now,
 		ops:      make(chan writeOp, maxBatch),
 		recorded: make(chan struct{}, 1),
@@ -103,6 +109,9 @@ func dsn(path string, readOnly bool) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(ON)")
+	// Savepoints journal the pages they touch: keep that statement journal
+	// in memory rather than in a temp file written through syscalls.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if readOnly {
 		q.Add("_pragma", "query_only(ON)")
 	} else {
@@ -138,7 +147,7 @@ func (db *DB) Close() error {
 		db.closeMu.Unlock()
 		close(db.stop)
 		<-db.done
-		db.closeErr = errors.Join(db.r.Close(), db.w.Close())
+		db.closeErr = errors.Join(db.closeStmts(), db.r.Close(), db.w.Close())
 	})
 	return db.closeErr
 }
@@ -223,6 +232,7 @@ func (db *DB) commitTx(batch []writeOp, errs []error) error {
 	// in time so a stuck disk surfaces as an error, not a hang.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	defer db.prepareSeen(ctx)
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", translate(err))
@@ -241,15 +251,15 @@ func (db *DB) commitTx(batch []writeOp, errs []error) error {
 			}
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
+		if _, err := db.exec(ctx, tx, "SAVEPOINT op"); err != nil {
 			return fmt.Errorf("savepoint: %w", translate(err))
 		}
 		if errs[i] = op.fn(ctx, tx); errs[i] != nil {
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO op"); err != nil {
+			if _, err := db.exec(ctx, tx, "ROLLBACK TO op"); err != nil {
 				return fmt.Errorf("rollback to savepoint: %w", translate(err))
 			}
 		}
-		if _, err := tx.ExecContext(ctx, "RELEASE op"); err != nil {
+		if _, err := db.exec(ctx, tx, "RELEASE op"); err != nil {
 			return fmt.Errorf("release savepoint: %w", translate(err))
 		}
 	}
@@ -272,4 +282,67 @@ func (db *DB) Ping(ctx context.Context) error {
 		return fmt.Errorf("ping ledger: %w", translate(err))
 	}
 	return nil
+}
+
+// stmt returns query prepared on the write connection and bound to tx:
+// SQLite's parser costs more than a small insert, and the writer runs the
+// same few statements for every event. A query new to the cache is
+// prepared in tx (once per transaction) and, after the transaction, once
+// for good on the connection; database/sql cannot prepare on a connection
+// that a transaction holds. Only write functions may call stmt: they run
+// on the writer goroutine, which owns the cache.
+func (db *DB) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	if s, ok := db.stmts[query]; ok {
+		return tx.StmtContext(ctx, s), nil
+	}
+	if s, ok := db.txStmts[query]; ok {
+		return s, nil
+	}
+	s, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, translate(err)
+	}
+	db.txStmts[query] = s
+	return s, nil
+}
+
+// prepareSeen prepares, for the next transactions, the queries that the
+// last one met for the first time. A failure only means they are
+// prepared per transaction again.
+func (db *DB) prepareSeen(ctx context.Context) {
+	for q := range db.txStmts {
+		if s, err := db.w.PrepareContext(ctx, q); err == nil {
+			db.stmts[q] = s
+		}
+		delete(db.txStmts, q)
+	}
+}
+
+// exec runs query through the statement cache inside tx.
+func (db *DB) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	s, err := db.stmt(ctx, tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(ctx, args...)
+}
+
+// queryRow runs query through the statement cache inside tx.
+func (db *DB) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	s, err := db.stmt(ctx, tx, query)
+	if err != nil {
+		// A *sql.Row cannot carry an error of ours: fall back to an
+		// unprepared query, which reports the same problem.
+		return tx.QueryRowContext(ctx, query, args...)
+	}
+	return s.QueryRowContext(ctx, args...)
+}
+
+// closeStmts closes the cached statements; the writer has stopped.
+func (db *DB) closeStmts() error {
+	var errs []error
+	for _, s := range db.stmts {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Record stores ev if no event with the same Source and EventID is in the
@@ -44,7 +45,7 @@ func (db *DB) Record(ctx context.Context, ev *Event, rc *Receipt) (bool, error) 
 	var isNew bool
 	err = db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO events
+		err := db.queryRow(ctx, tx, `INSERT INTO events
 			(source, event_id, type, action, account, content_type, headers, payload,
 			 created_at, received_at, origin, state, processed_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -55,7 +56,7 @@ func (db *DB) Record(ctx context.Context, ev *Event, rc *Receipt) (bool, error) 
 		).Scan(&id)
 		isNew = err == nil
 		if errors.Is(err, sql.ErrNoRows) {
-			err = tx.QueryRowContext(ctx, `SELECT id FROM events WHERE source = ? AND event_id = ?`,
+			err = db.queryRow(ctx, tx, `SELECT id FROM events WHERE source = ? AND event_id = ?`,
 				ev.Source, ev.EventID).Scan(&id)
 		}
 		if err != nil {
@@ -70,7 +71,7 @@ func (db *DB) Record(ctx context.Context, ev *Event, rc *Receipt) (bool, error) 
 		if !isNew {
 			rc.Outcome = OutcomeDuplicate
 		}
-		return insertReceipt(ctx, tx, rc, now)
+		return db.insertReceipt(ctx, tx, rc, now)
 	})
 	if err != nil {
 		return false, fmt.Errorf("record event: %w", err)
@@ -87,7 +88,7 @@ func (db *DB) Record(ctx context.Context, ev *Event, rc *Receipt) (bool, error) 
 func (db *DB) RecordReceipt(ctx context.Context, rc *Receipt) error {
 	now := db.Now().UTC()
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return insertReceipt(ctx, tx, rc, now)
+		return db.insertReceipt(ctx, tx, rc, now)
 	})
 	if err != nil {
 		return fmt.Errorf("record receipt: %w", err)
@@ -95,13 +96,12 @@ func (db *DB) RecordReceipt(ctx context.Context, rc *Receipt) error {
 	return nil
 }
 
-func insertReceipt(ctx context.Context, tx *sql.Tx, rc *Receipt, now interface{ UnixMilli() int64 }) error {
-	received := rc.ReceivedAt
-	at := now.UnixMilli()
-	if !received.IsZero() {
-		at = received.UnixMilli()
+func (db *DB) insertReceipt(ctx context.Context, tx *sql.Tx, rc *Receipt, now time.Time) error {
+	at := millis(now)
+	if !rc.ReceivedAt.IsZero() {
+		at = millis(rc.ReceivedAt)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO receipts
+	res, err := db.exec(ctx, tx, `INSERT INTO receipts
 		(source, event_id, outcome, reason, status, remote_addr, body_size, duration_us, received_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		rc.Source, rc.EventID, string(rc.Outcome), rc.Reason, rc.Status, rc.RemoteAddr,

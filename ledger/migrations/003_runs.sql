@@ -28,7 +28,4 @@ CREATE TABLE jobs (
     failures    INTEGER NOT NULL DEFAULT 0
 );
 
--- Reconcile's unknown-event check walks one source's live events of a
--- window; covering it keeps the scan off the payload-heavy table rows.
--- origin never changes after insert, so state changes never touch it.
-CREATE INDEX events_origin_created ON events (source, origin, created_at, event_id);
+-- Reconcile's window queries use events_source_created (001).

@@ -42,7 +42,6 @@ const benchTemplate = `{
       "customer": "cus_PBenchCustomer9Tz",
       "customer_email": "billing@example.com",
       "customer_name": "Example Customer",
-      "hosted_invoice_url": "https://invoice.stripe.com/i/acct_1BenchAcct/test_YWNjdF8xQmVuY2g",
       "invoice_pdf": "https://pay.stripe.com/invoice/acct_1BenchAcct/test_YWNjdF8xQmVuY2g/pdf",
       "lines": {
         "object": "list",
@@ -54,7 +53,6 @@ const benchTemplate = `{
             "currency": "usd",
             "description": "1 × Pro plan (at $49.00 / month)",
             "period": {"end": @CREATED@, "start": @CREATED@},
-            "plan": {"id": "price_1OBenchPricePro", "object": "plan", "active": true, "amount": 4900, "currency": "usd", "interval": "month", "interval_count": 1, "product": "prod_PBenchProduct"},
             "price": {"id": "price_1OBenchPricePro", "object": "price", "active": true, "currency": "usd", "product": "prod_PBenchProduct", "recurring": {"interval": "month", "interval_count": 1, "usage_type": "licensed"}, "type": "recurring", "unit_amount": 4900},
             "proration": false,
             "quantity": 1,

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"hookledger/sources/stripe"
+)
+
+// shortBench are flags for a bench run of about a second, small enough
+// for CI: the figures mean nothing, the shape and the checks do.
+func shortBench(dir string, extra ...string) []string {
+	return append([]string{"bench", "--duration", "300ms", "--warmup", "50ms", "--conns", "4",
+		"--pool", "3000", "--process-events", "200", "--process-workers", "4",
+		"--reconcile-events", "300", "--dir", dir}, extra...)
+}
+
+func benchTestEnv() (*Env, *bytes.Buffer, *bytes.Buffer) {
+	var stdout, stderr bytes.Buffer
+	return &Env{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}, &stdout, &stderr
+}
+
+func benchContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestBenchJSON(t *testing.T) {
+	env, stdout, stderr := benchTestEnv()
+	if err := runWith(benchContext(t), env, shortBench(t.TempDir(), "--json")); err != nil {
+		t.Fatalf("bench error = %v\nstderr:\n%s", err, stderr)
+	}
+	var rep benchReport
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("stdout is not one JSON report: %v\n%s", err, stdout)
+	}
+	if !rep.OK || len(rep.Errors) != 0 {
+		t.Errorf("ok = %v, errors = %v, want true and none", rep.OK, rep.Errors)
+	}
+	if rep.Machine.CPUs < 1 || rep.Machine.GoVersion == "" {
+		t.Errorf("machine = %+v, want CPUs and Go version", rep.Machine)
+	}
+	if rep.Bare == nil || rep.Receiver == nil || rep.Process == nil || rep.Reconcile == nil || rep.RSS == nil {
+		t.Fatalf("report lacks a phase: %s", stdout)
+	}
+	if rep.Bare.OK == 0 || rep.Receiver.OK == 0 || rep.Receiver.RPS <= 0 || rep.Receiver.P99 <= 0 || rep.Ratio <= 0 {
+		t.Errorf("ingest figures empty: bare %+v receiver %+v ratio %v", rep.Bare, rep.Receiver.loadResult, rep.Ratio)
+	}
+	if r := rep.Receiver; r.Lost != 0 || r.InLedger != r.Acked+r.StoredUnacked {
+		t.Errorf("receiver acked %d, in ledger %d, lost %d, stored unacked %d: want every ack stored",
+			r.Acked, r.InLedger, r.Lost, r.StoredUnacked)
+	}
+	if p := rep.Process; p.Processed != 200 || p.Downstream != 200 {
+		t.Errorf("process = %+v, want 200 processed and delivered", p)
+	}
+	if c := rep.Reconcile; c.Events != 300 || c.Missing != 3 || c.DiffEventsPerSec <= 0 {
+		t.Errorf("reconcile = %+v, want 300 events, 3 missing", c)
+	}
+	if len(rep.Targets) != 5 {
+		t.Errorf("targets = %+v, want 5", rep.Targets)
+	}
+}
+
+func TestBenchHumanOutput(t *testing.T) {
+	env, stdout, _ := benchTestEnv()
+	if err := runWith(benchContext(t), env, shortBench(t.TempDir(), "--stages", "ingest")); err != nil {
+		t.Fatalf("bench error = %v", err)
+	}
+	for _, want := range []string{"bare net/http handler", "hookledger receiver", "ratio receiver/bare", "0 lost", "targets:"} {
+		if !bytes.Contains(stdout.Bytes(), []byte(want)) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+// TestBenchDetectsLoss deletes one acknowledged event between the load
+// and the check: the run must fail with errLost (exit 1).
+func TestBenchDetectsLoss(t *testing.T) {
+	env, stdout, _ := benchTestEnv()
+	cfg, err := parseBenchFlags(env, shortBench(t.TempDir(), "--stages", "ingest", "--json")[1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.tamper = func(ctx context.Context, path string) error {
+		db, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		_, err = db.ExecContext(ctx, `DELETE FROM events WHERE id = (SELECT min(id) FROM events)`)
+		return err
+	}
+	err = bench(benchContext(t), env, cfg)
+	if !errors.Is(err, errLost) {
+		t.Fatalf("bench error = %v, want errLost", err)
+	}
+	if code := exitCode(err, &bytes.Buffer{}); code != exitError {
+		t.Errorf("exit code = %d, want %d", code, exitError)
+	}
+	var rep benchReport
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("stdout is not one JSON report: %v", err)
+	}
+	if rep.OK || rep.Receiver == nil || rep.Receiver.Lost != 1 {
+		t.Errorf("ok = %v, receiver = %+v, want not ok with 1 lost", rep.OK, rep.Receiver)
+	}
+}
+
+func TestBenchFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"zero duration", []string{"--duration", "0s"}},
+		{"too long", []string{"--duration", "3m"}},
+		{"no conns", []string{"--conns", "0"}},
+		{"event too small", []string{"--size", "100"}},
+		{"unknown stage", []string{"--stages", "ingest,nope"}},
+		{"argument", []string{"extra"}},
+		{"pool too large", []string{"--pool", "3000000"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, _, _ := benchTestEnv()
+			_, err := parseBenchFlags(env, tt.args)
+			if !errors.Is(err, errUsage) {
+				t.Errorf("parseBenchFlags(%q) error = %v, want a usage error", tt.args, err)
+			}
+		})
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	ms := func(ns ...int) []time.Duration {
+		var out []time.Duration
+		for _, n := range ns {
+			out = append(out, time.Duration(n)*time.Millisecond)
+		}
+		return out
+	}
+	hundred := make([]time.Duration, 100)
+	for i := range hundred {
+		hundred[i] = time.Duration(i+1) * time.Millisecond
+	}
+	tests := []struct {
+		name   string
+		sorted []time.Duration
+		q      float64
+		want   float64
+	}{
+		{"empty", nil, 0.5, 0},
+		{"one", ms(7), 0.99, 7},
+		{"median of odd", ms(1, 2, 3), 0.5, 2},
+		{"p99 of 100", hundred, 0.99, 99},
+		{"p50 of 100", hundred, 0.50, 50},
+		{"max", hundred, 1, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := percentile(tt.sorted, tt.q); got != tt.want {
+				t.Errorf("percentile(%v) = %v, want %v", tt.q, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEventPool(t *testing.T) {
+	pool, err := newEventPool(3, 2600, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := append([]byte(nil), pool.render(make([]byte, len(pool.tmpl)), 1)...)
+	if len(a) != 2600 || !json.Valid(a) {
+		t.Fatalf("event is %d bytes, valid JSON %v; want 2600 and valid", len(a), json.Valid(a))
+	}
+	var env struct{ ID, Type string }
+	if err := json.Unmarshal(a, &env); err != nil || env.ID != pool.eventID(1) || env.Type != "invoice.paid" {
+		t.Errorf("event id %q type %q (%v), want %q invoice.paid", env.ID, env.Type, err, pool.eventID(1))
+	}
+	opts := stripe.VerifyOptions{Secrets: []string{pool.secret}}
+	if err := stripe.VerifySignature(a, pool.header(1), opts); err != nil {
+		t.Errorf("VerifySignature(event 1) = %v, want nil", err)
+	}
+	if err := stripe.VerifySignature(a, pool.header(2), opts); err == nil {
+		t.Error("VerifySignature(event 1, signature of event 2) = nil, want an error")
+	}
+	if pool.eventID(1) == pool.eventID(2) || pool.header(1) == pool.header(2) {
+		t.Errorf("events 1 and 2 share an id or a signature")
+	}
+}

@@ -32,21 +32,19 @@ func (db *DB) Finish(ctx context.Context, results []*Result) error {
 	}
 	now := millis(db.Now())
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		upd, err := tx.PrepareContext(ctx, `UPDATE events SET state = ?, attempts = attempts - ?,
+		upd, err := db.stmt(ctx, tx, `UPDATE events SET state = ?, attempts = attempts - ?,
 			next_attempt_at = ?, last_error = ?, processed_at = ?, attempt_origin = ?,
 			lease_owner = '', lease_until = 0, updated_at = ?
 			WHERE id = ? AND state = 'processing' AND lease_owner = ? AND attempts = ?`)
 		if err != nil {
-			return translate(err)
+			return err
 		}
-		defer upd.Close()
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO attempts
+		ins, err := db.stmt(ctx, tx, `INSERT INTO attempts
 			(event_row, attempt, origin, started_at, duration_us, outcome, error)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
-			return translate(err)
+			return err
 		}
-		defer ins.Close()
 		for _, r := range results {
 			if err := finishOne(ctx, upd, ins, r, now); err != nil {
 				return err

@@ -327,6 +327,15 @@ func (db *DB) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (
 	return s.ExecContext(ctx, args...)
 }
 
+// query runs query through the statement cache inside tx.
+func (db *DB) query(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	s, err := db.stmt(ctx, tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
+}
+
 // queryRow runs query through the statement cache inside tx.
 func (db *DB) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
 	s, err := db.stmt(ctx, tx, query)

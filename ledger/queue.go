@@ -71,11 +71,11 @@ func (db *DB) Claim(ctx context.Context, opts ClaimOptions) ([]*Claim, error) {
 	var claims []*Claim
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		claims = claims[:0]
-		if err := reapLeases(ctx, tx, now, opts.MaxAttempts); err != nil {
+		if err := db.reapLeases(ctx, tx, now, opts.MaxAttempts); err != nil {
 			return err
 		}
 		var err error
-		claims, err = claimReady(ctx, tx, opts, now)
+		claims, err = db.claimReady(ctx, tx, opts, now)
 		return err
 	})
 	if err != nil {
@@ -86,12 +86,12 @@ func (db *DB) Claim(ctx context.Context, opts ClaimOptions) ([]*Claim, error) {
 
 // reapLeases records the lost attempt of every event whose lease expired
 // and makes it ready again, or dead when that was its last attempt.
-func reapLeases(ctx context.Context, tx *sql.Tx, now time.Time, maxAttempts int) error {
+func (db *DB) reapLeases(ctx context.Context, tx *sql.Tx, now time.Time, maxAttempts int) error {
 	if maxAttempts <= 0 {
 		maxAttempts = 1 << 30
 	}
 	at := millis(now)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts
+	if _, err := db.exec(ctx, tx, `INSERT INTO attempts
 		(event_row, attempt, origin, started_at, duration_us, outcome, error)
 		SELECT id, attempts, CASE WHEN attempt_origin != '' THEN attempt_origin ELSE origin END,
 			claimed_at, (lease_until - claimed_at) * 1000,
@@ -100,7 +100,7 @@ func reapLeases(ctx context.Context, tx *sql.Tx, now time.Time, maxAttempts int)
 		maxAttempts, leaseLostError, at); err != nil {
 		return translate(err)
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE events SET
+	_, err := db.exec(ctx, tx, `UPDATE events SET
 		state = CASE WHEN attempts - replay_base >= ? THEN 'dead' ELSE 'failed' END,
 		attempt_origin = CASE WHEN attempts - replay_base >= ? THEN '' ELSE attempt_origin END,
 		next_attempt_at = ?, lease_owner = '', lease_until = 0, last_error = ?, updated_at = ?
@@ -112,7 +112,7 @@ func reapLeases(ctx context.Context, tx *sql.Tx, now time.Time, maxAttempts int)
 const claimColumns = `id, source, event_id, type, action, account, content_type, headers, payload,
 	created_at, received_at, origin, attempts, attempt_origin, replay_base, last_error`
 
-func claimReady(ctx context.Context, tx *sql.Tx, opts ClaimOptions, now time.Time) ([]*Claim, error) {
+func (db *DB) claimReady(ctx context.Context, tx *sql.Tx, opts ClaimOptions, now time.Time) ([]*Claim, error) {
 	at, until := millis(now), millis(now.Add(opts.Lease))
 	filter, args := `SELECT id FROM events INDEXED BY events_claim
 		WHERE state IN ('pending', 'failed') AND next_attempt_at <= ?
@@ -121,7 +121,7 @@ func claimReady(ctx context.Context, tx *sql.Tx, opts ClaimOptions, now time.Tim
 		filter, args = `SELECT id FROM events
 			WHERE id = ? AND state IN ('pending', 'failed') AND next_attempt_at <= ?`, []any{opts.EventRow, at}
 	}
-	rows, err := tx.QueryContext(ctx, `UPDATE events SET state = 'processing', attempts = attempts + 1,
+	rows, err := db.query(ctx, tx, `UPDATE events SET state = 'processing', attempts = attempts + 1,
 		lease_owner = ?, lease_until = ?, claimed_at = ?, updated_at = ?
 		WHERE id IN (`+filter+`) RETURNING `+claimColumns,
 		append([]any{opts.Owner, until, at, at}, args...)...)

@@ -15,17 +15,10 @@ import (
 
 // runAlerts is `hookledger alerts list|flush`.
 func runAlerts(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		return usageError("alerts: want a subcommand: list or flush")
-	}
-	switch args[0] {
-	case "list":
-		return runAlertsList(ctx, env, args[1:])
-	case "flush":
-		return runAlertsFlush(ctx, env, args[1:])
-	default:
-		return usageError(fmt.Sprintf("alerts: unknown subcommand %q (want list or flush)", args[0]))
-	}
+	return dispatch(ctx, env, "alerts", args, []command{
+		{"list", "alerts (open, or --all) and the outbox", runAlertsList},
+		{"flush", "deliver the alert outbox now", runAlertsFlush},
+	})
 }
 
 // alertsJSON is `alerts list --json`: the alerts, newest first, and the

@@ -12,17 +12,10 @@ import (
 )
 
 func runEvents(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		return usageError("events: want a subcommand: list or show")
-	}
-	switch args[0] {
-	case "list":
-		return runEventsList(ctx, env, args[1:])
-	case "show":
-		return runEventsShow(ctx, env, args[1:])
-	default:
-		return usageError(fmt.Sprintf("events: unknown subcommand %q (want list or show)", args[0]))
-	}
+	return dispatch(ctx, env, "events", args, []command{
+		{"list", "list events, oldest received first", runEventsList},
+		{"show", "one event with its payload, receipts and attempts", runEventsShow},
+	})
 }
 
 func runEventsList(ctx context.Context, env *Env, args []string) error {

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -74,4 +75,28 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run `hookledger COMMAND -h` for a command's flags. Configuration comes from")
 	fmt.Fprintln(w, "HOOKLEDGER_*, STRIPE_*, GITHUB_* and SLACK_* environment variables (see README).")
+}
+
+// dispatch runs the subcommand of group named by args[0] ("events list"),
+// printing the group's subcommands for -h or a missing or unknown name.
+func dispatch(ctx context.Context, env *Env, group string, args []string, subs []command) error {
+	if len(args) > 0 {
+		for _, c := range subs {
+			if c.name == args[0] {
+				return c.run(ctx, env, args[1:])
+			}
+		}
+	}
+	fmt.Fprintf(env.Stderr, "usage: hookledger %s SUBCOMMAND [flags]\n\n", group)
+	for _, c := range subs {
+		fmt.Fprintf(env.Stderr, "  %-6s %s\n", c.name, c.summary)
+	}
+	switch {
+	case len(args) == 0:
+		return usageError(group + ": want a subcommand")
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
+		return flag.ErrHelp
+	default:
+		return usageError(fmt.Sprintf("%s: unknown subcommand %q", group, args[0]))
+	}
 }

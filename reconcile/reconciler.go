@@ -131,6 +131,11 @@ func (r *Reconciler) Run(ctx context.Context, src sources.Lister, w sources.Wind
 	if err != nil {
 		err = fmt.Errorf("reconcile %s: %w", rep.Source, err)
 		rep.Complete, rep.Error = false, err.Error()
+		if rep.StoppedAt == nil {
+			// It failed before listing anything: nothing was checked.
+			until := rep.Until
+			rep.StoppedAt = &until
+		}
 	}
 	rep.FinishedAt = r.now()
 	if !r.opts.DryRun {

@@ -1,7 +1,6 @@
 package stripe
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	stripego "github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/form"
 	"github.com/stripe/stripe-go/v76/webhookendpoint"
+	"github.com/tidwall/gjson"
 	"golang.org/x/time/rate"
 )
 
@@ -67,33 +67,41 @@ type rawPage struct {
 	Data    []json.RawMessage `json:"data"`
 }
 
-// UnmarshalJSON reads the list object in one pass, copying each event's
-// bytes exactly as sent; encoding/json would re-scan every event to build
-// the json.RawMessage values.
+// UnmarshalJSON reads the list object in one pass with gjson, copying
+// each event's bytes exactly as sent (the last of duplicate members wins).
 func (p *rawPage) UnmarshalJSON(b []byte) error {
-	s := &scanner{b: b}
-	err := s.object(func(key []byte) error {
-		switch string(key) {
+	if !validJSON(b) {
+		return fmt.Errorf("decode event list: %w", errSyntax)
+	}
+	root := gjson.ParseBytes(b)
+	if !root.IsObject() {
+		return fmt.Errorf("decode event list: not an object")
+	}
+	ok := true
+	root.ForEach(func(k, v gjson.Result) bool {
+		switch k.String() {
 		case "object":
-			return s.stringField(&p.Object)
+			ok = setString(&p.Object, v)
 		case "has_more":
-			return s.boolField(&p.HasMore)
+			ok = setBool(&p.HasMore, v)
 		case "data":
-			return s.array(func() error {
-				start := s.peekIndex()
-				if err := s.value(); err != nil {
-					return err
-				}
-				p.Data = append(p.Data, json.RawMessage(bytes.Clone(b[start:s.i])))
-				return nil
+			if ok = v.IsArray(); !ok {
+				break
+			}
+			p.Data = p.Data[:0]
+			v.ForEach(func(_, e gjson.Result) bool {
+				// e.Raw is the element's text, untouched; copy it out of
+				// the page so that an event does not pin the whole page.
+				p.Data = append(p.Data, json.RawMessage(e.Raw))
+				return true
 			})
 		}
-		return s.value()
+		return ok
 	})
-	if err != nil {
-		return fmt.Errorf("decode event list: %w", err)
+	if !ok {
+		return fmt.Errorf("decode event list: unexpected member type")
 	}
-	return s.end()
+	return nil
 }
 
 // rawObject captures a response body untouched.

@@ -1,11 +1,15 @@
 package stripe
 
 import (
+	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"hookledger/ledger"
 	"hookledger/sources"
+
+	"github.com/tidwall/gjson"
 )
 
 // Envelope is the part of a Stripe event hookledger reads: the rest of the
@@ -26,8 +30,22 @@ func (e Envelope) CreatedAt() time.Time {
 // ParseEnvelope decodes the envelope fields of a Stripe event. It returns
 // an error wrapping sources.ErrMalformed when payload is not a JSON object,
 // its object is not "event", or the id or type is missing.
+//
+// It accepts and returns exactly what json.Unmarshal into an Envelope
+// followed by those checks would: the same JSON validity (depth limit
+// included), case-insensitive member names, the last of duplicate members,
+// null leaving a field as is, U+FFFD for invalid UTF-8, and an error for a
+// value of the wrong type. FuzzParseEnvelope holds it to that.
 func ParseEnvelope(payload []byte) (Envelope, error) {
-	env, err := scanEnvelope(payload)
+	if !validJSON(payload) {
+		return Envelope{}, fmt.Errorf("%w: stripe event: not a JSON event object", sources.ErrMalformed)
+	}
+	return checkEnvelope(payload)
+}
+
+// checkEnvelope is ParseEnvelope for a payload known to be valid JSON.
+func checkEnvelope(payload []byte) (Envelope, error) {
+	env, err := decodeEnvelope(payload)
 	if err != nil {
 		return Envelope{}, fmt.Errorf("%w: stripe event: not a JSON event object", sources.ErrMalformed)
 	}
@@ -42,33 +60,47 @@ func ParseEnvelope(payload []byte) (Envelope, error) {
 	return env, nil
 }
 
-// scanEnvelope validates payload as JSON in one pass and picks the
-// envelope members (exact key match; the last of duplicates wins).
-func scanEnvelope(payload []byte) (Envelope, error) {
+// decodeEnvelope reads the envelope members of a valid JSON payload with
+// gjson in one pass. The rare member it cannot read exactly as
+// encoding/json does (a non-ASCII or escaped name, an escaped or invalid
+// UTF-8 string, a value of the wrong type) hands the whole payload to
+// json.Unmarshal instead.
+func decodeEnvelope(payload []byte) (Envelope, error) {
+	root := gjson.ParseBytes(payload)
+	if !root.IsObject() {
+		return Envelope{}, errSyntax
+	}
 	var env Envelope
-	s := &scanner{b: payload}
-	if s.peek() != '{' {
-		return env, errSyntax
-	}
-	err := s.object(func(key []byte) error {
-		switch string(key) {
-		case "id":
-			return s.stringField(&env.ID)
-		case "object":
-			return s.stringField(&env.Object)
-		case "type":
-			return s.stringField(&env.Type)
-		case "account":
-			return s.stringField(&env.Account)
-		case "created":
-			return s.int64Field(&env.Created)
-		}
-		return s.value()
+	exact := true
+	root.ForEach(func(k, v gjson.Result) bool {
+		exact = plainKey(k) && env.set(k.Str, v)
+		return exact
 	})
-	if err != nil {
-		return env, err
+	if !exact {
+		env = Envelope{}
+		if err := json.Unmarshal(payload, &env); err != nil {
+			return Envelope{}, err
+		}
 	}
-	return env, s.end()
+	return env, nil
+}
+
+// set stores member name's value when it is an envelope field; it reports
+// false when the value needs encoding/json.
+func (e *Envelope) set(name string, v gjson.Result) bool {
+	switch {
+	case strings.EqualFold(name, "id"):
+		return setString(&e.ID, v)
+	case strings.EqualFold(name, "object"):
+		return setString(&e.Object, v)
+	case strings.EqualFold(name, "type"):
+		return setString(&e.Type, v)
+	case strings.EqualFold(name, "account"):
+		return setString(&e.Account, v)
+	case strings.EqualFold(name, "created"):
+		return setInt64(&e.Created, v)
+	}
+	return true
 }
 
 // event builds the ledger event for a verified or listed payload; payload

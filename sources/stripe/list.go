@@ -23,22 +23,29 @@ const slicesPerWorker = 4
 // slice is a half-open range [gte, lt) of Unix seconds.
 type slice struct{ gte, lt int64 }
 
-// pageResult is one page of a slice, filtered to the window, or the error
+// queuedPerWorker is how many fetched pages per worker may wait for the
+// consumer; with one page in each worker's hand and one page per worker
+// held back by pageOrder, a listing holds about three pages per worker.
+const queuedPerWorker = 1
+
+// pageResult is one page of slice, filtered to the window, or the error
 // that ended the slice.
 type pageResult struct {
+	slice int
 	items []sources.Listed
 	err   error
 	last  bool // the slice is complete after this page
 }
 
-// List yields every event Stripe lists with a creation time in w, newest
-// slice first, each event once, with its full raw JSON as the API returned
-// it. When the scope is a list of at most 20 types it asks Stripe for those
-// types only. Long windows are cut into slices fetched by Config.Workers
-// goroutines under the Config.RPS budget; at most a couple of pages per
-// worker are held in memory. After an error (retries exhausted, a
-// malformed event, the context ended) it yields (Listed{}, err) once and
-// stops.
+// List yields every event Stripe lists with a creation time in w, each
+// event once, with its full raw JSON as the API returned it. When the scope
+// is a list of at most 20 types it asks Stripe for those types only. Long
+// windows are cut into slices fetched by Config.Workers goroutines under
+// the Config.RPS budget; pages are yielded as they arrive, so the order is
+// newest first only until the slices interleave (see pageOrder), and about
+// three pages per worker are held in memory. After an error (retries
+// exhausted, a malformed event, the context ended) it yields
+// (Listed{}, err) once and stops.
 func (s *Source) List(ctx context.Context, w sources.Window) iter.Seq2[sources.Listed, error] {
 	return func(yield func(sources.Listed, error) bool) {
 		scope, err := s.Scope(ctx)
@@ -52,14 +59,36 @@ func (s *Source) List(ctx context.Context, w sources.Window) iter.Seq2[sources.L
 
 func (s *Source) listSlices(ctx context.Context, w sources.Window, types []string, yield func(sources.Listed, error) bool) {
 	slices := splitWindow(w, s.cfg.Workers*slicesPerWorker)
+	if len(slices) == 0 {
+		return
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
-
-	outs := make([]chan pageResult, len(slices))
-	for i := range outs {
-		outs[i] = make(chan pageResult, 1)
+	pages := s.startWorkers(ctx, &wg, w, slices, types)
+	order := newPageOrder(len(slices), s.cfg.Workers*PageSize, yield)
+	for page := range pages {
+		if page.err != nil {
+			yield(sources.Listed{}, page.err)
+			return
+		}
+		if !order.add(page.slice, page.items, page.last) {
+			return
+		}
 	}
+	if !order.complete() {
+		// A worker stopped without finishing its slice: ctx ended.
+		yield(sources.Listed{}, fmt.Errorf("stripe: list events: %w", cmp.Or(ctx.Err(), errInterrupted)))
+	}
+}
+
+// startWorkers hands the slices, newest first, to Config.Workers
+// goroutines that send their pages to the returned channel, closed when
+// all of them have stopped. Every goroutine is counted in wg and stops
+// when ctx ends.
+func (s *Source) startWorkers(ctx context.Context, wg *sync.WaitGroup, w sources.Window, slices []slice, types []string) <-chan pageResult {
+	workers := min(s.cfg.Workers, len(slices))
+	pages := make(chan pageResult, workers*queuedPerWorker)
 	jobs := make(chan int)
 	wg.Go(func() {
 		defer close(jobs)
@@ -71,43 +100,28 @@ func (s *Source) listSlices(ctx context.Context, w sources.Window, types []strin
 			}
 		}
 	})
-	for range min(s.cfg.Workers, len(slices)) {
-		wg.Go(func() {
+	var running sync.WaitGroup
+	for range workers {
+		running.Go(func() {
 			for i := range jobs {
-				s.listSlice(ctx, w, slices[i], types, outs[i])
-			}
-		})
-	}
-	for _, out := range outs {
-		complete := false
-		for page := range out {
-			if page.err != nil {
-				yield(sources.Listed{}, page.err)
-				return
-			}
-			for _, l := range page.items {
-				if !yield(l, nil) {
+				if !s.listSlice(ctx, w, i, slices[i], types, pages) {
 					return
 				}
 			}
-			complete = page.last
-		}
-		if !complete {
-			// The worker stopped without finishing the slice: ctx ended.
-			yield(sources.Listed{}, fmt.Errorf("stripe: list events: %w", cmp.Or(ctx.Err(), errInterrupted)))
-			return
-		}
+		})
 	}
+	wg.Go(func() { running.Wait(); close(pages) })
+	return pages
 }
 
 // errInterrupted reports a slice that ended early for no known reason.
 var errInterrupted = errors.New("listing interrupted")
 
-// listSlice pages through one slice, sending each page to out, and closes
-// out when the slice is done, failed, or ctx ended.
-func (s *Source) listSlice(ctx context.Context, w sources.Window, sl slice, types []string, out chan<- pageResult) {
-	defer close(out)
+// listSlice pages through slice i, sending each page to out. It returns
+// false when the slice failed or ctx ended, true when the slice is done.
+func (s *Source) listSlice(ctx context.Context, w sources.Window, i int, sl slice, types []string, out chan<- pageResult) bool {
 	send := func(r pageResult) bool {
+		r.slice = i
 		select {
 		case out <- r:
 			return true
@@ -120,16 +134,19 @@ func (s *Source) listSlice(ctx context.Context, w sources.Window, sl slice, type
 		page, err := s.api.listPage(ctx, q)
 		if err != nil {
 			send(pageResult{err: fmt.Errorf("stripe: %w", err)})
-			return
+			return false
 		}
 		items, last, err := listedOf(page, w, sl)
 		if err != nil {
 			send(pageResult{err: fmt.Errorf("stripe: list events: %w", err)})
-			return
+			return false
 		}
 		done := !page.HasMore || last == ""
-		if !send(pageResult{items: items, last: done}) || done {
-			return
+		if !send(pageResult{items: items, last: done}) {
+			return false
+		}
+		if done {
+			return true
 		}
 		q.startingAfter = last
 	}
@@ -142,7 +159,7 @@ func listedOf(page *rawPage, w sources.Window, sl slice) ([]sources.Listed, stri
 	items := make([]sources.Listed, 0, len(page.Data))
 	last := ""
 	for _, raw := range page.Data {
-		env, err := ParseEnvelope(raw)
+		env, err := checkEnvelope(raw) // the page was validated whole
 		if err != nil {
 			return nil, "", err
 		}

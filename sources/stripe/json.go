@@ -1,0 +1,90 @@
+package stripe
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
+)
+
+// errSyntax reports a payload that is not valid JSON; callers wrap it.
+var errSyntax = errors.New("invalid JSON")
+
+// maxDepth is encoding/json's nesting limit.
+const maxDepth = 10000
+
+// validJSON reports whether b is valid JSON, exactly as json.Valid does.
+// gjson's validator is several times faster but recursive and unbounded:
+// deep enough nesting overflows the stack and kills the process. Input
+// that cannot nest past encoding/json's limit (no more than maxDepth
+// brackets and braces in all) goes to gjson, the rest to json.Valid, which
+// also applies that limit.
+func validJSON(b []byte) bool {
+	if bytes.Count(b, []byte{'{'})+bytes.Count(b, []byte{'['}) <= maxDepth {
+		return gjson.ValidBytes(b)
+	}
+	return json.Valid(b)
+}
+
+// plainKey reports whether a member key needs no decoding: ASCII without
+// escapes, so that strings.EqualFold matches it as encoding/json does.
+func plainKey(k gjson.Result) bool {
+	return isASCII(k.Raw) && strings.IndexByte(k.Raw, '\\') < 0
+}
+
+// setString stores a string value in *dst (null leaves it as is, as in
+// encoding/json) and reports false for anything it cannot decode exactly
+// as encoding/json would: other types, escapes, invalid UTF-8.
+func setString(dst *string, v gjson.Result) bool {
+	switch {
+	case v.Type == gjson.Null:
+		return true
+	case v.Type != gjson.String || strings.IndexByte(v.Raw, '\\') >= 0 || !utf8.ValidString(v.Str):
+		return false
+	}
+	*dst = strings.Clone(v.Str) // v.Str points into the whole payload
+	return true
+}
+
+// setInt64 stores an integer value in *dst (null leaves it as is) and
+// reports false for anything else, as encoding/json parses int64 fields.
+func setInt64(dst *int64, v gjson.Result) bool {
+	switch v.Type {
+	case gjson.Null:
+		return true
+	case gjson.Number:
+		n, err := strconv.ParseInt(v.Raw, 10, 64)
+		if err != nil {
+			return false
+		}
+		*dst = n
+		return true
+	}
+	return false
+}
+
+// setBool stores true or false in *dst (null leaves it as is) and reports
+// false for other types.
+func setBool(dst *bool, v gjson.Result) bool {
+	switch v.Type {
+	case gjson.Null:
+		return true
+	case gjson.True, gjson.False:
+		*dst = v.Type == gjson.True
+		return true
+	}
+	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}

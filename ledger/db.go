@@ -55,9 +55,13 @@ type DB struct {
 	once     sync.Once
 }
 
+// writeOp is one write waiting for the group transaction: a function run
+// in its own savepoint, or a Record, which the writer inserts together
+// with the other Records of the batch.
 type writeOp struct {
 	ctx  context.Context
 	fn   func(ctx context.Context, tx *sql.Tx) error
+	rec  *recordReq
 	done chan error
 }
 
@@ -157,7 +161,11 @@ func (db *DB) Close() error {
 // savepoint: an error from fn undoes only fn's changes and is returned to
 // this caller alone; the rest of the batch still commits.
 func (db *DB) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	op := writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return db.enqueue(ctx, writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+// enqueue hands op to the writer and waits for its outcome.
+func (db *DB) enqueue(ctx context.Context, op writeOp) error {
 	db.closeMu.RLock()
 	if db.closed {
 		db.closeMu.RUnlock()
@@ -238,10 +246,24 @@ func (db *DB) commitTx(batch []writeOp, errs []error) error {
 		return fmt.Errorf("begin: %w", translate(err))
 	}
 	defer tx.Rollback()
-	single := len(batch) == 1
+	// Records go first, together: their only failures are the store's
+	// own (a full disk), which fail the whole batch anyway.
+	var recs []*recordReq
 	for i, op := range batch {
-		if op.ctx.Err() != nil {
-			errs[i] = op.ctx.Err()
+		if err := op.ctx.Err(); err != nil {
+			errs[i] = err
+		} else if op.rec != nil {
+			recs = append(recs, op.rec)
+		}
+	}
+	if len(recs) > 0 {
+		if err := db.recordAll(ctx, tx, recs); err != nil {
+			return fmt.Errorf("record events: %w", err)
+		}
+	}
+	single := len(batch)-len(recs) == 1
+	for i, op := range batch {
+		if op.rec != nil || errs[i] != nil {
 			continue
 		}
 		if single {

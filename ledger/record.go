@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -18,7 +19,8 @@ import (
 // A new event starts pending (or processed, in ledger-only mode) with
 // ReceivedAt set to now; Record fills ev.ID, ev.ReceivedAt and ev.State.
 // For a duplicate, ev.ID is the existing row's id and the receipt's outcome
-// is set to duplicate.
+// is set to duplicate. Concurrent Records are inserted together, a few
+// statements per group transaction rather than a few per event.
 func (db *DB) Record(ctx context.Context, ev *Event, rc *Receipt) (bool, error) {
 	if ev.Source == "" || ev.EventID == "" {
 		return false, errors.New("record event: source and event id are required")
@@ -26,69 +28,140 @@ func (db *DB) Record(ctx context.Context, ev *Event, rc *Receipt) (bool, error) 
 	if ev.Origin == "" {
 		ev.Origin = OriginWebhook
 	}
-	headers, err := json.Marshal(ev.Headers)
-	if err != nil {
-		return false, fmt.Errorf("record event: %w", err)
-	}
-	if ev.Headers == nil {
-		headers = []byte("{}")
+	if ev.Origin != OriginWebhook && ev.Origin != OriginReconcile && ev.Origin != OriginReplay {
+		return false, fmt.Errorf("record event: unknown origin %q", ev.Origin)
 	}
 	if ev.ContentType == "" {
 		ev.ContentType = "application/json"
 	}
-	now := db.Now().UTC()
-	state := StatePending
-	processedAt := int64(0)
-	if db.ledgerOnly.Load() {
-		state, processedAt = StateProcessed, millis(now)
-	}
-	var isNew bool
-	err = db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		var id int64
-		err := db.queryRow(ctx, tx, `INSERT INTO events
-			(source, event_id, type, action, account, content_type, headers, payload,
-			 created_at, received_at, origin, state, processed_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (source, event_id) DO NOTHING
-			RETURNING id`,
-			ev.Source, ev.EventID, ev.Type, ev.Action, ev.Account, ev.ContentType, string(headers), ev.Payload,
-			millis(ev.CreatedAt), millis(now), string(ev.Origin), string(state), processedAt, millis(now),
-		).Scan(&id)
-		isNew = err == nil
-		if errors.Is(err, sql.ErrNoRows) {
-			err = db.queryRow(ctx, tx, `SELECT id FROM events WHERE source = ? AND event_id = ?`,
-				ev.Source, ev.EventID).Scan(&id)
+	req := &recordReq{ev: ev, rc: rc, headers: "{}", state: StatePending}
+	if len(ev.Headers) > 0 {
+		b, err := json.Marshal(ev.Headers)
+		if err != nil {
+			return false, fmt.Errorf("record event: %w", err)
 		}
+		req.headers = string(b)
+	}
+	if db.ledgerOnly.Load() {
+		req.state = StateProcessed
+	}
+	op := writeOp{ctx: ctx, rec: req, done: make(chan error, 1)}
+	if err := db.enqueue(ctx, op); err != nil {
+		return false, fmt.Errorf("record event: %w", err)
+	}
+	if req.isNew {
+		ev.ReceivedAt, ev.State, ev.UpdatedAt = req.now, req.state, req.now
+		if req.state == StateProcessed {
+			ev.ProcessedAt = req.now
+		}
+		db.notifyRecorded()
+	}
+	return req.isNew, nil
+}
+
+// recordReq is one Record call waiting in the writer's queue; recordAll
+// fills its outcome.
+type recordReq struct {
+	ev      *Event
+	rc      *Receipt
+	headers string
+	state   State
+
+	now   time.Time // set by the writer: the transaction's time
+	isNew bool
+}
+
+// recordChunk bounds the rows of one multi-row INSERT (14 variables each,
+// far below SQLite's limit), so the statement cache holds few shapes.
+const recordChunk = 32
+
+// recordAll inserts the events of reqs with ON CONFLICT DO NOTHING, in
+// chunks, then their receipts. Within a batch the first request for an
+// event wins and later ones are duplicates, as they would be one by one.
+func (db *DB) recordAll(ctx context.Context, tx *sql.Tx, reqs []*recordReq) error {
+	now := db.Now().UTC()
+	for start := 0; start < len(reqs); start += recordChunk {
+		chunk := reqs[start:min(start+recordChunk, len(reqs))]
+		if err := db.insertEvents(ctx, tx, chunk, now); err != nil {
+			return err
+		}
+	}
+	var rcs []*Receipt
+	for _, r := range reqs {
+		if r.rc != nil {
+			r.rc.Source, r.rc.EventID = r.ev.Source, r.ev.EventID
+			r.rc.Outcome = OutcomeAccepted
+			if !r.isNew {
+				r.rc.Outcome = OutcomeDuplicate
+			}
+			rcs = append(rcs, r.rc)
+		}
+	}
+	return db.insertReceipts(ctx, tx, rcs, now)
+}
+
+func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, chunk []*recordReq, now time.Time) error {
+	const cols = 14
+	args := make([]any, 0, len(chunk)*cols)
+	for _, r := range chunk {
+		ev, processedAt := r.ev, int64(0)
+		if r.state == StateProcessed {
+			processedAt = millis(now)
+		}
+		args = append(args, ev.Source, ev.EventID, ev.Type, ev.Action, ev.Account, ev.ContentType, r.headers,
+			ev.Payload, millis(ev.CreatedAt), millis(now), string(ev.Origin), string(r.state), processedAt, millis(now))
+		r.now = now
+	}
+	rows, err := db.query(ctx, tx, `INSERT INTO events
+		(source, event_id, type, action, account, content_type, headers, payload,
+		 created_at, received_at, origin, state, processed_at, updated_at)
+		VALUES `+valueRows(len(chunk), cols)+`
+		ON CONFLICT (source, event_id) DO NOTHING
+		RETURNING id, source, event_id`, args...)
+	if err != nil {
+		return translate(err)
+	}
+	inserted := make(map[[2]string]int64, len(chunk))
+	for rows.Next() {
+		var id int64
+		var source, eventID string
+		if err := rows.Scan(&id, &source, &eventID); err != nil {
+			rows.Close()
+			return translate(err)
+		}
+		inserted[[2]string{source, eventID}] = id
+	}
+	if err := rows.Close(); err != nil {
+		return translate(err)
+	}
+	return db.resolveIDs(ctx, tx, chunk, inserted)
+}
+
+// resolveIDs sets each request's row id and whether it was the one that
+// inserted the row; events that were already in the ledger are looked up.
+func (db *DB) resolveIDs(ctx context.Context, tx *sql.Tx, chunk []*recordReq, inserted map[[2]string]int64) error {
+	claimed := make(map[[2]string]bool, len(inserted))
+	for _, r := range chunk {
+		key := [2]string{r.ev.Source, r.ev.EventID}
+		if id, ok := inserted[key]; ok {
+			r.ev.ID, r.isNew = id, !claimed[key]
+			claimed[key] = true
+			continue
+		}
+		err := db.queryRow(ctx, tx, `SELECT id FROM events WHERE source = ? AND event_id = ?`,
+			r.ev.Source, r.ev.EventID).Scan(&r.ev.ID)
 		if err != nil {
 			return translate(err)
 		}
-		ev.ID = id
-		if rc == nil {
-			return nil
-		}
-		rc.Source, rc.EventID = ev.Source, ev.EventID
-		rc.Outcome = OutcomeAccepted
-		if !isNew {
-			rc.Outcome = OutcomeDuplicate
-		}
-		return db.insertReceipt(ctx, tx, rc, now)
-	})
-	if err != nil {
-		return false, fmt.Errorf("record event: %w", err)
 	}
-	if isNew {
-		ev.ReceivedAt, ev.State, ev.UpdatedAt = now, state, now
-		db.notifyRecorded()
-	}
-	return isNew, nil
+	return nil
 }
 
 // RecordReceipt stores a receipt for a request that carried no storable
 // event (rejected: bad signature, malformed, too large).
 func (db *DB) RecordReceipt(ctx context.Context, rc *Receipt) error {
-	now := db.Now().UTC()
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return db.insertReceipt(ctx, tx, rc, now)
+		return db.insertReceipts(ctx, tx, []*Receipt{rc}, db.Now().UTC())
 	})
 	if err != nil {
 		return fmt.Errorf("record receipt: %w", err)
@@ -96,19 +169,30 @@ func (db *DB) RecordReceipt(ctx context.Context, rc *Receipt) error {
 	return nil
 }
 
-func (db *DB) insertReceipt(ctx context.Context, tx *sql.Tx, rc *Receipt, now time.Time) error {
-	at := millis(now)
-	if !rc.ReceivedAt.IsZero() {
-		at = millis(rc.ReceivedAt)
+func (db *DB) insertReceipts(ctx context.Context, tx *sql.Tx, rcs []*Receipt, now time.Time) error {
+	const cols = 9
+	for start := 0; start < len(rcs); start += recordChunk {
+		chunk := rcs[start:min(start+recordChunk, len(rcs))]
+		args := make([]any, 0, len(chunk)*cols)
+		for _, rc := range chunk {
+			at := millis(now)
+			if !rc.ReceivedAt.IsZero() {
+				at = millis(rc.ReceivedAt)
+			}
+			args = append(args, rc.Source, rc.EventID, string(rc.Outcome), rc.Reason, rc.Status, rc.RemoteAddr,
+				rc.BodySize, rc.Duration.Microseconds(), at)
+		}
+		if _, err := db.exec(ctx, tx, `INSERT INTO receipts
+			(source, event_id, outcome, reason, status, remote_addr, body_size, duration_us, received_at)
+			VALUES `+valueRows(len(chunk), cols), args...); err != nil {
+			return translate(err)
+		}
 	}
-	res, err := db.exec(ctx, tx, `INSERT INTO receipts
-		(source, event_id, outcome, reason, status, remote_addr, body_size, duration_us, received_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		rc.Source, rc.EventID, string(rc.Outcome), rc.Reason, rc.Status, rc.RemoteAddr,
-		rc.BodySize, rc.Duration.Microseconds(), at)
-	if err != nil {
-		return translate(err)
-	}
-	rc.ID, _ = res.LastInsertId()
 	return nil
+}
+
+// valueRows returns "(?, …), (?, …)": rows groups of cols parameters.
+func valueRows(rows, cols int) string {
+	row := "(" + placeholders(cols) + ")"
+	return strings.Repeat(row+", ", rows-1) + row
 }

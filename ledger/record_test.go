@@ -202,3 +202,64 @@ func TestEventNotFound(t *testing.T) {
 		t.Errorf("Event() error = %v, want ErrNotFound", err)
 	}
 }
+
+// TestRecordBatchMixesNewAndDuplicates records, concurrently so that they
+// share group transactions, events that are new, already stored, repeated
+// within the batch, and the same id under another source.
+func TestRecordBatchMixesNewAndDuplicates(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	if _, err := db.Record(ctx, testEvent("evt_old"), nil); err != nil {
+		t.Fatal(err)
+	}
+	type call struct {
+		source, id string
+	}
+	calls := []call{{"stripe", "evt_old"}, {"github", "evt_old"}, {"stripe", "evt_new"}, {"stripe", "evt_new"},
+		{"stripe", "evt_new"}, {"github", "evt_other"}}
+	for round := 0; round < 20; round++ {
+		suffix := fmt.Sprintf("_%d", round)
+		var wg sync.WaitGroup
+		news := make([]bool, len(calls))
+		ids := make([]int64, len(calls))
+		for i, c := range calls {
+			wg.Go(func() {
+				id := c.id
+				if id != "evt_old" {
+					id += suffix
+				}
+				ev := testEvent(id)
+				ev.Source = c.source
+				isNew, err := db.Record(ctx, ev, &ledger.Receipt{Status: 200})
+				if err != nil {
+					t.Errorf("Record(%s %s) error = %v", c.source, id, err)
+				}
+				news[i], ids[i] = isNew, ev.ID
+			})
+		}
+		wg.Wait()
+		newCount := map[call]int{}
+		rowIDs := map[call]map[int64]bool{}
+		for i, c := range calls {
+			if news[i] {
+				newCount[c]++
+			}
+			if rowIDs[c] == nil {
+				rowIDs[c] = map[int64]bool{}
+			}
+			rowIDs[c][ids[i]] = true
+		}
+		want := map[call]int{{"stripe", "evt_old"}: 0, {"github", "evt_old"}: 0, {"stripe", "evt_new"}: 1, {"github", "evt_other"}: 1}
+		if round == 0 {
+			want[call{"github", "evt_old"}] = 1
+		}
+		for c, n := range want {
+			if newCount[c] != n {
+				t.Errorf("round %d: %v reported new %d times, want %d", round, c, newCount[c], n)
+			}
+			if len(rowIDs[c]) != 1 || rowIDs[c][0] {
+				t.Errorf("round %d: %v got row ids %v, want one non-zero id", round, c, rowIDs[c])
+			}
+		}
+	}
+}

@@ -26,7 +26,7 @@ type Observer interface {
 // ProcessorConfig configures a Processor. Zero fields take the defaults.
 type ProcessorConfig struct {
 	Workers     int           // concurrent handler calls; default 8
-	Batch       int           // most events per claim transaction; default Workers
+	Batch       int           // most events per claim transaction; default 4×Workers, at least 32
 	MaxAttempts int           // attempts before an event is dead; default 10
 	RetryBase   time.Duration // first retry delay, doubling with jitter; default 10s
 	RetryMax    time.Duration // longest retry delay; default 1h
@@ -84,7 +84,9 @@ func NewProcessor(db *DB, h Handler, cfg ProcessorConfig) (*Processor, error) {
 
 func (c ProcessorConfig) withDefaults(db *DB) ProcessorConfig {
 	setDefault(&c.Workers, 8)
-	setDefault(&c.Batch, c.Workers)
+	// Claiming ahead of the workers keeps the single writer's transactions
+	// few; what waits for a worker is still under its lease.
+	setDefault(&c.Batch, max(4*c.Workers, 32))
 	setDefault(&c.MaxAttempts, 10)
 	setDefault(&c.RetryBase, 10*time.Second)
 	setDefault(&c.RetryMax, time.Hour)

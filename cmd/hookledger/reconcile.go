@@ -15,7 +15,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"hookledger/ledger"
 	"hookledger/reconcile"
 	"hookledger/sources"
 )
@@ -62,28 +61,22 @@ func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) e
 	if err != nil {
 		return usageError(err.Error())
 	}
+	// The command's output is its report: only warnings go to the log.
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	listers, err := buildListers(cfg, logger)
+	a, err := newApp(ctx, cfg, logger, nil)
 	if err != nil {
 		return err
 	}
-	if listers, err = pickSource(listers, f.source); err != nil {
-		return err
-	}
-	db, err := ledger.Open(ctx, cfg.DB)
+	defer a.Close()
+	listers, err := pickSource(a.provs.Reconcile, f.source)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	window, err := reconcileWindow(f, db.Now())
+	window, err := reconcileWindow(f, a.db.Now())
 	if err != nil {
 		return err
 	}
-	proc, err := reconcileProcessor(cfg, db, f.dryRun, logger)
-	if err != nil {
-		return err
-	}
-	opts := reconcile.Options{Mode: mode, DryRun: f.dryRun, Job: "manual"}
+	opts := reconcile.Options{Mode: mode, DryRun: f.dryRun}
 	bar := newProgress(env.Stderr)
 	if bar != nil {
 		opts.Progress = func(source string, listed int) {
@@ -91,7 +84,9 @@ func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) e
 			bar.Set(listed)
 		}
 	}
-	rec := reconcile.New(db, opts, nil, logger)
+	// Manual runs alert like scheduled ones (never a dry run): the team
+	// channel hears about every gap, whoever found it.
+	rec := a.reconciler("manual", opts)
 	if window == nil {
 		window = rec.Incremental
 	}
@@ -99,10 +94,10 @@ func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) e
 	if bar != nil {
 		bar.Finish()
 	}
-	if proc != nil && backfilled(reports) > 0 {
+	if !f.dryRun && backfilled(reports) > 0 {
 		// The backfilled events go through the one processor now, not at
 		// the next `serve`; a processing failure is retried there later.
-		if _, err := proc.Drain(ctx); err != nil {
+		if _, err := a.drain(ctx); err != nil {
 			runErr = errors.Join(runErr, fmt.Errorf("process backfilled events: %w", err))
 		}
 	}
@@ -110,16 +105,6 @@ func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) e
 		return errors.Join(runErr, err)
 	}
 	return reconcileOutcome(reports, runErr)
-}
-
-// buildListers returns the providers the configuration can reconcile (API
-// credentials set), in a fixed order: stripe, github.
-func buildListers(cfg Config, logger *slog.Logger) ([]sources.Lister, error) {
-	provs, err := buildProviders(cfg, logger, nil)
-	if err != nil {
-		return nil, err
-	}
-	return provs.Reconcile, nil
 }
 
 // pickSource keeps the lister named name ("" keeps all). It is a usage
@@ -166,26 +151,6 @@ func reconcileWindow(f reconcileFlags, now time.Time) (func(context.Context, sou
 			since.Format(time.RFC3339), until.Format(time.RFC3339)))
 	}
 	return reconcile.Fixed(since, until), nil
-}
-
-// reconcileProcessor returns the processor that handles backfilled events,
-// or nil when dry-running or when no handler is configured (then the
-// ledger runs ledger-only, as under serve).
-func reconcileProcessor(cfg Config, db *ledger.DB, dryRun bool, logger *slog.Logger) (*ledger.Processor, error) {
-	if dryRun {
-		return nil, nil
-	}
-	handler, _, err := newHandler(cfg, logger)
-	if err != nil {
-		return nil, err
-	}
-	if handler == nil {
-		db.SetLedgerOnly(true)
-		return nil, nil
-	}
-	pcfg := processorConfig(cfg)
-	pcfg.Logger = logger
-	return ledger.NewProcessor(db, handler, pcfg)
 }
 
 // reconcileOutcome maps the run's result to the command's error.

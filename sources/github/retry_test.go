@@ -1,17 +1,18 @@
 package github
 
 import (
-	"errors"
-	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"hookledger/sources"
 )
 
-func TestShouldRetry(t *testing.T) {
+func TestRateLimited(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	rt := &retryTransport{policy: RetryPolicy{MaxRetries: 3, BaseDelay: time.Second, MaxWait: time.Minute}, logger: slog.New(slog.DiscardHandler), now: func() time.Time { return now }}
 	resp := func(code int, kv ...string) *http.Response {
 		h := http.Header{}
 		for i := 0; i < len(kv); i += 2 {
@@ -19,34 +20,79 @@ func TestShouldRetry(t *testing.T) {
 		}
 		return &http.Response{StatusCode: code, Header: h}
 	}
+	reset := func(d time.Duration) string { return strconv.FormatInt(now.Add(d).Unix(), 10) }
 	tests := []struct {
 		name    string
 		resp    *http.Response
-		err     error
-		attempt int
-		retry   bool
-		wait    time.Duration // exact when told, else 0 = any backoff
+		wait    time.Duration
+		limited bool
 	}{
-		{"ok", resp(200), nil, 0, false, 0},
-		{"not found", resp(404), nil, 0, false, 0},
-		{"plain forbidden", resp(403), nil, 0, false, 0},
-		{"429 retry-after", resp(429, "Retry-After", "7"), nil, 0, true, 7 * time.Second},
-		{"429 backoff", resp(429), nil, 0, true, 0},
-		{"secondary 403", resp(403, "Retry-After", "30"), nil, 0, true, 30 * time.Second},
-		{"primary 403 reset", resp(403, "X-Ratelimit-Remaining", "0", "X-Ratelimit-Reset", strconv.FormatInt(now.Add(20*time.Second).Unix(), 10)), nil, 0, true, 20 * time.Second},
-		{"retry-after date", resp(503, "Retry-After", now.Add(5*time.Second).Format(http.TimeFormat)), nil, 0, true, 5 * time.Second},
-		{"wait too long gives up", resp(429, "Retry-After", "3600"), nil, 0, false, 0},
-		{"500", resp(500), nil, 1, true, 0},
-		{"out of retries", resp(500), nil, 3, false, 0},
-		{"network error", nil, errors.New("connection reset"), 0, true, 0},
+		{"ok", resp(200), 0, false},
+		{"ok with none remaining", resp(200, "X-Ratelimit-Remaining", "0", "X-Ratelimit-Reset", reset(time.Minute)), 0, false},
+		{"not found", resp(404), 0, false},
+		{"plain forbidden", resp(403), 0, false},
+		{"forbidden with some remaining", resp(403, "X-Ratelimit-Remaining", "12"), 0, false},
+		{"secondary 403", resp(403, "Retry-After", "30"), 0, true},
+		{"primary 403 reset", resp(403, "X-Ratelimit-Remaining", "0", "X-Ratelimit-Reset", reset(20*time.Second)), 20 * time.Second, true},
+		{"primary 429 reset", resp(429, "X-Ratelimit-Remaining", "0", "X-Ratelimit-Reset", reset(time.Hour)), time.Hour, true},
+		{"primary 403 reset passed", resp(403, "X-Ratelimit-Remaining", "0", "X-Ratelimit-Reset", reset(-time.Minute)), -time.Minute, true},
+		{"primary 403 no reset", resp(403, "X-Ratelimit-Remaining", "0"), 0, true},
+	}
+	hook := rateLimited(func() time.Time { return now })
+	for _, tt := range tests {
+		wait, limited := hook(tt.resp)
+		if wait != tt.wait || limited != tt.limited {
+			t.Errorf("%s: rateLimited() = %v, %v; want %v, %v", tt.name, wait, limited, tt.wait, tt.limited)
+		}
+	}
+}
+
+// TestRetryPolicyRateLimits drives the shared client with GitHub's policy
+// against a server that answers one rate-limited response, then 200.
+func TestRetryPolicyRateLimits(t *testing.T) {
+	tests := []struct {
+		name     string
+		header   func(http.Header)
+		status   int
+		requests int64 // 2: retried once; 1: given up at once
+	}{
+		{"secondary retry-after 0", func(h http.Header) { h.Set("Retry-After", "0") }, 403, 2},
+		{"primary reset now", func(h http.Header) {
+			h.Set("X-Ratelimit-Remaining", "0")
+			h.Set("X-Ratelimit-Reset", strconv.FormatInt(time.Now().Unix(), 10))
+		}, 403, 2},
+		{"plain forbidden", func(http.Header) {}, 403, 1},
+		{"secondary past max wait", func(h http.Header) { h.Set("Retry-After", "3600") }, 403, 1},
+		{"primary reset past max wait", func(h http.Header) {
+			h.Set("X-Ratelimit-Remaining", "0")
+			h.Set("X-Ratelimit-Reset", strconv.FormatInt(time.Now().Add(2*time.Hour).Unix(), 10))
+		}, 403, 1},
 	}
 	for _, tt := range tests {
-		wait, retry := rt.shouldRetry(tt.resp, tt.err, tt.attempt)
-		if retry != tt.retry || (tt.wait != 0 && wait != tt.wait) {
-			t.Errorf("%s: shouldRetry() = %v, %v; want %v, %v", tt.name, wait, retry, tt.wait, tt.retry)
-		}
-		if retry && tt.wait == 0 && (wait <= 0 || wait > time.Minute) {
-			t.Errorf("%s: backoff %v out of range", tt.name, wait)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			var n atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if n.Add(1) == 1 {
+					tt.header(w.Header())
+					w.WriteHeader(tt.status)
+					return
+				}
+				w.WriteHeader(http.StatusOK)
+			}))
+			defer srv.Close()
+			p := retryPolicy(RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond, MaxWait: time.Minute}, time.Now)
+			resp, err := sources.NewRetryClient(&http.Client{Timeout: 10 * time.Second}, p, nil).Get(srv.URL)
+			if err != nil {
+				t.Fatalf("Get() error = %v", err)
+			}
+			resp.Body.Close()
+			want := http.StatusOK
+			if tt.requests == 1 {
+				want = tt.status
+			}
+			if resp.StatusCode != want || n.Load() != tt.requests {
+				t.Errorf("Get() = %d after %d requests, want %d after %d", resp.StatusCode, n.Load(), want, tt.requests)
+			}
+		})
 	}
 }

@@ -46,7 +46,7 @@ type Config struct {
 	Token          string       // GITHUB_TOKEN, sent as a bearer token
 	APIURL         string       // GITHUB_API_URL, the API root; default DefaultAPIURL
 	Hooks          []Hook       // GITHUB_HOOKS, see ParseHooks
-	HTTPClient     *http.Client // its Transport is wrapped with retries; default http.DefaultTransport
+	HTTPClient     *http.Client // its Transport makes each attempt; default http.DefaultTransport
 	Retry          RetryPolicy  // zero value: the defaults of RetryPolicy
 	Now            func() time.Time
 	Logger         *slog.Logger
@@ -90,8 +90,9 @@ func New(cfg Config) (*Source, error) {
 	return s, nil
 }
 
-// newClient builds the go-github client: the configured HTTP client with a
-// retrying transport, the token, and the API root as its BaseURL.
+// newClient builds the go-github client: the configured HTTP client
+// retrying through sources.NewRetryClient, the token, and the API root as
+// its BaseURL.
 func newClient(cfg Config, logger *slog.Logger) (*gh.Client, error) {
 	raw := cfg.APIURL
 	if raw == "" {
@@ -104,20 +105,7 @@ func newClient(cfg Config, logger *slog.Logger) (*gh.Client, error) {
 	if !strings.HasSuffix(base.Path, "/") {
 		base.Path += "/"
 	}
-	hc := http.Client{}
-	if cfg.HTTPClient != nil {
-		hc = *cfg.HTTPClient
-	}
-	if hc.Transport == nil {
-		hc.Transport = http.DefaultTransport
-	}
-	hc.Transport = &retryTransport{
-		base:   hc.Transport,
-		policy: cfg.Retry.withDefaults(),
-		logger: logger,
-		now:    cfg.Now,
-	}
-	client := gh.NewClient(&hc)
+	client := gh.NewClient(sources.NewRetryClient(cfg.HTTPClient, retryPolicy(cfg.Retry, cfg.Now), logger))
 	if cfg.Token != "" {
 		client = client.WithAuthToken(cfg.Token)
 	}

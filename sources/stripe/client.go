@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	stripego "github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/form"
 	"github.com/stripe/stripe-go/v76/webhookendpoint"
 	"github.com/tidwall/gjson"
-	"golang.org/x/time/rate"
 )
 
 // PageSize is how many events one list request asks for (Stripe's maximum).
@@ -22,8 +20,8 @@ const PageSize = 100
 const maxTypesFilter = 20
 
 // apiClient makes the few Stripe API calls reconcile needs through
-// stripe-go's backend, with hookledger's retrying, rate-limited transport
-// underneath.
+// stripe-go's backend, with hookledger's retrying, rate-limited HTTP
+// client underneath (newHTTPClient).
 type apiClient struct {
 	backend stripego.Backend
 	impl    *stripego.BackendImplementation
@@ -32,31 +30,16 @@ type apiClient struct {
 }
 
 func newAPIClient(cfg Config) *apiClient {
-	base := cfg.HTTPClient
-	if base == nil {
-		base = &http.Client{Timeout: 80 * time.Second}
-	}
-	inner := base.Transport
-	if inner == nil {
-		inner = http.DefaultTransport
-	}
-	hc := *base
-	hc.Transport = &retryTransport{
-		base:       inner,
-		limiter:    rate.NewLimiter(rate.Limit(cfg.RPS), max(1, int(cfg.RPS/4))),
-		maxRetries: cfg.MaxRetries,
-		baseDelay:  cfg.RetryBase,
-		maxDelay:   cfg.MaxRetryDelay,
-	}
+	hc := newHTTPClient(cfg)
 	backend := stripego.GetBackendWithConfig(stripego.APIBackend, &stripego.BackendConfig{
 		URL:               stripego.String(cfg.APIBase),
-		HTTPClient:        &hc,
-		MaxNetworkRetries: stripego.Int64(0), // retries happen in retryTransport
+		HTTPClient:        hc,
+		MaxNetworkRetries: stripego.Int64(0), // retries happen in hc
 		LeveledLogger:     &stripego.LeveledLogger{Level: stripego.LevelNull},
 		EnableTelemetry:   stripego.Bool(false),
 	})
 	impl, _ := backend.(*stripego.BackendImplementation) // what GetBackendWithConfig returns
-	return &apiClient{backend: backend, impl: impl, http: &hc, key: cfg.APIKey}
+	return &apiClient{backend: backend, impl: impl, http: hc, key: cfg.APIKey}
 }
 
 // rawPage is one page of GET /v1/events with each event left as the API

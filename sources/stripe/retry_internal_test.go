@@ -1,49 +1,70 @@
 package stripe
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-func TestRetryAfter(t *testing.T) {
+// counting starts a server answering status to every request.
+func counting(t *testing.T, status int) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func TestHTTPClientRetriesGETsOnly(t *testing.T) {
 	tests := []struct {
-		in     string
-		want   time.Duration
-		wantOK bool
+		method   string
+		requests int64
 	}{
-		{"", 0, false},
-		{"3", 3 * time.Second, true},
-		{"0.25", 250 * time.Millisecond, true},
-		{"-1", 0, false},
-		{"NaN", 0, false},
-		{"1e300", 0, false},
-		{"soon", 0, false},
-		{time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat), 0, true},
+		{http.MethodGet, 1 + 2},
+		{http.MethodPost, 1},
+		{http.MethodDelete, 1},
 	}
 	for _, tt := range tests {
-		got, ok := retryAfter(tt.in)
-		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("retryAfter(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
+		srv, n := counting(t, http.StatusInternalServerError)
+		hc := newHTTPClient(Config{RPS: 1000, MaxRetries: 2, RetryBase: time.Millisecond, MaxRetryDelay: time.Second})
+		req, _ := http.NewRequestWithContext(t.Context(), tt.method, srv.URL, nil)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatalf("%s: Do() error = %v", tt.method, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusInternalServerError || n.Load() != tt.requests {
+			t.Errorf("%s: Do() = %d after %d requests, want 500 after %d", tt.method, resp.StatusCode, n.Load(), tt.requests)
 		}
 	}
 }
 
-func TestRetryDelay(t *testing.T) {
-	rt := &retryTransport{baseDelay: 100 * time.Millisecond, maxDelay: 2 * time.Second}
-	for attempt := range 10 {
-		d, ok := rt.delay(attempt, nil)
-		ceiling := min(100*time.Millisecond<<attempt, 2*time.Second)
-		if !ok || d > ceiling || d < min(ceiling/2, 2*time.Second) && d != rt.maxDelay {
-			t.Errorf("delay(%d) = %v, want within [%v/2, %v]", attempt, d, ceiling, ceiling)
+// TestRateLimitPastDeadline checks that a limiter wait the context cannot
+// afford fails as a deadline, at once and without retrying.
+func TestRateLimitPastDeadline(t *testing.T) {
+	srv, n := counting(t, http.StatusOK)
+	hc := newHTTPClient(Config{RPS: 0.001, MaxRetries: 3, RetryBase: time.Millisecond, MaxRetryDelay: time.Second})
+	get := func(ctx context.Context) error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		resp, err := hc.Do(req)
+		if err == nil {
+			resp.Body.Close()
 		}
+		return err
 	}
-	resp := &http.Response{Header: http.Header{"Retry-After": {"1.5"}}}
-	if d, ok := rt.delay(0, resp); !ok || d != 1500*time.Millisecond {
-		t.Errorf("delay with Retry-After 1.5 = %v, %v; want 1.5s", d, ok)
+	if err := get(t.Context()); err != nil {
+		t.Fatalf("first Do() error = %v", err)
 	}
-	resp.Header.Set("Retry-After", "5")
-	if _, ok := rt.delay(0, resp); ok {
-		t.Errorf("delay with Retry-After beyond maxDelay should give up")
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if err := get(ctx); !errors.Is(err, context.DeadlineExceeded) || n.Load() != 1 {
+		t.Errorf("Do() past the limiter = %v after %d requests, want context.DeadlineExceeded after 1", err, n.Load())
 	}
 }

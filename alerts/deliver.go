@@ -23,6 +23,7 @@ type DeliveryError struct {
 	msg       string
 }
 
+// Error names the message, the cleaned cause and the next attempt.
 func (e *DeliveryError) Error() string {
 	return fmt.Sprintf("deliver alert message %d: %s (next attempt %s)", e.MessageID, e.msg, e.RetryAt.UTC().Format(time.RFC3339))
 }
@@ -149,6 +150,9 @@ func (a *Alerter) kick(ctx context.Context) {
 	}
 }
 
+// sleep waits d or until ctx is done, and then returns ctx.Err(). (alerts
+// keeps its own: it imports neither sources nor anything that could share
+// one.)
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -20,37 +20,76 @@ func (a *Alerter) decide(ctx context.Context, source, context string, kinds []st
 	if err != nil {
 		return err
 	}
+	var ch ledger.AlertChange
+	posted, err := a.planPosts(ctx, &ch, source, context, conds, open)
+	if err != nil {
+		return err
+	}
+	if err := a.planResolves(ctx, &ch, source, conds, open, clear); err != nil {
+		return err
+	}
+	// Due from now on the Alerter's clock, which Deliver reads too.
+	now := a.cfg.Now()
+	if ch.Message != nil {
+		ch.Message.NextAttemptAt = now
+	}
+	for _, m := range ch.Replies {
+		m.NextAttemptAt = now
+	}
+	if err := a.db.ApplyAlerts(ctx, ch); err != nil {
+		return err
+	}
+	if ch.Message != nil || len(ch.Resolve) > 0 {
+		a.log.Info("alerts changed", "source", source, "posted", posted, "resolved", len(ch.Resolve))
+	}
+	return nil
+}
+
+// planPosts adds to ch one message for the conditions that are news and
+// the alert rows they open or update; it returns how many it posts.
+func (a *Alerter) planPosts(ctx context.Context, ch *ledger.AlertChange, source, context string, conds []condition, open []ledger.Alert) (int, error) {
 	var post []condition
-	seen := map[string]bool{}
 	for _, c := range conds {
-		seen[c.fingerprint] = true
 		news, err := a.isNews(ctx, c, open)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if news {
 			post = append(post, c)
 		}
 	}
-	var ch ledger.AlertChange
-	if len(post) > 0 {
-		if ch.Message, err = buildMessage(a.th, source, context, post); err != nil {
-			return err
+	if len(post) == 0 {
+		return 0, nil
+	}
+	msg, err := buildMessage(a.th, source, context, post)
+	if err != nil {
+		return 0, err
+	}
+	ch.Message = msg
+	for _, c := range post {
+		al := c.alert()
+		// An update keeps the earliest window, so clearing needs a look that covers all of it.
+		if i := slices.IndexFunc(open, func(o ledger.Alert) bool { return o.Fingerprint == c.fingerprint }); i >= 0 &&
+			!open[i].Since.IsZero() && open[i].Since.Before(al.Since) {
+			al.Since = open[i].Since
 		}
-		for _, c := range post {
-			al := c.alert()
-			// An update keeps the earliest window, so clearing needs a look that covers all of it.
-			if i := slices.IndexFunc(open, func(o ledger.Alert) bool { return o.Fingerprint == c.fingerprint }); i >= 0 &&
-				!open[i].Since.IsZero() && open[i].Since.Before(al.Since) {
-				al.Since = open[i].Since
-			}
-			ch.Upsert = append(ch.Upsert, al)
-		}
+		ch.Upsert = append(ch.Upsert, al)
+	}
+	return len(post), nil
+}
+
+// planResolves adds to ch the open alerts absent from conds that clear
+// says have cleared, and one resolved reply per message that announced
+// them.
+func (a *Alerter) planResolves(ctx context.Context, ch *ledger.AlertChange, source string, conds []condition, open []ledger.Alert, clear clearFunc) error {
+	found := make(map[string]bool, len(conds))
+	for _, c := range conds {
+		found[c.fingerprint] = true
 	}
 	byParent := map[int64][]ledger.Alert{}
 	var parents []int64
 	for _, al := range open {
-		if seen[al.Fingerprint] {
+		if found[al.Fingerprint] {
 			continue
 		}
 		ok, err := clear(ctx, al)
@@ -68,20 +107,6 @@ func (a *Alerter) decide(ctx context.Context, source, context string, kinds []st
 	}
 	for _, p := range parents {
 		ch.Replies = append(ch.Replies, resolvedMessage(a.th, source, p, byParent[p]))
-	}
-	// Due from now on the Alerter's clock, which Deliver reads too.
-	now := a.cfg.Now()
-	if ch.Message != nil {
-		ch.Message.NextAttemptAt = now
-	}
-	for _, m := range ch.Replies {
-		m.NextAttemptAt = now
-	}
-	if err := a.db.ApplyAlerts(ctx, ch); err != nil {
-		return err
-	}
-	if ch.Message != nil || len(ch.Resolve) > 0 {
-		a.log.Info("alerts changed", "source", source, "posted", len(post), "resolved", len(ch.Resolve))
 	}
 	return nil
 }

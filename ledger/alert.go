@@ -166,7 +166,7 @@ func (db *DB) Alerts(ctx context.Context, f AlertFilter) ([]Alert, error) {
 	}
 	q += " ORDER BY id DESC"
 	if f.Limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+		q, args = q+" LIMIT ?", append(args, f.Limit)
 	}
 	rows, err := db.r.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -198,7 +198,7 @@ func scanAlert(rows *sql.Rows) (Alert, error) {
 	}
 	a.State = AlertState(state)
 	if err := json.Unmarshal([]byte(keys), &a.Keys); err != nil {
-		return a, fmt.Errorf("alert %d keys: %w", a.ID, err)
+		return a, fmt.Errorf("decode alert %d keys: %w", a.ID, err)
 	}
 	return a, nil
 }

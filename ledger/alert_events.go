@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -19,7 +18,8 @@ type StateGroup struct {
 
 // EventsInStates groups, per source, the events in one of states that were
 // received before before (zero: any time), naming up to idLimit event ids
-// per source. Sources with no such event are absent from the result.
+// per source. Sources with no such event are absent from the result; it
+// returns nil for an empty states.
 func (db *DB) EventsInStates(ctx context.Context, states []State, before time.Time, idLimit int) ([]StateGroup, error) {
 	if len(states) == 0 {
 		return nil, nil
@@ -28,7 +28,7 @@ func (db *DB) EventsInStates(ctx context.Context, states []State, before time.Ti
 	rows, err := db.r.QueryContext(ctx, `SELECT source, type, count(*), min(received_at)
 		FROM events WHERE `+cond+` GROUP BY source, type ORDER BY source, type`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("events in states: %w", translate(err))
+		return nil, fmt.Errorf("list events in states: %w", translate(err))
 	}
 	var groups []StateGroup
 	for rows.Next() {
@@ -37,7 +37,7 @@ func (db *DB) EventsInStates(ctx context.Context, states []State, before time.Ti
 		var oldest int64
 		if err := rows.Scan(&src, &typ, &n, &oldest); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("events in states: %w", translate(err))
+			return nil, fmt.Errorf("list events in states: %w", translate(err))
 		}
 		if len(groups) == 0 || groups[len(groups)-1].Source != src {
 			groups = append(groups, StateGroup{Source: src, ByType: map[string]int{}, Oldest: fromMillis(oldest)})
@@ -51,11 +51,11 @@ func (db *DB) EventsInStates(ctx context.Context, states []State, before time.Ti
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("events in states: %w", translate(err))
+		return nil, fmt.Errorf("list events in states: %w", translate(err))
 	}
 	for i := range groups {
 		if groups[i].IDs, err = db.eventIDsInStates(ctx, groups[i].Source, states, before, idLimit); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("list events in states: %w", err)
 		}
 	}
 	return groups, nil
@@ -68,54 +68,22 @@ func (db *DB) eventIDsInStates(ctx context.Context, source string, states []Stat
 	rows, err := db.r.QueryContext(ctx, `SELECT event_id FROM events WHERE source = ? AND `+cond+`
 		ORDER BY received_at, id LIMIT ?`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("events in states: %w", translate(err))
+		return nil, translate(err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("events in states: %w", translate(err))
-		}
-		ids = append(ids, id)
-	}
-	return ids, translate(rows.Err())
+	return scanIDs(rows)
 }
 
+// statesCondition returns the WHERE condition, and its arguments, for
+// events in one of states received before before (zero: any time).
 func statesCondition(states []State, before time.Time) (string, []any) {
-	marks := make([]string, len(states))
 	args := make([]any, 0, len(states)+1)
-	for i, s := range states {
-		marks[i] = "?"
+	for _, s := range states {
 		args = append(args, string(s))
 	}
-	cond := "state IN (" + strings.Join(marks, ", ") + ")"
+	cond := "state IN (" + placeholders(len(states)) + ")"
 	if !before.IsZero() {
 		cond += " AND received_at < ?"
 		args = append(args, millis(before))
 	}
 	return cond, args
-}
-
-// CountPresent returns how many of ids are events of source in the ledger,
-// in any state.
-func (db *DB) CountPresent(ctx context.Context, source string, ids []string) (int, error) {
-	total := 0
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), 500)]
-		ids = ids[len(chunk):]
-		marks := strings.Repeat("?, ", len(chunk)-1) + "?"
-		args := []any{source}
-		for _, id := range chunk {
-			args = append(args, id)
-		}
-		var n int
-		err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE source = ? AND event_id IN (`+marks+`)`,
-			args...).Scan(&n)
-		if err != nil {
-			return 0, fmt.Errorf("count present events: %w", translate(err))
-		}
-		total += n
-	}
-	return total, nil
 }

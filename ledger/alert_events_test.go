@@ -9,7 +9,7 @@ import (
 
 func TestEventsInStatesAndCountPresent(t *testing.T) {
 	ctx := context.Background()
-	db := openAlertDB(t)
+	db := openTestDB(t)
 	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	clock := base
 	db.Now = func() time.Time { return clock }

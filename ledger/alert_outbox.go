@@ -29,6 +29,8 @@ type AlertMessage struct {
 	CreatedAt     time.Time
 }
 
+// insertAlertMessage queues m in the outbox, due at once unless it says
+// otherwise, and fills its ID, Kind, NextAttemptAt and CreatedAt.
 func insertAlertMessage(ctx context.Context, tx *sql.Tx, m *AlertMessage, now time.Time) error {
 	if m.Kind == "" {
 		m.Kind = "alert"
@@ -60,13 +62,14 @@ func (db *DB) DueAlertMessages(ctx context.Context, now time.Time, limit int) ([
 		WHERE m.sent_at = 0 AND m.next_attempt_at <= ? AND (m.parent_id = 0 OR p.sent_at > 0)
 		ORDER BY m.id LIMIT ?`, millis(now), limit)
 	if err != nil {
-		return nil, fmt.Errorf("due alert messages: %w", translate(err))
+		return nil, fmt.Errorf("list due alert messages: %w", translate(err))
 	}
 	return scanAlertMessages(rows)
 }
 
-// AlertMessages returns outbox messages, newest first: only undelivered
-// ones unless all is set. An empty slice when there are none.
+// AlertMessages returns up to limit outbox messages (every one when limit
+// is 0), newest first: only undelivered ones unless all is set. An empty
+// slice when there are none.
 func (db *DB) AlertMessages(ctx context.Context, all bool, limit int) ([]AlertMessage, error) {
 	q := `SELECT ` + alertMessageColumns + `
 		FROM alert_messages m LEFT JOIN alert_messages p ON p.id = m.parent_id`
@@ -74,10 +77,11 @@ func (db *DB) AlertMessages(ctx context.Context, all bool, limit int) ([]AlertMe
 		q += ` WHERE m.sent_at = 0`
 	}
 	q += ` ORDER BY m.id DESC`
+	var args []any
 	if limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", limit)
+		q, args = q+` LIMIT ?`, append(args, limit)
 	}
-	rows, err := db.r.QueryContext(ctx, q)
+	rows, err := db.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list alert messages: %w", translate(err))
 	}

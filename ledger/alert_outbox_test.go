@@ -8,7 +8,7 @@ import (
 
 func TestDueAlertMessagesOrderAndThreads(t *testing.T) {
 	ctx := context.Background()
-	db := openAlertDB(t)
+	db := openTestDB(t)
 	now := time.Now().UTC()
 	parent := &AlertMessage{Text: "parent"}
 	if err := db.ApplyAlerts(ctx, AlertChange{Message: parent}); err != nil {

@@ -2,25 +2,14 @@ package ledger
 
 import (
 	"context"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 )
 
-func openAlertDB(t *testing.T) *DB {
-	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
 func TestApplyAlertsOpenUpdateResolve(t *testing.T) {
 	ctx := context.Background()
-	db := openAlertDB(t)
+	db := openTestDB(t)
 	since := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
 	msg := &AlertMessage{Source: "stripe", Text: "2 missing"}
 	a := &Alert{Fingerprint: "stripe:missing", Source: "stripe", Kind: "missing", Summary: "2 missing",
@@ -76,7 +65,7 @@ func TestApplyAlertsOpenUpdateResolve(t *testing.T) {
 
 func TestOneOffAlertIsResolved(t *testing.T) {
 	ctx := context.Background()
-	db := openAlertDB(t)
+	db := openTestDB(t)
 	a := &Alert{Fingerprint: "stripe:unknown", Kind: "unknown", State: AlertResolved}
 	if err := db.ApplyAlerts(ctx, AlertChange{Message: &AlertMessage{Text: "x"}, Upsert: []*Alert{a}}); err != nil {
 		t.Fatal(err)
@@ -99,7 +88,7 @@ func TestOneOffAlertIsResolved(t *testing.T) {
 
 func TestApplyAlertsIsAtomic(t *testing.T) {
 	ctx := context.Background()
-	db := openAlertDB(t)
+	db := openTestDB(t)
 	err := db.ApplyAlerts(ctx, AlertChange{Message: &AlertMessage{Text: "x"},
 		Upsert: []*Alert{{Fingerprint: "a:b", Kind: "b"}, {Kind: "no fingerprint"}}})
 	if err == nil {

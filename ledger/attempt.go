@@ -115,7 +115,7 @@ func (db *DB) nextDue(ctx context.Context) (t time.Time, ok bool, err error) {
 		(SELECT min(next_attempt_at) FROM events WHERE state = 'failed'),
 		(SELECT min(lease_until) FROM events WHERE state = 'processing')`).Scan(&retry, &lease)
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("next due event: %w", translate(err))
+		return time.Time{}, false, fmt.Errorf("find next due event: %w", translate(err))
 	}
 	for _, v := range []sql.NullInt64{retry, lease} {
 		if v.Valid && (!ok || v.Int64 < millis(t)) {

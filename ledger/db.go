@@ -21,15 +21,6 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// ErrClosed is returned by writes issued after Close.
-var ErrClosed = errors.New("ledger closed")
-
-// ErrNotFound is returned when a looked-up row does not exist.
-var ErrNotFound = errors.New("not found")
-
-// maxBatch bounds how many queued writes one transaction commits.
-const maxBatch = 512
-
 // DB is an open ledger. It is safe for concurrent use.
 type DB struct {
 	path string
@@ -53,16 +44,6 @@ type DB struct {
 	closed   bool
 	closeErr error
 	once     sync.Once
-}
-
-// writeOp is one write waiting for the group transaction: a function run
-// in its own savepoint, or a Record, which the writer inserts together
-// with the other Records of the batch.
-type writeOp struct {
-	ctx  context.Context
-	fn   func(ctx context.Context, tx *sql.Tx) error
-	rec  *recordReq
-	done chan error
 }
 
 // Open opens (creating if needed) the ledger at path, applies pending
@@ -107,6 +88,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
+// dsn returns the connection string for path: a read-only pool, or the
+// write connection whose transactions take the write lock at BEGIN.
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -156,141 +139,6 @@ func (db *DB) Close() error {
 	return db.closeErr
 }
 
-// write queues fn to run inside the next group transaction and waits until
-// that transaction committed (nil) or failed. fn runs inside its own
-// savepoint: an error from fn undoes only fn's changes and is returned to
-// this caller alone; the rest of the batch still commits.
-func (db *DB) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	return db.enqueue(ctx, writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)})
-}
-
-// enqueue hands op to the writer and waits for its outcome.
-func (db *DB) enqueue(ctx context.Context, op writeOp) error {
-	db.closeMu.RLock()
-	if db.closed {
-		db.closeMu.RUnlock()
-		return ErrClosed
-	}
-	select {
-	case db.ops <- op:
-		db.closeMu.RUnlock()
-	case <-ctx.Done():
-		db.closeMu.RUnlock()
-		return ctx.Err()
-	}
-	// Once queued, wait for the outcome even if ctx ends: the caller must
-	// not report failure for a write that then commits.
-	return <-op.done
-}
-
-func (db *DB) writeLoop() {
-	defer close(db.done)
-	batch := make([]writeOp, 0, maxBatch)
-	for {
-		batch = batch[:0]
-		select {
-		case op := <-db.ops:
-			batch = append(batch, op)
-		case <-db.stop:
-			// Drain what was queued before Close took the lock.
-			for {
-				select {
-				case op := <-db.ops:
-					batch = append(batch, op)
-					if len(batch) == maxBatch {
-						db.commit(batch)
-						batch = batch[:0]
-					}
-				default:
-					if len(batch) > 0 {
-						db.commit(batch)
-					}
-					return
-				}
-			}
-		}
-	gather:
-		for len(batch) < maxBatch {
-			select {
-			case op := <-db.ops:
-				batch = append(batch, op)
-			default:
-				break gather
-			}
-		}
-		db.commit(batch)
-	}
-}
-
-// commit runs batch in one transaction and answers every op.
-func (db *DB) commit(batch []writeOp) {
-	errs := make([]error, len(batch))
-	err := db.commitTx(batch, errs)
-	for i, op := range batch {
-		if err != nil {
-			op.done <- err
-		} else {
-			op.done <- errs[i]
-		}
-	}
-}
-
-func (db *DB) commitTx(batch []writeOp, errs []error) error {
-	// The batch outlives any one caller's context: use a fresh one bounded
-	// in time so a stuck disk surfaces as an error, not a hang.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	defer db.prepareSeen(ctx)
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", translate(err))
-	}
-	defer tx.Rollback()
-	// Records go first, together: their only failures are the store's
-	// own (a full disk), which fail the whole batch anyway.
-	var recs []*recordReq
-	for i, op := range batch {
-		if err := op.ctx.Err(); err != nil {
-			errs[i] = err
-		} else if op.rec != nil {
-			recs = append(recs, op.rec)
-		}
-	}
-	if len(recs) > 0 {
-		if err := db.recordAll(ctx, tx, recs); err != nil {
-			return fmt.Errorf("record events: %w", err)
-		}
-	}
-	single := len(batch)-len(recs) == 1
-	for i, op := range batch {
-		if op.rec != nil || errs[i] != nil {
-			continue
-		}
-		if single {
-			errs[i] = op.fn(ctx, tx)
-			if errs[i] != nil {
-				return errs[i]
-			}
-			continue
-		}
-		if _, err := db.exec(ctx, tx, "SAVEPOINT op"); err != nil {
-			return fmt.Errorf("savepoint: %w", translate(err))
-		}
-		if errs[i] = op.fn(ctx, tx); errs[i] != nil {
-			if _, err := db.exec(ctx, tx, "ROLLBACK TO op"); err != nil {
-				return fmt.Errorf("rollback to savepoint: %w", translate(err))
-			}
-		}
-		if _, err := db.exec(ctx, tx, "RELEASE op"); err != nil {
-			return fmt.Errorf("release savepoint: %w", translate(err))
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", translate(err))
-	}
-	return nil
-}
-
 // Ping reports whether the ledger answers a read and accepts writes.
 func (db *DB) Ping(ctx context.Context) error {
 	db.closeMu.RLock()
@@ -304,76 +152,4 @@ func (db *DB) Ping(ctx context.Context) error {
 		return fmt.Errorf("ping ledger: %w", translate(err))
 	}
 	return nil
-}
-
-// stmt returns query prepared on the write connection and bound to tx:
-// SQLite's parser costs more than a small insert, and the writer runs the
-// same few statements for every event. A query new to the cache is
-// prepared in tx (once per transaction) and, after the transaction, once
-// for good on the connection; database/sql cannot prepare on a connection
-// that a transaction holds. Only write functions may call stmt: they run
-// on the writer goroutine, which owns the cache.
-func (db *DB) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
-	if s, ok := db.stmts[query]; ok {
-		return tx.StmtContext(ctx, s), nil
-	}
-	if s, ok := db.txStmts[query]; ok {
-		return s, nil
-	}
-	s, err := tx.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, translate(err)
-	}
-	db.txStmts[query] = s
-	return s, nil
-}
-
-// prepareSeen prepares, for the next transactions, the queries that the
-// last one met for the first time. A failure only means they are
-// prepared per transaction again.
-func (db *DB) prepareSeen(ctx context.Context) {
-	for q := range db.txStmts {
-		if s, err := db.w.PrepareContext(ctx, q); err == nil {
-			db.stmts[q] = s
-		}
-		delete(db.txStmts, q)
-	}
-}
-
-// exec runs query through the statement cache inside tx.
-func (db *DB) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
-	s, err := db.stmt(ctx, tx, query)
-	if err != nil {
-		return nil, err
-	}
-	return s.ExecContext(ctx, args...)
-}
-
-// query runs query through the statement cache inside tx.
-func (db *DB) query(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
-	s, err := db.stmt(ctx, tx, query)
-	if err != nil {
-		return nil, err
-	}
-	return s.QueryContext(ctx, args...)
-}
-
-// queryRow runs query through the statement cache inside tx.
-func (db *DB) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
-	s, err := db.stmt(ctx, tx, query)
-	if err != nil {
-		// A *sql.Row cannot carry an error of ours: fall back to an
-		// unprepared query, which reports the same problem.
-		return tx.QueryRowContext(ctx, query, args...)
-	}
-	return s.QueryRowContext(ctx, args...)
-}
-
-// closeStmts closes the cached statements; the writer has stopped.
-func (db *DB) closeStmts() error {
-	var errs []error
-	for _, s := range db.stmts {
-		errs = append(errs, s.Close())
-	}
-	return errors.Join(errs...)
 }

@@ -9,6 +9,12 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
+// ErrClosed is returned by writes issued after Close.
+var ErrClosed = errors.New("ledger closed")
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
 // ErrUnavailable marks a failure of the store itself (disk full, read-only
 // file, I/O error, lock timeout): the caller should answer "try again later"
 // (HTTP 503), never success.

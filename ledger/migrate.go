@@ -26,12 +26,14 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	sort.Strings(names)
 	for _, name := range names {
 		if err := migrateFile(ctx, db, name); err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
+			return fmt.Errorf("apply migration %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
+// migrateFile applies the migration name in its own transaction, unless
+// the migrations table says it already was.
 func migrateFile(ctx context.Context, db *sql.DB, name string) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {

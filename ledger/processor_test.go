@@ -50,7 +50,7 @@ func newTestProcessor(tb testing.TB, db *DB, h Handler, cfg ProcessorConfig) *Pr
 }
 
 func TestDrainDeliversEachOnce(t *testing.T) {
-	db := openQueueDB(t)
+	db := openTestDB(t)
 	base := time.Now().Add(-time.Hour)
 	var evs []*Event
 	for i := range 50 {
@@ -75,7 +75,7 @@ func TestDrainDeliversEachOnce(t *testing.T) {
 }
 
 func TestRetriesUntilDead(t *testing.T) {
-	db := openQueueDB(t)
+	db := openTestDB(t)
 	clock := newTestClock()
 	db.Now = clock.Now
 	ev := recordAt(t, db, "stripe", "evt_1", clock.Now())
@@ -105,7 +105,7 @@ func TestRetriesUntilDead(t *testing.T) {
 }
 
 func TestPermanentErrorIsDeadAtOnce(t *testing.T) {
-	db := openQueueDB(t)
+	db := openTestDB(t)
 	ev := recordAt(t, db, "github", "guid-1", time.Now())
 	h := &counter{fail: func(Delivery) error { return Permanent(errors.New("rejected: 400")) }}
 	stats, err := newTestProcessor(t, db, h, ProcessorConfig{}).Drain(context.Background())
@@ -118,7 +118,7 @@ func TestPermanentErrorIsDeadAtOnce(t *testing.T) {
 }
 
 func TestPanicIsRetried(t *testing.T) {
-	db := openQueueDB(t)
+	db := openTestDB(t)
 	ev := recordAt(t, db, "s", "e1", time.Now())
 	h := HandlerFunc(func(context.Context, Delivery) error { panic("bad handler") })
 	if _, err := newTestProcessor(t, db, h, ProcessorConfig{}).Drain(context.Background()); err != nil {
@@ -130,7 +130,7 @@ func TestPanicIsRetried(t *testing.T) {
 }
 
 func TestConcurrentDuplicatesDeliverOnce(t *testing.T) {
-	db := openQueueDB(t)
+	db := openTestDB(t)
 	var wg sync.WaitGroup
 	var fresh atomic.Int32
 	for range 50 {
@@ -156,7 +156,7 @@ func TestConcurrentDuplicatesDeliverOnce(t *testing.T) {
 }
 
 func TestRunWakesOnRecord(t *testing.T) {
-	db := openQueueDB(t)
+	db := openTestDB(t)
 	delivered := make(chan string, 1)
 	h := HandlerFunc(func(_ context.Context, d Delivery) error {
 		delivered <- d.Event.EventID
@@ -197,7 +197,7 @@ func blockingHandler(started chan<- struct{}, unblock <-chan struct{}) Handler {
 }
 
 func TestShutdownReleasesInFlight(t *testing.T) {
-	db := openQueueDB(t)
+	db := openTestDB(t)
 	ev := recordAt(t, db, "stripe", "evt_1", time.Now())
 	started := make(chan struct{}, 1)
 	p := newTestProcessor(t, db, blockingHandler(started, nil), ProcessorConfig{Grace: time.Millisecond})
@@ -218,7 +218,7 @@ func TestShutdownReleasesInFlight(t *testing.T) {
 }
 
 func TestShutdownLetsInFlightFinish(t *testing.T) {
-	db := openQueueDB(t)
+	db := openTestDB(t)
 	ev := recordAt(t, db, "stripe", "evt_1", time.Now())
 	started, unblock := make(chan struct{}, 1), make(chan struct{})
 	p := newTestProcessor(t, db, blockingHandler(started, unblock), ProcessorConfig{Grace: time.Hour})
@@ -237,7 +237,7 @@ func TestShutdownLetsInFlightFinish(t *testing.T) {
 }
 
 func TestNewProcessorRejectsNilHandler(t *testing.T) {
-	if _, err := NewProcessor(openQueueDB(t), nil, ProcessorConfig{}); err == nil {
+	if _, err := NewProcessor(openTestDB(t), nil, ProcessorConfig{}); err == nil {
 		t.Error("NewProcessor(nil handler) = nil error, want an error")
 	}
 }

@@ -164,7 +164,7 @@ func scanClaim(rows *sql.Rows) (*Claim, error) {
 	ev.CreatedAt, ev.ReceivedAt, ev.Origin = fromMillis(created), fromMillis(received), Origin(origin)
 	if headers != "" && headers != "{}" {
 		if err := json.Unmarshal([]byte(headers), &ev.Headers); err != nil {
-			return nil, fmt.Errorf("event %d headers: %w", ev.ID, err)
+			return nil, fmt.Errorf("decode event %d headers: %w", ev.ID, err)
 		}
 	}
 	c := &Claim{Event: ev, Attempt: ev.Attempts, Budget: ev.Attempts - replayBase, Origin: ev.Origin}

@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -29,18 +28,6 @@ func (c *testClock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
-}
-
-// openQueueDB opens a ledger in a temporary directory, closed at the end of
-// the test.
-func openQueueDB(tb testing.TB) *DB {
-	tb.Helper()
-	db, err := Open(context.Background(), filepath.Join(tb.TempDir(), "ledger.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	return db
 }
 
 // recordAt records a new event created at created.
@@ -87,7 +74,7 @@ func outcomes(tb testing.TB, db *DB, id int64) []string {
 }
 
 func TestClaimOrder(t *testing.T) {
-	db := openQueueDB(t)
+	db := openTestDB(t)
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i, min := range []int{5, 1, 4, 2, 3} {
 		recordAt(t, db, "stripe", fmt.Sprintf("evt_%d", i), base.Add(time.Duration(min)*time.Minute))
@@ -114,7 +101,7 @@ func TestClaimOrder(t *testing.T) {
 }
 
 func TestClaimExpiredLease(t *testing.T) {
-	db := openQueueDB(t)
+	db := openTestDB(t)
 	clock := newTestClock()
 	db.Now = clock.Now
 	ev := recordAt(t, db, "stripe", "evt_1", clock.Now())
@@ -157,7 +144,7 @@ func TestClaimExpiredLease(t *testing.T) {
 }
 
 func TestFinishOutcomes(t *testing.T) {
-	db := openQueueDB(t)
+	db := openTestDB(t)
 	clock := newTestClock()
 	db.Now = clock.Now
 	tests := []struct {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -189,10 +188,4 @@ func (db *DB) insertReceipts(ctx context.Context, tx *sql.Tx, rcs []*Receipt, no
 		}
 	}
 	return nil
-}
-
-// valueRows returns "(?, …), (?, …)": rows groups of cols parameters.
-func valueRows(rows, cols int) string {
-	row := "(" + placeholders(cols) + ")"
-	return strings.Repeat(row+", ", rows-1) + row
 }

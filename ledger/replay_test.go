@@ -19,7 +19,7 @@ func killEvent(tb testing.TB, db *DB, ev *Event) {
 }
 
 func TestRequeueRecordsReplayOrigin(t *testing.T) {
-	db := openQueueDB(t)
+	db := openTestDB(t)
 	ev := recordAt(t, db, "stripe", "evt_1", time.Now())
 	killEvent(t, db, ev)
 	rq, err := db.Requeue(context.Background(), "stripe", "evt_1")
@@ -49,7 +49,7 @@ func TestRequeueRecordsReplayOrigin(t *testing.T) {
 }
 
 func TestRequeueErrors(t *testing.T) {
-	db := openQueueDB(t)
+	db := openTestDB(t)
 	if _, err := db.Requeue(context.Background(), "stripe", "evt_none"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Requeue(unknown) = %v, want ErrNotFound", err)
 	}
@@ -67,7 +67,7 @@ func TestRequeueErrors(t *testing.T) {
 }
 
 func TestRequeueDead(t *testing.T) {
-	db := openQueueDB(t)
+	db := openTestDB(t)
 	old := time.Now().Add(-48 * time.Hour)
 	for _, k := range []struct {
 		source, id string
@@ -107,7 +107,7 @@ func TestRequeueDead(t *testing.T) {
 }
 
 func TestQueueStats(t *testing.T) {
-	db := openQueueDB(t)
+	db := openTestDB(t)
 	clock := newTestClock()
 	db.Now = clock.Now
 	recordAt(t, db, "stripe", "evt_1", clock.Now())

@@ -70,15 +70,15 @@ func (db *DB) FinishRun(ctx context.Context, r *Run) error {
 	return nil
 }
 
-// Watermark returns the Until of source's latest complete run: everything
-// the provider sent before it has been checked. ok is false when source
-// never had a complete run.
+// Watermark returns the latest Until among source's complete runs:
+// everything the provider sent before it has been checked. ok is false
+// when source never had a complete run.
 func (db *DB) Watermark(ctx context.Context, source string) (t time.Time, ok bool, err error) {
 	var until sql.NullInt64
 	err = db.r.QueryRowContext(ctx, `SELECT max(until) FROM runs WHERE source = ? AND complete = 1`,
 		source).Scan(&until)
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("watermark: %w", translate(err))
+		return time.Time{}, false, fmt.Errorf("read watermark: %w", translate(err))
 	}
 	if !until.Valid {
 		return time.Time{}, false, nil

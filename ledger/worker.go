@@ -99,6 +99,8 @@ func (p *Processor) commit(batch []*Result, stats *Stats) {
 	}
 }
 
+// account adds r to stats, logs retries, dead events and lost leases, and
+// tells the Observer about every attempt that ran.
 func (p *Processor) account(r *Result, stats *Stats) {
 	ev := r.Claim.Event
 	stats.Claimed++
@@ -146,6 +148,8 @@ func (p *Processor) ProcessOne(ctx context.Context, eventRow int64) (*Result, er
 	if err := p.db.Finish(wctx, []*Result{r}); err != nil {
 		return r, fmt.Errorf("process event: %w", err)
 	}
+	// account logs the outcome and tells the Observer; one attempt's
+	// counts are not wanted.
 	var stats Stats
 	p.account(r, &stats)
 	return r, nil

@@ -20,13 +20,16 @@ type pass struct {
 	set   *ledger.ListedSet
 	rep   *Report
 
-	mu              sync.Mutex // guards the report and flags during recovery
-	listed          int        // the fields from here on belong to the diff goroutine
-	oldest          time.Time  // oldest CreatedAt listed so far
-	ordered         bool       // the listing came newest first so far
-	fallbackWarned  bool
-	failuresWarned  int
-	redeliverFailed bool
+	// Owned by the diff goroutine.
+	listed  int       // events listed so far, for Progress
+	oldest  time.Time // oldest CreatedAt listed so far
+	ordered bool      // the listing came newest first so far
+
+	// Shared by the recovery goroutines.
+	mu              sync.Mutex // guards rep and the fields below during recovery
+	redeliverFailed bool       // the provider does not support redelivery
+	fallbackWarned  bool       // the report already says so
+	failuresWarned  int        // per-event failures listed in the report's warnings
 }
 
 // reconcile fills rep for src over w. An error means the run could not
@@ -34,7 +37,7 @@ type pass struct {
 func (r *Reconciler) reconcile(ctx context.Context, src sources.Lister, w sources.Window, rep *Report) error {
 	scope, err := src.Scope(ctx)
 	if err != nil {
-		return fmt.Errorf("scope: %w", err)
+		return fmt.Errorf("read scope: %w", err)
 	}
 	rep.Scope = scope.Note
 	r.warnRetention(src, w, rep)
@@ -54,6 +57,8 @@ func (r *Reconciler) reconcile(ctx context.Context, src sources.Lister, w source
 	return p.finish(ctx, true)
 }
 
+// joinFinish returns listErr, naming finishErr too when finishing the
+// report also failed.
 func joinFinish(listErr, finishErr error) error {
 	if finishErr != nil {
 		return fmt.Errorf("%w (and %w)", listErr, finishErr)
@@ -61,6 +66,8 @@ func joinFinish(listErr, finishErr error) error {
 	return listErr
 }
 
+// warnRetention warns in rep when w starts before the provider's retention
+// horizon, where missing events can no longer be recovered.
 func (r *Reconciler) warnRetention(src sources.Lister, w sources.Window, rep *Report) {
 	horizon := r.now().Add(-src.Retention())
 	if w.Since.Before(horizon) {
@@ -158,21 +165,15 @@ func (p *pass) diff(ctx context.Context, batch []sources.Listed) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	ids := make([]string, len(batch))
-	for i, l := range batch {
-		ids[i] = l.EventID
+	for _, l := range batch {
 		p.track(l)
 	}
-	fresh, err := p.set.Add(ctx, ids)
+	fresh, err := p.set.Add(ctx, listedIDs(batch))
 	if err != nil {
 		return err
 	}
 	expected := p.expected(batch, fresh)
-	expIDs := make([]string, len(expected))
-	for i, l := range expected {
-		expIDs[i] = l.EventID
-	}
-	known, err := p.r.db.Known(ctx, p.src.Name(), expIDs)
+	known, err := p.r.db.Known(ctx, p.src.Name(), listedIDs(expected))
 	if err != nil {
 		return err
 	}
@@ -222,6 +223,7 @@ func (p *pass) expected(batch []sources.Listed, fresh []string) []sources.Listed
 	return out
 }
 
+// listedIDs returns the event ids of ls, in order.
 func listedIDs(ls []sources.Listed) []string {
 	ids := make([]string, len(ls))
 	for i, l := range ls {
@@ -230,6 +232,8 @@ func listedIDs(ls []sources.Listed) []string {
 	return ids
 }
 
+// days formats d as whole days ("30d") when it is some, else as
+// time.Duration does.
 func days(d time.Duration) string {
 	if d%(24*time.Hour) == 0 {
 		return fmt.Sprintf("%dd", d/(24*time.Hour))

@@ -25,7 +25,8 @@ const (
 	ModeRedeliver Mode = "redeliver"
 )
 
-// ParseMode returns the Mode named s ("" is backfill).
+// ParseMode returns the Mode named s ("" is backfill), or an error naming
+// the valid modes.
 func ParseMode(s string) (Mode, error) {
 	switch Mode(s) {
 	case "", ModeBackfill:
@@ -57,6 +58,7 @@ type Options struct {
 	Progress func(source string, listed int)
 }
 
+// withDefaults returns o with every zero field set to its default.
 func (o Options) withDefaults() Options {
 	if o.Mode == "" {
 		o.Mode = ModeBackfill
@@ -193,6 +195,8 @@ func (r *Reconciler) RunAll(ctx context.Context, srcs []sources.Lister, window f
 	return reports, errors.Join(errs...)
 }
 
+// newReport returns the empty report of a run of source over w, its lists
+// empty rather than nil so that its JSON has [] and {}.
 func newReport(source string, w sources.Window, o Options, now time.Time) Report {
 	return Report{
 		Source:          source,

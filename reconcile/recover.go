@@ -63,6 +63,8 @@ func firstErr(old, err error) error {
 // errFatal marks a recovery error that must end the run.
 var errFatal = errors.New("fatal")
 
+// recoverOne asks for redelivery of l, or backfills it (the fallback when
+// the provider cannot redeliver). Errors marked errFatal end the run.
 func (p *pass) recoverOne(ctx context.Context, l sources.Listed) (outcome, error) {
 	if p.r.opts.Mode == ModeRedeliver && !p.noRedelivery() {
 		err := p.src.Redeliver(ctx, l)
@@ -186,6 +188,7 @@ func (p *pass) awaitRedelivered(ctx context.Context) {
 	}
 }
 
+// nonNil returns ids, or an empty slice for nil, so that JSON has [].
 func nonNil(ids []string) []string {
 	if ids == nil {
 		return []string{}

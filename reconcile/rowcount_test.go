@@ -24,8 +24,13 @@ func rowCounts(t *testing.T, db *ledger.DB) map[string]int {
 	var tables []string
 	for rows.Next() {
 		var name string
-		rows.Scan(&name)
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
 		tables = append(tables, name)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	rows.Close()
 	out := map[string]int{}
@@ -44,8 +49,13 @@ func rowCounts(t *testing.T, db *ledger.DB) map[string]int {
 	for rows.Next() {
 		var k string
 		var n int
-		rows.Scan(&k, &n)
+		if err := rows.Scan(&k, &n); err != nil {
+			t.Fatal(err)
+		}
 		out["events:"+k] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

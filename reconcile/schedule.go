@@ -41,18 +41,18 @@ func ParseSchedule(s string) ([]Job, error) {
 		name, spec = strings.TrimSpace(name), strings.TrimSpace(spec)
 		switch {
 		case !ok || name == "":
-			return nil, fmt.Errorf("schedule: %q is not name=spec", strings.TrimSpace(pair))
+			return nil, fmt.Errorf("parse schedule: %q is not name=spec", strings.TrimSpace(pair))
 		case seen[name]:
-			return nil, fmt.Errorf("schedule: job %q given twice", name)
+			return nil, fmt.Errorf("parse schedule: job %q given twice", name)
 		}
 		if _, err := specParser.Parse(spec); err != nil {
-			return nil, fmt.Errorf("schedule: job %q: %w", name, err)
+			return nil, fmt.Errorf("parse schedule: job %q: %w", name, err)
 		}
 		seen[name] = true
 		jobs = append(jobs, Job{Name: name, Spec: spec})
 	}
 	if len(jobs) == 0 {
-		return nil, fmt.Errorf("schedule: no jobs in %q", s)
+		return nil, fmt.Errorf("parse schedule: no jobs in %q", s)
 	}
 	return jobs, nil
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // Incremental returns the window of a scheduled incremental run for src:
-// from its watermark (the end of its last run that left the window
+// from its watermark (the latest end of its runs that left the window
 // complete) minus the overlap, to now. With no watermark, or one older
 // than the provider's retention, it starts at the retention horizon.
 func (r *Reconciler) Incremental(ctx context.Context, src sources.Lister) (sources.Window, error) {
@@ -27,13 +27,16 @@ func (r *Reconciler) Incremental(ctx context.Context, src sources.Lister) (sourc
 }
 
 // Deep returns the window of a deep run for src: everything the provider
-// still keeps, from the retention horizon to now.
+// still keeps, from the retention horizon to now. It never fails; it has
+// the signature of a window function for RunAll.
 func (r *Reconciler) Deep(ctx context.Context, src sources.Lister) (sources.Window, error) {
 	now := r.now()
 	return sources.Window{Since: now.Add(-src.Retention()), Until: now}, nil
 }
 
 // Fixed returns a window function that gives every source [since, until).
+// When since is not before until, the function returns that window with an
+// error.
 func Fixed(since, until time.Time) func(context.Context, sources.Lister) (sources.Window, error) {
 	return func(context.Context, sources.Lister) (sources.Window, error) {
 		if !since.Before(until) {
@@ -44,6 +47,7 @@ func Fixed(since, until time.Time) func(context.Context, sources.Lister) (source
 	}
 }
 
+// later returns the later of a and b.
 func later(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a

@@ -31,8 +31,12 @@ const (
 // must be safe for concurrent use; a nil Observer in ReceiverOptions is
 // allowed.
 type Observer interface {
+	// Received is called for every request answered 200, duplicates included.
 	Received(source string)
+	// Duplicate is called, after Received, for an event the ledger already had.
 	Duplicate(source string)
+	// Rejected is called for every request answered an error status, with
+	// one of the Reason constants.
 	Rejected(source, reason string)
 }
 
@@ -149,7 +153,8 @@ var (
 )
 
 // StatusFor maps a receive error to the HTTP status answered: the one place
-// that decides it.
+// that decides it. An error it does not know, which is the ledger failing
+// to commit, is 503.
 func StatusFor(err error) int {
 	switch {
 	case errors.Is(err, errUnknownSource):

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -56,12 +56,14 @@ type outboxJSON struct {
 	CreatedAt     time.Time `json:"created_at"`
 }
 
+// runAlertsList is `hookledger alerts list`: open (or all) alerts and the
+// outbox, as a table or one JSON object.
 func runAlertsList(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "alerts list", "alerts list [--all] [--json] [--db PATH]", "hookledger alerts list --all --json")
-	dbPath := fs.String("db", "", "ledger path (default $HOOKLEDGER_DB or hookledger.db)")
+	dbPath := fs.String("db", "", dbFlagUsage)
 	all := fs.Bool("all", false, "include resolved alerts")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	db, err := openLedger(ctx, env, *dbPath)
@@ -86,13 +88,12 @@ func runAlertsList(ctx context.Context, env *Env, args []string) error {
 			NextAttemptAt: m.NextAttemptAt, LastError: m.LastError, CreatedAt: m.CreatedAt}
 	}
 	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return writeJSON(env.Stdout, out)
 	}
 	return printAlerts(env.Stdout, out, *all)
 }
 
+// toAlertJSON is a's shape in `alerts list --json`.
 func toAlertJSON(a ledger.Alert) alertJSON {
 	j := alertJSON{ID: a.ID, Fingerprint: a.Fingerprint, Source: a.Source, Kind: a.Kind, State: string(a.State),
 		Summary: a.Summary, Count: a.Count, IDs: a.Keys, Delivered: a.Channel != "", Channel: a.Channel,
@@ -104,6 +105,7 @@ func toAlertJSON(a ledger.Alert) alertJSON {
 	return j
 }
 
+// printAlerts writes the human form of `alerts list`.
 func printAlerts(w io.Writer, out alertsJSON, all bool) error {
 	if len(out.Alerts) == 0 {
 		if all {
@@ -115,7 +117,7 @@ func printAlerts(w io.Writer, out alertsJSON, all bool) error {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "STATE\tOPENED\tDELIVERED\tSUMMARY")
 		for _, a := range out.Alerts {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.State, a.OpenedAt.Format(time.RFC3339), deliveredMark(a.Delivered), a.Summary)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.State, a.OpenedAt.Format(time.RFC3339), yesNo(a.Delivered), a.Summary)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -132,26 +134,18 @@ func printAlerts(w io.Writer, out alertsJSON, all bool) error {
 	return nil
 }
 
-func deliveredMark(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
-
+// runAlertsFlush is `hookledger alerts flush`: one delivery pass over the
+// outbox, now.
 func runAlertsFlush(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "alerts flush", "alerts flush [--db PATH]",
 		"SLACK_BOT_TOKEN=xoxb-… SLACK_CHANNEL=C0123 hookledger alerts flush")
-	dbPath := fs.String("db", "", "ledger path (default $HOOKLEDGER_DB or hookledger.db)")
-	if err := parseFlags(fs, args); err != nil {
+	dbPath := fs.String("db", "", dbFlagUsage)
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(env.Getenv)
+	cfg, err := loadConfigDB(env, *dbPath)
 	if err != nil {
 		return err
-	}
-	if *dbPath != "" {
-		cfg.DB = *dbPath
 	}
 	db, err := ledger.Open(ctx, cfg.DB)
 	if err != nil {
@@ -162,13 +156,16 @@ func runAlertsFlush(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sent, err := al.Flush(ctx)
-	left, lerr := db.AlertMessages(ctx, false, 0)
-	if lerr != nil {
-		return lerr
+	sent, flushErr := al.Flush(ctx)
+	left, err := db.AlertMessages(ctx, false, 0)
+	if err != nil {
+		return errors.Join(flushErr, err)
 	}
 	fmt.Fprintf(env.Stdout, "delivered %d alert message(s) via %s; %d still queued\n", sent, al.Transport(), len(left))
-	return err
+	if flushErr != nil {
+		return fmt.Errorf("flush alerts: %w", flushErr)
+	}
+	return nil
 }
 
 // newAlerter builds the Alerter the configuration asks for: Slack bot,

@@ -49,9 +49,11 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, client *http.C
 	return a, nil
 }
 
+// build makes the metrics, the processor (unless no handler is
+// configured: ledger-only mode) and the alerter over a.db.
 func (a *app) build() error {
 	a.metrics = metrics.New(prometheus.NewRegistry(), a.db)
-	handler, desc, err := newHandler(a.cfg, a.log)
+	handler, desc, err := newHandler(a.cfg)
 	if err != nil {
 		return err
 	}
@@ -105,17 +107,4 @@ func (a *app) Close() error {
 		return fmt.Errorf("close ledger: %w", err)
 	}
 	return nil
-}
-
-// secrets lists every secret in the configuration, so that alerts can
-// make sure none of them ever reaches a message.
-func (c Config) secrets() []string {
-	out := append([]string{}, c.StripeWebhookSecrets...)
-	out = append(out, c.GitHubWebhookSecrets...)
-	for _, s := range []string{c.StripeAPIKey, c.GitHubToken, c.SlackBotToken, c.SlackWebhookURL, c.ForwardSecret} {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime/pprof"
@@ -37,6 +36,8 @@ type benchConfig struct {
 	tamper func(ctx context.Context, path string) error
 }
 
+// runBench is `hookledger bench`: the throughput and latency figures of
+// issue 7, measured on loopback.
 func runBench(ctx context.Context, env *Env, args []string) error {
 	cfg, err := parseBenchFlags(env, args)
 	if err != nil {
@@ -45,6 +46,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	return bench(ctx, env, cfg)
 }
 
+// parseBenchFlags parses bench's flags into a validated benchConfig.
 func parseBenchFlags(env *Env, args []string) (benchConfig, error) {
 	fs := newFlagSet(env, "bench", "bench [--duration 10s] [--conns 32] [--size 2600] [--stages ingest,process,reconcile] [--json]",
 		"hookledger bench --duration 10s --json > bench.json")
@@ -61,11 +63,8 @@ func parseBenchFlags(env *Env, args []string) (benchConfig, error) {
 	fs.StringVar(&cfg.Dir, "dir", "", "where the ledger files go (default a temporary directory, removed after)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the whole run to this file")
 	fs.BoolVar(&cfg.JSON, "json", false, "print one JSON document on stdout")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return cfg, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, usageError("bench: takes no arguments")
 	}
 	return cfg, cfg.finish(*stages)
 }
@@ -112,7 +111,7 @@ func bench(ctx context.Context, env *Env, cfg benchConfig) error {
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "hookledger-bench-")
 		if err != nil {
-			return fmt.Errorf("bench: %w", err)
+			return fmt.Errorf("create bench directory: %w", err)
 		}
 		defer os.RemoveAll(tmp)
 		dir = tmp
@@ -127,10 +126,8 @@ func bench(ctx context.Context, env *Env, cfg benchConfig) error {
 	rep := runPhases(ctx, env, cfg, dir)
 	rep.Targets = rep.targets()
 	if cfg.JSON {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return fmt.Errorf("bench: write report: %w", err)
+		if err := writeJSON(env.Stdout, rep); err != nil {
+			return fmt.Errorf("write bench report: %w", err)
 		}
 	} else {
 		rep.print(env.Stdout)
@@ -138,14 +135,15 @@ func bench(ctx context.Context, env *Env, cfg benchConfig) error {
 	return rep.err
 }
 
+// startCPUProfile writes a CPU profile to path until the returned stop.
 func startCPUProfile(path string) (func(), error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+		return nil, fmt.Errorf("create cpu profile: %w", err)
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+		return nil, fmt.Errorf("start cpu profile: %w", err)
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

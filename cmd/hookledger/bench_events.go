@@ -123,6 +123,8 @@ func newEventPool(n, size int, now time.Time) (*eventPool, error) {
 	return p, nil
 }
 
+// sizedTemplate returns benchTemplate stamped at now and padded to size
+// bytes; a size below its natural size is a usage error.
 func sizedTemplate(now time.Time, size int) ([]byte, error) {
 	base := strings.ReplaceAll(benchTemplate, "@CREATED@", strconv.FormatInt(now.Unix(), 10))
 	pad := size - (len(base) - len("PAD"))
@@ -166,6 +168,7 @@ func (p *eventPool) render(buf []byte, seq int) []byte {
 	return buf
 }
 
+// idSuffix is the unique, fixed-width part of event seq's ids.
 func (p *eventPool) idSuffix(seq int) string {
 	return fmt.Sprintf("%s%014d", p.tag, seq)
 }
@@ -189,6 +192,7 @@ func runTag(now time.Time) string {
 	return "1B" + s[len(s)-8:]
 }
 
+// newSecret returns a random Stripe-style webhook secret.
 func newSecret() string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)

@@ -131,4 +131,5 @@ func serveLoad(ctx context.Context, h http.Handler, path string, spec loadSpec) 
 	return res, nil
 }
 
+// discardLogger returns a logger that drops every record.
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -104,6 +104,8 @@ func runLoad(ctx context.Context, spec loadSpec) loadResult {
 	return res
 }
 
+// record notes one request started at t0 that took d and was answered
+// status; only those started after warmEnd are measured.
 func (w *loadWorker) record(t0 time.Time, d time.Duration, status int, warmEnd time.Time) {
 	w.sent++
 	if status/100 == 2 {
@@ -197,8 +199,4 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func millisOf(d time.Duration) float64 {
-	return float64(d.Microseconds()) / 1000
 }

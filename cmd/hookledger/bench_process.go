@@ -19,7 +19,7 @@ import (
 // before a timed phase: enough to keep the group commit's batches full.
 const fillWriters = 64
 
-// processResult is the processor phase: a drain of events pending events
+// processResult is the processor phase: one drain of Events pending events
 // into a local downstream that answers 200 at once.
 type processResult struct {
 	Events       int     `json:"events"`

@@ -19,7 +19,7 @@ import (
 type reconcileResult struct {
 	Events           int     `json:"events"`              // events the fake lists in the window
 	BackfillSeconds  float64 `json:"backfill_seconds"`    // first run: list, diff, record every event
-	BackfillPerSec   float64 `json:"backfill_per_sec"`    //
+	BackfillPerSec   float64 `json:"backfill_per_sec"`    // events recorded per second by the first run
 	Missing          int     `json:"missing"`             // events added after the backfill, found missing by the dry run
 	DiffSeconds      float64 `json:"diff_seconds"`        // second run: list and diff only
 	DiffEventsPerSec float64 `json:"diff_events_per_sec"` // listed and diffed per second
@@ -37,9 +37,9 @@ func benchReconcile(ctx context.Context, dir string, n int) (reconcileResult, er
 	types := []string{"invoice.paid", "customer.subscription.updated", "payment_intent.succeeded", "charge.succeeded"}
 	extra := max(n/100, 1)
 	fake.Generate(n-extra, w.Since, w.Until, types...)
-	// The subscribed types are configured (as STRIPE_EVENT_TYPES would):
-	// with none, the source sends an empty types= filter that the fake
-	// takes literally and lists nothing (reported to the lead).
+	// The subscribed types are configured, as STRIPE_EVENT_TYPES would
+	// set them, so the listing sends a types[] filter as a real deployment
+	// scoped to its endpoint does.
 	src, err := stripe.New(stripe.Config{APIKey: fake.APIKey(), APIBase: fake.URL, RPS: 1e6, EventTypes: types})
 	if err != nil {
 		return res, fmt.Errorf("bench: %w", err)
@@ -72,6 +72,7 @@ func benchReconcile(ctx context.Context, dir string, n int) (reconcileResult, er
 	return res, nil
 }
 
+// timedReconcile runs one reconcile of src over w and times it.
 func timedReconcile(ctx context.Context, db *ledger.DB, src sources.Lister, w sources.Window, opts reconcile.Options) (reconcile.Report, time.Duration, error) {
 	start := time.Now()
 	rep, err := reconcile.New(db, opts, nil, nil).Run(ctx, src, w)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -26,11 +27,12 @@ type benchReport struct {
 	RSS       *rssInfo         `json:"rss"`
 	Process   *processResult   `json:"process"`
 	Reconcile *reconcileResult `json:"reconcile"`
-	Targets   []target         `json:"targets"`
-	Errors    []string         `json:"errors"` // a lost or double-processed event, a failed phase
-	OK        bool             `json:"ok"`     // no errors; targets do not count
+	Targets   []target         `json:"targets"` // only for the phases that ran to the end
+	Errors    []string         `json:"errors"`  // a lost or double-processed event, a failed phase
+	OK        bool             `json:"ok"`      // no errors; targets do not count
 
-	err error
+	err    error
+	failed []string // phases that returned an error: their figures get no verdict
 }
 
 // benchSettings echoes the settings of a run.
@@ -44,6 +46,9 @@ type benchSettings struct {
 	ProcessWorkers  int    `json:"process_workers"`
 	ReconcileEvents int    `json:"reconcile_events"`
 }
+
+// benchPhases are the phases a run may select, in the order they run.
+var benchPhases = []string{"ingest", "process", "reconcile"}
 
 // target is one of issue 7's goals and whether the run met it.
 type target struct {
@@ -63,41 +68,50 @@ func runPhases(ctx context.Context, env *Env, cfg benchConfig, dir string) *benc
 	}, Errors: []string{}}
 	progress := func(format string, args ...any) { fmt.Fprintf(env.Stderr, "bench: "+format+"\n", args...) }
 	var errs []error
-	fail := func(err error) {
+	fail := func(phase string, err error) {
 		if err != nil {
 			errs = append(errs, err)
 			rep.Errors = append(rep.Errors, err.Error())
+			rep.failed = append(rep.failed, phase)
 		}
 	}
-	if cfg.Stages["ingest"] {
-		progress("signing %d events of %d bytes", cfg.Pool, cfg.Size)
-		pool, err := newEventPool(cfg.Pool, cfg.Size, time.Now())
-		if err != nil {
-			fail(err)
-		} else {
-			fail(runIngest(ctx, cfg, dir, pool, rep, progress))
+	for _, phase := range benchPhases {
+		if cfg.Stages[phase] && ctx.Err() == nil {
+			fail(phase, rep.runPhase(ctx, cfg, phase, dir, progress))
 		}
 	}
-	if cfg.Stages["process"] && ctx.Err() == nil {
-		progress("processor: recording %d events, then draining them to a local downstream", cfg.ProcessEvents)
-		pool, err := newEventPool(0, cfg.Size, time.Now())
-		if err == nil {
-			var res processResult
-			res, err = benchProcess(ctx, dir, pool, cfg.ProcessEvents, cfg.ProcessWorkers)
-			rep.Process = &res
-		}
-		fail(err)
-	}
-	if cfg.Stages["reconcile"] && ctx.Err() == nil {
-		progress("reconcile: backfilling then diffing %d events from the fake Stripe API", cfg.ReconcileEvents)
-		res, err := benchReconcile(ctx, dir, cfg.ReconcileEvents)
-		rep.Reconcile = &res
-		fail(err)
-	}
-	fail(ctx.Err())
+	fail("", ctx.Err())
 	rep.err = errors.Join(errs...)
 	rep.OK = rep.err == nil
 	return rep
+}
+
+// runPhase runs one phase, recording its figures in r even when it fails
+// partway.
+func (r *benchReport) runPhase(ctx context.Context, cfg benchConfig, phase, dir string, progress func(string, ...any)) error {
+	switch phase {
+	case "ingest":
+		progress("signing %d events of %d bytes", cfg.Pool, cfg.Size)
+		pool, err := newEventPool(cfg.Pool, cfg.Size, time.Now())
+		if err != nil {
+			return err
+		}
+		return runIngest(ctx, cfg, dir, pool, r, progress)
+	case "process":
+		progress("processor: recording %d events, then draining them to a local downstream", cfg.ProcessEvents)
+		pool, err := newEventPool(0, cfg.Size, time.Now())
+		if err != nil {
+			return err
+		}
+		res, err := benchProcess(ctx, dir, pool, cfg.ProcessEvents, cfg.ProcessWorkers)
+		r.Process = &res
+		return err
+	default:
+		progress("reconcile: backfilling then diffing %d events from the fake Stripe API", cfg.ReconcileEvents)
+		res, err := benchReconcile(ctx, dir, cfg.ReconcileEvents)
+		r.Reconcile = &res
+		return err
+	}
 }
 
 // runIngest measures the bare handler, then the receiver, with the same
@@ -124,21 +138,25 @@ func runIngest(ctx context.Context, cfg benchConfig, dir string, pool *eventPool
 	return err
 }
 
-// targets returns issue 7's targets for the phases that ran.
+// targets returns issue 7's targets for the phases that ran to the end. A
+// phase that failed gets none: its figures may be zeros from a run that
+// never happened, and a zero latency must not read as a target met.
 func (r *benchReport) targets() []target {
 	ts := []target{}
-	if r.Receiver != nil && r.Bare != nil {
+	ok := func(phase string) bool { return !slices.Contains(r.failed, phase) }
+	if ok("ingest") && r.Receiver != nil && r.Bare != nil {
 		ts = append(ts,
 			target{"ingest_ratio", ">= 0.4", r.Ratio, r.Ratio >= 0.4},
 			target{"ingest_p99_ms", "< 20", r.Receiver.P99, r.Receiver.P99 < 20})
 	}
-	if r.RSS != nil && r.RSS.PeakMB > 0 {
+	// The RSS figure is taken during the ingest phase.
+	if ok("ingest") && r.RSS != nil && r.RSS.PeakMB > 0 {
 		ts = append(ts, target{"rss_peak_mb", "< 150", r.RSS.PeakMB, r.RSS.PeakMB < 150})
 	}
-	if r.Process != nil {
+	if ok("process") && r.Process != nil {
 		ts = append(ts, target{"process_events_per_sec", ">= 10000", r.Process.EventsPerSec, r.Process.EventsPerSec >= 10000})
 	}
-	if r.Reconcile != nil {
+	if ok("reconcile") && r.Reconcile != nil {
 		ts = append(ts, target{"reconcile_events_per_sec", ">= 20000", r.Reconcile.DiffEventsPerSec, r.Reconcile.DiffEventsPerSec >= 20000})
 	}
 	return ts
@@ -171,7 +189,7 @@ func (r *benchReport) print(w io.Writer) {
 	}
 	if p := r.Process; p != nil {
 		fmt.Fprintf(w, "\nprocessor: %d events forwarded by %d workers in %.2fs: %.0f events/s (%d downstream requests)\n",
-			p.Events, p.Workers, p.Seconds, p.EventsPerSec, p.Downstream)
+			p.Processed, p.Workers, p.Seconds, p.EventsPerSec, p.Downstream)
 	}
 	if c := r.Reconcile; c != nil {
 		fmt.Fprintf(w, "\nreconcile: backfill %d events in %.2fs (%.0f/s); list and diff %d events in %.2fs: %.0f events/s (%d missing found)\n",
@@ -184,6 +202,11 @@ func (r *benchReport) print(w io.Writer) {
 			verdict = "MISSED"
 		}
 		fmt.Fprintf(w, "  %-26s %12.2f  want %-9s %s\n", t.Name, t.Value, t.Want, verdict)
+	}
+	for _, phase := range r.failed {
+		if phase != "" {
+			fmt.Fprintf(w, "  %-26s no verdict: the phase failed\n", phase)
+		}
 	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "\nFAILED: %s\n", e)
@@ -203,6 +226,7 @@ type machineInfo struct {
 	LoadAvg string `json:"load_avg"`
 }
 
+// readMachine describes this machine; "unknown" where procfs says nothing.
 func readMachine() machineInfo {
 	m := machineInfo{CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
 		OSArch: runtime.GOOS + "/" + runtime.GOARCH, CPUModel: "unknown", MemTotal: "unknown"}

@@ -6,6 +6,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"io"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,11 +23,6 @@ func shortBench(dir string, extra ...string) []string {
 		"--reconcile-events", "300", "--dir", dir}, extra...)
 }
 
-func benchTestEnv() (*Env, *bytes.Buffer, *bytes.Buffer) {
-	var stdout, stderr bytes.Buffer
-	return &Env{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}, &stdout, &stderr
-}
-
 func benchContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -32,12 +30,12 @@ func benchContext(t *testing.T) context.Context {
 }
 
 func TestBenchJSON(t *testing.T) {
-	env, stdout, stderr := benchTestEnv()
+	env, stdout, stderr := testEnv(nil)
 	if err := runWith(benchContext(t), env, shortBench(t.TempDir(), "--json")); err != nil {
 		t.Fatalf("bench error = %v\nstderr:\n%s", err, stderr)
 	}
 	var rep benchReport
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+	if err := json.Unmarshal([]byte(stdout.String()), &rep); err != nil {
 		t.Fatalf("stdout is not one JSON report: %v\n%s", err, stdout)
 	}
 	if !rep.OK || len(rep.Errors) != 0 {
@@ -68,12 +66,12 @@ func TestBenchJSON(t *testing.T) {
 }
 
 func TestBenchHumanOutput(t *testing.T) {
-	env, stdout, _ := benchTestEnv()
+	env, stdout, _ := testEnv(nil)
 	if err := runWith(benchContext(t), env, shortBench(t.TempDir(), "--stages", "ingest")); err != nil {
 		t.Fatalf("bench error = %v", err)
 	}
 	for _, want := range []string{"bare net/http handler", "hookledger receiver", "ratio receiver/bare", "0 lost", "targets:"} {
-		if !bytes.Contains(stdout.Bytes(), []byte(want)) {
+		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
 	}
@@ -82,7 +80,7 @@ func TestBenchHumanOutput(t *testing.T) {
 // TestBenchDetectsLoss deletes one acknowledged event between the load
 // and the check: the run must fail with errLost (exit 1).
 func TestBenchDetectsLoss(t *testing.T) {
-	env, stdout, _ := benchTestEnv()
+	env, stdout, _ := testEnv(nil)
 	cfg, err := parseBenchFlags(env, shortBench(t.TempDir(), "--stages", "ingest", "--json")[1:])
 	if err != nil {
 		t.Fatal(err)
@@ -104,11 +102,44 @@ func TestBenchDetectsLoss(t *testing.T) {
 		t.Errorf("exit code = %d, want %d", code, exitError)
 	}
 	var rep benchReport
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+	if err := json.Unmarshal([]byte(stdout.String()), &rep); err != nil {
 		t.Fatalf("stdout is not one JSON report: %v", err)
 	}
 	if rep.OK || rep.Receiver == nil || rep.Receiver.Lost != 1 {
 		t.Errorf("ok = %v, receiver = %+v, want not ok with 1 lost", rep.OK, rep.Receiver)
+	}
+}
+
+// TestBenchFailedPhaseHasNoVerdict runs the bench against a ledger
+// directory that does not exist: every phase fails before it measures
+// anything, and none may be reported as meeting its target.
+func TestBenchFailedPhaseHasNoVerdict(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope")
+	for _, asJSON := range []bool{false, true} {
+		env, stdout, stderr := testEnv(nil)
+		args := shortBench(missing, "--stages", "ingest,process")
+		if asJSON {
+			args = append(args, "--json")
+		}
+		err := runWith(benchContext(t), env, args)
+		if code := exitCode(err, io.Discard); code != exitError {
+			t.Fatalf("bench --dir %s (json %v) exit = %d (%v), want %d\nstderr:\n%s", missing, asJSON, code, err, exitError, stderr)
+		}
+		if !asJSON {
+			out := stdout.String()
+			if strings.Contains(out, " met\n") || !strings.Contains(out, "ingest                     no verdict") ||
+				!strings.Contains(out, "process                    no verdict") {
+				t.Errorf("human report of failed phases:\n%s\nwant no target met and no verdict for ingest and process", out)
+			}
+			continue
+		}
+		var rep benchReport
+		if err := json.Unmarshal([]byte(stdout.String()), &rep); err != nil {
+			t.Fatalf("stdout is not one JSON report: %v\n%s", err, stdout)
+		}
+		if rep.OK || len(rep.Errors) != 2 || len(rep.Targets) != 0 {
+			t.Errorf("ok = %v, errors = %q, targets = %+v; want not ok, 2 errors, no targets", rep.OK, rep.Errors, rep.Targets)
+		}
 	}
 }
 
@@ -123,11 +154,12 @@ func TestBenchFlags(t *testing.T) {
 		{"event too small", []string{"--size", "100"}},
 		{"unknown stage", []string{"--stages", "ingest,nope"}},
 		{"argument", []string{"extra"}},
+		{"negative pool", []string{"--pool", "-1"}},
 		{"pool too large", []string{"--pool", "3000000"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env, _, _ := benchTestEnv()
+			env, _, _ := testEnv(nil)
 			_, err := parseBenchFlags(env, tt.args)
 			if !errors.Is(err, errUsage) {
 				t.Errorf("parseBenchFlags(%q) error = %v, want a usage error", tt.args, err)

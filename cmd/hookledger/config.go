@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -52,11 +53,18 @@ type Config struct {
 	SlackAPIURL     string
 }
 
+// defaultDBPath is the ledger path when neither --db nor $HOOKLEDGER_DB
+// names one.
+const defaultDBPath = "hookledger.db"
+
+// dbFlagUsage is the usage text of the --db flag every ledger command takes.
+const dbFlagUsage = "ledger path (default $HOOKLEDGER_DB or " + defaultDBPath + ")"
+
 // loadConfig reads Config from getenv, applying DESIGN.md's defaults. It
 // fails on values that do not parse, naming the variable but not its value.
 func loadConfig(getenv func(string) string) (Config, error) {
 	c := Config{
-		DB:                   orDefault(getenv("HOOKLEDGER_DB"), "hookledger.db"),
+		DB:                   orDefault(getenv("HOOKLEDGER_DB"), defaultDBPath),
 		Addr:                 orDefault(getenv("HOOKLEDGER_ADDR"), "127.0.0.1:8080"),
 		ForwardURL:           getenv("HOOKLEDGER_FORWARD_URL"),
 		ForwardSecret:        getenv("HOOKLEDGER_FORWARD_SECRET"),
@@ -103,6 +111,33 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
+// loadConfigDB is loadConfig from env with a --db flag's value, when not
+// empty, in place of $HOOKLEDGER_DB.
+func loadConfigDB(env *Env, dbPath string) (Config, error) {
+	cfg, err := loadConfig(env.Getenv)
+	if err != nil {
+		return cfg, err
+	}
+	if dbPath != "" {
+		cfg.DB = dbPath
+	}
+	return cfg, nil
+}
+
+// secrets lists every secret in the configuration, so that alerts can
+// make sure none of them ever reaches a message.
+func (c Config) secrets() []string {
+	out := append([]string{}, c.StripeWebhookSecrets...)
+	out = append(out, c.GitHubWebhookSecrets...)
+	for _, s := range []string{c.StripeAPIKey, c.GitHubToken, c.SlackBotToken, c.SlackWebhookURL, c.ForwardSecret} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// orDefault returns v, or def when v is empty.
 func orDefault(v, def string) string {
 	if v == "" {
 		return def
@@ -121,6 +156,7 @@ func splitList(v string) []string {
 	return out
 }
 
+// intEnv reads a positive integer from the variable name, def when unset.
 func intEnv(getenv func(string) string, name string, def int) (int, error) {
 	v := getenv(name)
 	if v == "" {
@@ -133,6 +169,7 @@ func intEnv(getenv func(string) string, name string, def int) (int, error) {
 	return n, nil
 }
 
+// floatEnv reads a positive number from the variable name, def when unset.
 func floatEnv(getenv func(string) string, name string, def float64) (float64, error) {
 	v := getenv(name)
 	if v == "" {
@@ -145,6 +182,8 @@ func floatEnv(getenv func(string) string, name string, def float64) (float64, er
 	return f, nil
 }
 
+// durationEnv reads a positive duration (days allowed) from the variable
+// name, def when unset.
 func durationEnv(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
 	v := getenv(name)
 	if v == "" {
@@ -172,10 +211,22 @@ func newFlagSet(env *Env, name, synopsis, example string) *flag.FlagSet {
 // parseFlags parses args into fs, turning flag errors into usage errors.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
+		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return usageError(err.Error())
+	}
+	return nil
+}
+
+// parseNoArgs is parseFlags for a command that takes flags only: a
+// positional argument left over is a usage error.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError(fmt.Sprintf("%s: unexpected argument %q", fs.Name(), fs.Arg(0)))
 	}
 	return nil
 }

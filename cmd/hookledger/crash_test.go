@@ -93,55 +93,15 @@ func TestCrashKeepsEveryAcknowledgedEvent(t *testing.T) {
 		// Short leases so events a killed process held are retaken quickly.
 		"HOOKLEDGER_HANDLER_TIMEOUT=1s", "HOOKLEDGER_LEASE=2s", "HOOKLEDGER_RETRY_BASE=100ms"}
 
-	var acked sync.Map
-	var next atomic.Int64
-	client := &http.Client{Timeout: 5 * time.Second}
+	load := &crashLoad{secret: secret, client: &http.Client{Timeout: 5 * time.Second}}
 	rounds := 3
 	if v, err := strconv.Atoi(os.Getenv("HOOKLEDGER_CRASH_ROUNDS")); err == nil && v > 0 {
 		rounds = v // a longer run by hand: HOOKLEDGER_CRASH_ROUNDS=20
 	}
 	for round := 0; round < rounds; round++ {
 		cmd, addr := startServe(t, bin, env)
-		var wg sync.WaitGroup
-		var sent atomic.Int64
-		stop := make(chan struct{})
-		for w := 0; w < 16; w++ {
-			wg.Go(func() {
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					id := fmt.Sprintf("evt_crash_%06d", next.Add(1))
-					payload := []byte(fmt.Sprintf(`{"id":%q,"object":"event","type":"invoice.paid","created":%d,"data":{"object":{}}}`,
-						id, time.Now().Unix()))
-					sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret}).Header
-					req, _ := http.NewRequest("POST", "http://"+addr+"/webhooks/stripe", bytes.NewReader(payload))
-					req.Header.Set("Stripe-Signature", sig)
-					resp, err := client.Do(req)
-					if err != nil {
-						return // the server died under us
-					}
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode/100 == 2 {
-						acked.Store(id, true)
-					}
-					sent.Add(1)
-				}
-			})
-		}
 		// Kill after a varying amount of traffic, mid-stream.
-		for sent.Load() < int64(200+(round%4)*150) {
-			time.Sleep(5 * time.Millisecond)
-		}
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		close(stop)
-		wg.Wait()
-		cmd.Wait()
+		load.untilKilled(t, cmd, addr, int64(200+(round%4)*150))
 	}
 
 	// Recovery: one more start processes whatever the killed ones left.
@@ -159,8 +119,84 @@ func TestCrashKeepsEveryAcknowledgedEvent(t *testing.T) {
 		t.Errorf("serve after SIGTERM: %v, want a clean exit", err)
 	}
 
+	total := load.checkInLedger(t, db)
+	rows, twice := checkDeliveredOnce(t, db, app)
+	t.Logf("%d acknowledged events, %d rows, all in the ledger after %d SIGKILLs; %d delivered twice (killed mid-delivery)",
+		total, rows, rounds, twice)
+}
+
+// crashLoad is the webhook traffic of the crash test: signed Stripe events
+// with fresh ids from 16 senders, and the ids the receiver acknowledged.
+type crashLoad struct {
+	secret string
+	client *http.Client
+	next   atomic.Int64
+	acked  sync.Map // event id → true, for every 2xx answer
+}
+
+// untilKilled sends events to the serve process cmd at addr and SIGKILLs
+// it once at least sent requests were answered (or a minute passed).
+func (l *crashLoad) untilKilled(t *testing.T, cmd *exec.Cmd, addr string, sent int64) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var answered atomic.Int64
+	stop := make(chan struct{})
+	for range 16 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if !l.send(addr) {
+					return // the server died under us
+				}
+				answered.Add(1)
+			}
+		})
+	}
+	// Bounded: should serve die by itself, the kill below is harmless and
+	// the final count of acknowledged events fails the test.
+	deadline := time.Now().Add(time.Minute)
+	for answered.Load() < sent && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	wg.Wait()
+	cmd.Wait()
+}
+
+// send posts one new signed event and notes it when acknowledged. It
+// returns false when the request failed in transport.
+func (l *crashLoad) send(addr string) bool {
+	id := fmt.Sprintf("evt_crash_%06d", l.next.Add(1))
+	payload := []byte(fmt.Sprintf(`{"id":%q,"object":"event","type":"invoice.paid","created":%d,"data":{"object":{}}}`,
+		id, time.Now().Unix()))
+	sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: l.secret}).Header
+	req, _ := http.NewRequest("POST", "http://"+addr+"/webhooks/stripe", bytes.NewReader(payload))
+	req.Header.Set("Stripe-Signature", sig)
+	resp, err := l.client.Do(req)
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 == 2 {
+		l.acked.Store(id, true)
+	}
+	return true
+}
+
+// checkInLedger checks that every acknowledged event is in db and returns
+// how many were acknowledged.
+func (l *crashLoad) checkInLedger(t *testing.T, db *ledger.DB) int {
+	t.Helper()
 	missing, total := 0, 0
-	acked.Range(func(k, _ any) bool {
+	l.acked.Range(func(k, _ any) bool {
 		total++
 		if _, err := db.Event(context.Background(), "stripe", k.(string)); err != nil {
 			missing++
@@ -176,10 +212,15 @@ func TestCrashKeepsEveryAcknowledgedEvent(t *testing.T) {
 	if missing > 0 {
 		t.Errorf("%d of %d acknowledged events lost after SIGKILL", missing, total)
 	}
-	// Every event in the ledger reached the app, under its own key; one
-	// being delivered when the process died may have gone twice, with the
-	// same key, which is what lets the app deduplicate.
-	rows, twice := 0, 0
+	return total
+}
+
+// checkDeliveredOnce checks that every event in db is processed and
+// reached app, under its own key; one being delivered when the process
+// died may have gone twice, with the same key, which is what lets the app
+// deduplicate. It returns the rows and how many went twice.
+func checkDeliveredOnce(t *testing.T, db *ledger.DB, app *countingApp) (rows, twice int) {
+	t.Helper()
 	for ev, err := range db.Events(context.Background(), ledger.EventFilter{}) {
 		if err != nil {
 			t.Fatal(err)
@@ -195,8 +236,7 @@ func TestCrashKeepsEveryAcknowledgedEvent(t *testing.T) {
 			twice++
 		}
 	}
-	t.Logf("%d acknowledged events, %d rows, all in the ledger after %d SIGKILLs; %d delivered twice (killed mid-delivery)",
-		total, rows, rounds, twice)
+	return rows, twice
 }
 
 // waitSettled waits until no event in db is pending, processing or failed.

@@ -10,17 +10,14 @@ import (
 func runCron(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "cron", "cron [--db PATH] [--schedule 'name=spec;…']",
 		"HOOKLEDGER_SCHEDULE='reconcile=@every 15m;deep=@daily;alerts=@every 1m' hookledger cron")
-	dbPath := fs.String("db", "", "ledger path (default $HOOKLEDGER_DB or hookledger.db)")
+	dbPath := fs.String("db", "", dbFlagUsage)
 	schedule := fs.String("schedule", "", "jobs to run, name=spec pairs split by ; (default $HOOKLEDGER_SCHEDULE or the built-in schedule)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(env.Getenv)
+	cfg, err := loadConfigDB(env, *dbPath)
 	if err != nil {
 		return err
-	}
-	if *dbPath != "" {
-		cfg.DB = *dbPath
 	}
 	if *schedule != "" {
 		cfg.Schedule = *schedule

@@ -33,6 +33,8 @@ const (
 	demoOutage = 60
 )
 
+// runDemo is `hookledger demo`: the whole pipeline offline against the
+// built-in fakes, checked at the end.
 func runDemo(ctx context.Context, env *Env, args []string) error {
 	opts, err := parseDemoFlags(env, args)
 	if err != nil {
@@ -41,6 +43,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	return demo(ctx, env, opts)
 }
 
+// parseDemoFlags parses demo's flags; a --db that exists is a usage error.
 func parseDemoFlags(env *Env, args []string) (demoOptions, error) {
 	fs := newFlagSet(env, "demo", "demo [--seed N] [--db PATH] [--verbose]",
 		"hookledger demo --seed 7 --db demo.db")
@@ -48,11 +51,8 @@ func parseDemoFlags(env *Env, args []string) (demoOptions, error) {
 	fs.Uint64Var(&o.seed, "seed", 1, "seed for event ids and for which events are dropped, duplicated and reordered")
 	fs.StringVar(&o.db, "db", "", "keep the ledger at this path (a new file); default a temporary one removed at exit")
 	fs.BoolVar(&o.verbose, "verbose", false, "log what every component does on stderr")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return o, err
-	}
-	if fs.NArg() > 0 {
-		return o, usageError(fmt.Sprintf("demo: unexpected argument %q", fs.Arg(0)))
 	}
 	if o.db != "" {
 		if _, err := os.Stat(o.db); err == nil {
@@ -73,7 +73,7 @@ func demo(ctx context.Context, env *Env, opts demoOptions) (err error) {
 	if !opts.keep {
 		dir, err := os.MkdirTemp("", "hookledger-demo-")
 		if err != nil {
-			return fmt.Errorf("demo: %w", err)
+			return fmt.Errorf("create demo directory: %w", err)
 		}
 		defer os.RemoveAll(dir)
 		opts.db = filepath.Join(dir, "demo.db")

@@ -49,14 +49,28 @@ func (o *demoOutcome) realEvents() map[demoKey]bool {
 	return want
 }
 
+// demoChecks collects the closing check's lines.
+type demoChecks []demoCheck
+
+// add appends one check: ok, and its text.
+func (cs *demoChecks) add(ok bool, format string, args ...any) {
+	*cs = append(*cs, demoCheck{ok, fmt.Sprintf(format, args...)})
+}
+
 // checks judges the run. Each check compares what hookledger recorded or
 // reported with what the providers and the downstream app say happened.
 func (o *demoOutcome) checks() []demoCheck {
-	var cs []demoCheck
-	add := func(ok bool, format string, args ...any) {
-		cs = append(cs, demoCheck{ok, fmt.Sprintf(format, args...)})
-	}
+	var cs demoChecks
+	o.checkDownstream(&cs)
+	o.checkSource(&cs, "stripe", o.tr.stripe.Dropped, len(o.tr.stripe.Duplicated))
+	o.checkSource(&cs, "github", o.tr.github.Dropped, len(o.tr.github.Duplicated))
+	o.checkProviders(&cs)
+	return cs
+}
 
+// checkDownstream checks what reached the downstream app: every real
+// event once, the forged one once, nothing else, every request signed.
+func (o *demoOutcome) checkDownstream(cs *demoChecks) {
 	want := o.realEvents()
 	forged := demoKey{"stripe", o.tr.forged.ID}
 	var twice, missing, extra int
@@ -73,43 +87,45 @@ func (o *demoOutcome) checks() []demoCheck {
 			extra++
 		}
 	}
-	add(twice == 0 && missing == 0, "the downstream processed every real event exactly once: %d events, %d twice, %d never",
+	cs.add(twice == 0 && missing == 0, "the downstream processed every real event exactly once: %d events, %d twice, %d never",
 		len(want), twice, missing)
-	add(o.down.Processed[forged] == 1, "the forged event was processed once (%d): its signature was valid", o.down.Processed[forged])
-	add(extra == 0, "nothing else reached the downstream: %d unexpected events", extra)
-	add(o.down.BadSig == 0, "every request to the downstream carried a valid hookledger signature: %d did not", o.down.BadSig)
+	cs.add(o.down.Processed[forged] == 1, "the forged event was processed once (%d): its signature was valid", o.down.Processed[forged])
+	cs.add(extra == 0, "nothing else reached the downstream: %d unexpected events", extra)
+	cs.add(o.down.BadSig == 0, "every request to the downstream carried a valid hookledger signature: %d did not", o.down.BadSig)
+}
 
-	for _, src := range []struct {
-		name    string
-		dropped []string
-		dups    int
-	}{{"stripe", o.tr.stripe.Dropped, len(o.tr.stripe.Duplicated)}, {"github", o.tr.github.Dropped, len(o.tr.github.Duplicated)}} {
-		r, f := demoReportOf(o.first, src.name), o.facts[src.name]
-		add(demoSameIDs(r.MissingIDs, src.dropped) && r.Missing == len(src.dropped),
-			"%s: reconcile found exactly the dropped events missing: %d missing, %d dropped", src.name, r.Missing, len(src.dropped))
-		add(r.Backfilled == r.Missing && r.StillMissing == 0 && r.Error == "",
-			"%s: every missing event was backfilled: %d of %d, %d still missing", src.name, r.Backfilled, r.Missing, r.StillMissing)
-		add(f.Duplicates == src.dups && f.Accepted == f.Live,
-			"%s: every duplicate was deduplicated: %d duplicate requests stored once, %d sent twice", src.name, f.Duplicates, src.dups)
-		add(f.Waiting == 0 && f.Dead == 0, "%s: every event in the ledger is processed: %d processed, %d waiting, %d dead",
-			src.name, f.Processed, f.Waiting, f.Dead)
-		r2 := demoReportOf(o.second, src.name)
-		add(r2.Complete && r2.Missing == 0 && !r2.Gaps(),
-			"%s: a second reconcile finds nothing missing: %d missing, window complete %t", src.name, r2.Missing, r2.Complete)
-	}
+// checkSource checks one source's reconcile reports and ledger against
+// the events its provider dropped and the number it sent twice.
+func (o *demoOutcome) checkSource(cs *demoChecks, name string, dropped []string, dups int) {
+	r, f := demoReportOf(o.first, name), o.facts[name]
+	cs.add(demoSameIDs(r.MissingIDs, dropped) && r.Missing == len(dropped),
+		"%s: reconcile found exactly the dropped events missing: %d missing, %d dropped", name, r.Missing, len(dropped))
+	cs.add(r.Backfilled == r.Missing && r.StillMissing == 0 && r.Error == "",
+		"%s: every missing event was backfilled: %d of %d, %d still missing", name, r.Backfilled, r.Missing, r.StillMissing)
+	cs.add(f.Duplicates == dups && f.Accepted == f.Live,
+		"%s: every duplicate was deduplicated: %d duplicate requests stored once, %d sent twice", name, f.Duplicates, dups)
+	cs.add(f.Waiting == 0 && f.Dead == 0, "%s: every event in the ledger is processed: %d processed, %d waiting, %d dead",
+		name, f.Processed, f.Waiting, f.Dead)
+	r2 := demoReportOf(o.second, name)
+	cs.add(r2.Complete && r2.Missing == 0 && !r2.Gaps(),
+		"%s: a second reconcile finds nothing missing: %d missing, window complete %t", name, r2.Missing, r2.Complete)
+}
 
+// checkProviders checks what concerns the providers' side: the forgery
+// flagged, unsubscribed types ignored, a guessed secret refused and the
+// outage ridden out.
+func (o *demoOutcome) checkProviders(cs *demoChecks) {
 	st, gh := demoReportOf(o.first, "stripe"), demoReportOf(o.first, "github")
-	add(slices.Equal(st.UnknownIDs, []string{o.tr.forged.ID}) && gh.Unknown == 0,
+	cs.add(slices.Equal(st.UnknownIDs, []string{o.tr.forged.ID}) && gh.Unknown == 0,
 		"reconcile flagged exactly the forged event as unknown: stripe %d, github %d", st.Unknown, gh.Unknown)
-	add(st.Expected == len(o.tr.stripeEvents) && !o.anyUnsubscribed(st),
+	cs.add(st.Expected == len(o.tr.stripeEvents) && !o.anyUnsubscribed(st),
 		"stripe: unsubscribed types are not counted: expected %d, subscribed events %d, unsubscribed events listed %d",
 		st.Expected, len(o.tr.stripeEvents), len(o.tr.stripeUnsub))
-	add(o.tr.forgedStatus/100 == 2 && o.tr.guessedStatus == 401 && o.facts["stripe"].Rejected == 1,
+	cs.add(o.tr.forgedStatus/100 == 2 && o.tr.guessedStatus == 401 && o.facts["stripe"].Rejected == 1,
 		"a guessed secret was rejected (%d) and the leaked one accepted (%d)", o.tr.guessedStatus, o.tr.forgedStatus)
 	retried := o.facts["stripe"].Retried + o.facts["github"].Retried
-	add(o.down.Refused > 0 && retried > 0, "the outage was retried and recovered: %d requests refused, %d events retried",
+	cs.add(o.down.Refused > 0 && retried > 0, "the outage was retried and recovered: %d requests refused, %d events retried",
 		o.down.Refused, retried)
-	return cs
 }
 
 // anyUnsubscribed reports whether an event of an unsubscribed type shows

@@ -58,6 +58,8 @@ func (d *demoDownstream) URL() string { return d.srv.URL + "/hooks" }
 // Close stops the app.
 func (d *demoDownstream) Close() { d.srv.Close() }
 
+// serve handles one forwarded event: verify, count, then answer as the
+// app's state (down, flaky) says.
 func (d *demoDownstream) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	k := demoKey{r.Header.Get("Hookledger-Source"), r.Header.Get("Idempotency-Key")}

@@ -80,6 +80,7 @@ func demoGatherFacts(ctx context.Context, db *ledger.DB, source string, provider
 	return f, nil
 }
 
+// addReceipts counts ev's receipts by outcome.
 func (f *demoFacts) addReceipts(ctx context.Context, db *ledger.DB, ev *ledger.Event) error {
 	rcs, err := db.Receipts(ctx, ev.Source, ev.EventID)
 	if err != nil {
@@ -104,20 +105,22 @@ func (f *demoFacts) addReceipts(ctx context.Context, db *ledger.DB, ev *ledger.E
 	return nil
 }
 
+// addAttempts counts ev's failed attempts and keeps the event that needed
+// the most as the story's example of a retry.
 func (f *demoFacts) addAttempts(ctx context.Context, db *ledger.DB, ev *ledger.Event) error {
 	atts, err := db.Attempts(ctx, ev.ID)
 	if err != nil {
 		return fmt.Errorf("demo: read attempts: %w", err)
 	}
-	demoFailures := 0
+	failed := 0
 	for _, a := range atts {
 		if a.Outcome == string(ledger.AttemptRetry) {
-			demoFailures++
+			failed++
 		}
 	}
-	f.Failures += demoFailures
+	f.Failures += failed
 	f.MostAttempts = max(f.MostAttempts, len(atts))
-	if demoFailures > 0 && ev.State == ledger.StateProcessed {
+	if failed > 0 && ev.State == ledger.StateProcessed {
 		f.Retried++
 		if f.RetryExample == nil || len(atts) > len(f.RetryAttempts) {
 			f.RetryExample, f.RetryAttempts = ev, atts
@@ -126,6 +129,7 @@ func (f *demoFacts) addAttempts(ctx context.Context, db *ledger.DB, ev *ledger.E
 	return nil
 }
 
+// demoLater returns the later of a and b.
 func demoLater(a, b time.Time) time.Time {
 	if b.After(a) {
 		return b

@@ -23,6 +23,7 @@ type demoPrinter struct {
 	opts demoOptions
 }
 
+// f prints to the story.
 func (p *demoPrinter) f(format string, args ...any) { fmt.Fprintf(p.out, format, args...) }
 
 // story prints every scene and the closing check.
@@ -58,6 +59,7 @@ func (p *demoPrinter) scene() {
 	tw.Flush()
 }
 
+// demoAlertWhere says, in two tab-separated columns, where the alerts go.
 func demoAlertWhere(transport string) string {
 	if transport == "log" {
 		return "this terminal\tset SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and SLACK_CHANNEL, to post them to Slack"

@@ -112,7 +112,7 @@ func (w *demoWorld) startProcessor() {
 	w.stopProc = cancel
 	w.procWG.Go(func() {
 		if err := w.app.proc.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			w.procErr = fmt.Errorf("processor: %w", err)
+			w.procErr = fmt.Errorf("run processor: %w", err)
 		}
 	})
 }
@@ -136,7 +136,7 @@ func (w *demoWorld) settle(ctx context.Context, timeout time.Duration) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("demo: %d events still waiting to be processed after %s", waiting, timeout)
 		}
-		if err := demoSleep(ctx, 20*time.Millisecond); err != nil {
+		if err := sleepCtx(ctx, 20*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -159,15 +159,21 @@ func (w *demoWorld) close() error {
 	if w.app != nil {
 		errs = append(errs, w.app.Close())
 	}
-	for _, c := range []interface{ Close() }{w.stripe, w.github, w.down} {
-		if c != nil {
-			c.Close()
-		}
+	// Each is checked on its own: a nil pointer in an interface is not nil.
+	if w.stripe != nil {
+		w.stripe.Close()
+	}
+	if w.github != nil {
+		w.github.Close()
+	}
+	if w.down != nil {
+		w.down.Close()
 	}
 	return errors.Join(errs...)
 }
 
-func demoSleep(ctx context.Context, d time.Duration) error {
+// sleepCtx waits for d, or returns ctx's error when ctx ends first.
+func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -178,6 +184,7 @@ func demoSleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// demoRandomHex returns n random bytes in hex.
 func demoRandomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"text/tabwriter"
 	"time"
 
 	"hookledger/ledger"
 )
 
+// runEvents is `hookledger events list|show`.
 func runEvents(ctx context.Context, env *Env, args []string) error {
 	return dispatch(ctx, env, "events", args, []command{
 		{"list", "list events, oldest received first", runEventsList},
@@ -18,16 +20,18 @@ func runEvents(ctx context.Context, env *Env, args []string) error {
 	})
 }
 
+// runEventsList is `hookledger events list`: the matching events, oldest
+// received first, as a table or one JSON array.
 func runEventsList(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "events list", "events list [--source NAME] [--state S] [--since D] [--limit N] [--json]",
+	fs := newFlagSet(env, "events list", "events list [--source NAME] [--state S] [--since D] [--limit N] [--json] [--db PATH]",
 		"hookledger events list --source stripe --state dead --since 7d")
-	dbPath := fs.String("db", "", "ledger path (default $HOOKLEDGER_DB or hookledger.db)")
+	dbPath := fs.String("db", "", dbFlagUsage)
 	source := fs.String("source", "", "only events of this source")
 	state := fs.String("state", "", "only events in this state: pending, processing, processed, failed, dead")
 	since := fs.String("since", "", "only events received since this duration ago or RFC 3339 time")
 	limit := fs.Int("limit", 0, "at most this many events (0: all)")
 	asJSON := fs.Bool("json", false, "print one JSON array on stdout")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	f := ledger.EventFilter{Source: *source, Limit: *limit}
@@ -51,7 +55,7 @@ func runEventsList(ctx context.Context, env *Env, args []string) error {
 	}
 	defer db.Close()
 	if *asJSON {
-		return writeEventsJSON(env.Stdout, db.Events(ctx, f))
+		return spool(env.Stdout, func(w io.Writer) error { return writeEventsJSON(w, db.Events(ctx, f)) })
 	}
 	return writeEventsTable(env.Stdout, db.Events(ctx, f))
 }
@@ -77,6 +81,7 @@ type eventJSON struct {
 	AttemptLog    []attemptJSON   `json:"attempt_log,omitempty"`
 }
 
+// receiptJSON is one receipt in `events show --json`.
 type receiptJSON struct {
 	Outcome    ledger.Outcome `json:"outcome"`
 	Status     int            `json:"status"`
@@ -87,6 +92,7 @@ type receiptJSON struct {
 	ReceivedAt time.Time      `json:"received_at"`
 }
 
+// attemptJSON is one processing attempt in `events show --json`.
 type attemptJSON struct {
 	Attempt    int           `json:"attempt"`
 	Origin     ledger.Origin `json:"origin"`
@@ -96,6 +102,8 @@ type attemptJSON struct {
 	Error      string        `json:"error,omitempty"`
 }
 
+// toEventJSON is ev's shape in `events list --json`; next_attempt_at only
+// while the event waits for one.
 func toEventJSON(ev *ledger.Event) eventJSON {
 	j := eventJSON{
 		Source: ev.Source, EventID: ev.EventID, Type: ev.Type, Action: ev.Action, Account: ev.Account,
@@ -111,41 +119,40 @@ func toEventJSON(ev *ledger.Event) eventJSON {
 	return j
 }
 
-// writeEventsJSON streams a JSON array, one event at a time, so a large
-// ledger does not have to fit in memory.
-func writeEventsJSON(w io.Writer, evs func(func(*ledger.Event, error) bool)) error {
-	if _, err := io.WriteString(w, "["); err != nil {
-		return err
-	}
-	first := true
+// writeEventsJSON writes evs as a JSON array, one event at a time, so a
+// large ledger does not have to fit in memory. It stops at the first error,
+// leaving the array unfinished: callers write through spool.
+func writeEventsJSON(w io.Writer, evs iter.Seq2[*ledger.Event, error]) error {
+	sep := "["
 	for ev, err := range evs {
 		if err != nil {
-			return err
+			return fmt.Errorf("list events: %w", err)
 		}
 		b, err := json.Marshal(toEventJSON(ev))
 		if err != nil {
+			return fmt.Errorf("encode event: %w", err)
+		}
+		if _, err := fmt.Fprintf(w, "%s\n  %s", sep, b); err != nil {
 			return err
 		}
-		if !first {
-			io.WriteString(w, ",")
-		}
-		first = false
-		io.WriteString(w, "\n  ")
-		if _, err := w.Write(b); err != nil {
-			return err
-		}
+		sep = ","
+	}
+	if sep == "[" {
+		_, err := io.WriteString(w, "[\n]\n")
+		return err
 	}
 	_, err := io.WriteString(w, "\n]\n")
 	return err
 }
 
-func writeEventsTable(w io.Writer, evs func(func(*ledger.Event, error) bool)) error {
+// writeEventsTable writes evs as a table and a count.
+func writeEventsTable(w io.Writer, evs iter.Seq2[*ledger.Event, error]) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tEVENT ID\tTYPE\tSTATE\tORIGIN\tATTEMPTS\tRECEIVED")
 	n := 0
 	for ev, err := range evs {
 		if err != nil {
-			return err
+			return fmt.Errorf("list events: %w", err)
 		}
 		n++
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", ev.Source, ev.EventID, typeAndAction(ev),
@@ -158,6 +165,8 @@ func writeEventsTable(w io.Writer, evs func(func(*ledger.Event, error) bool)) er
 	return nil
 }
 
+// typeAndAction is the event's type with its action, when it has one
+// ("issues.opened").
 func typeAndAction(ev *ledger.Event) string {
 	if ev.Action == "" {
 		return ev.Type

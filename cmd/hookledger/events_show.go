@@ -11,10 +11,12 @@ import (
 	"hookledger/ledger"
 )
 
+// runEventsShow is `hookledger events show`: one event with its payload,
+// receipts and attempts.
 func runEventsShow(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "events show", "events show SOURCE EVENT_ID [--json]",
+	fs := newFlagSet(env, "events show", "events show SOURCE EVENT_ID [--json] [--db PATH]",
 		"hookledger events show stripe evt_1OaBcD --json")
-	dbPath := fs.String("db", "", "ledger path (default $HOOKLEDGER_DB or hookledger.db)")
+	dbPath := fs.String("db", "", dbFlagUsage)
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -22,44 +24,52 @@ func runEventsShow(ctx context.Context, env *Env, args []string) error {
 	if fs.NArg() != 2 {
 		return usageError("events show: want SOURCE EVENT_ID")
 	}
-	source, id := fs.Arg(0), fs.Arg(1)
 	db, err := openLedger(ctx, env, *dbPath)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	j, size, err := eventDetail(ctx, db, fs.Arg(0), fs.Arg(1))
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(env.Stdout, j)
+	}
+	printEvent(env.Stdout, j, size)
+	return nil
+}
+
+// eventDetail reads one event with its payload, receipts and attempts, and
+// returns it with the payload's size in bytes. An unknown event is an
+// error naming the ledger.
+func eventDetail(ctx context.Context, db *ledger.DB, source, id string) (eventJSON, int, error) {
 	ev, err := db.Event(ctx, source, id)
 	if errors.Is(err, ledger.ErrNotFound) {
-		return fmt.Errorf("no event %s %s in %s", source, id, db.Path())
+		return eventJSON{}, 0, fmt.Errorf("no event %s %s in %s", source, id, db.Path())
 	} else if err != nil {
-		return err
+		return eventJSON{}, 0, fmt.Errorf("read event: %w", err)
 	}
 	rcs, err := db.Receipts(ctx, source, id)
 	if err != nil {
-		return err
+		return eventJSON{}, 0, fmt.Errorf("read receipts: %w", err)
 	}
 	atts, err := db.Attempts(ctx, ev.ID)
 	if err != nil {
-		return err
+		return eventJSON{}, 0, fmt.Errorf("read attempts: %w", err)
 	}
 	j := toEventJSON(ev)
 	j.Payload = rawOrString(ev.Payload)
 	for _, rc := range rcs {
 		j.Receipts = append(j.Receipts, receiptJSON{Outcome: rc.Outcome, Status: rc.Status, Reason: rc.Reason,
 			RemoteAddr: rc.RemoteAddr, BodySize: rc.BodySize, ReceivedAt: rc.ReceivedAt,
-			DurationMS: float64(rc.Duration.Microseconds()) / 1000})
+			DurationMS: millisOf(rc.Duration)})
 	}
 	for _, a := range atts {
 		j.AttemptLog = append(j.AttemptLog, attemptJSON{Attempt: a.Attempt, Origin: a.Origin, StartedAt: a.StartedAt,
-			DurationMS: float64(a.Duration.Microseconds()) / 1000, Outcome: a.Outcome, Error: a.Error})
+			DurationMS: millisOf(a.Duration), Outcome: a.Outcome, Error: a.Error})
 	}
-	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(j)
-	}
-	printEvent(env.Stdout, j, len(ev.Payload))
-	return nil
+	return j, len(ev.Payload), nil
 }
 
 // rawOrString returns the payload as raw JSON when it is JSON (GitHub can
@@ -72,6 +82,8 @@ func rawOrString(p []byte) json.RawMessage {
 	return b
 }
 
+// printEvent writes the human form of `events show`; size is the
+// payload's, which only --json prints.
 func printEvent(w io.Writer, j eventJSON, size int) {
 	fmt.Fprintf(w, "%s %s  %s\n", j.Source, j.EventID, j.Type)
 	if j.Action != "" {

@@ -22,6 +22,7 @@ var errUsage = errors.New("usage")
 // errGaps marks a run that finished but left the window incomplete: exit 3.
 var errGaps = errors.New("gaps remain")
 
+// usageError returns an errUsage error saying msg.
 func usageError(msg string) error { return fmt.Errorf("%w: %s", errUsage, msg) }
 
 // exitCode maps an error from run to the process exit code, printing it.

@@ -57,7 +57,7 @@ func (a *app) startJobs(ctx context.Context) (stop func(context.Context), err er
 	sched.Start(runCtx)
 	return func(ctx context.Context) {
 		if err := sched.Stop(ctx); err != nil {
-			a.log.Warn("scheduler stop", "error", err)
+			a.log.Warn("stop scheduler", "error", err)
 		}
 		stopDelivery(ctx)
 	}, nil

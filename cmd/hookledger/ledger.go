@@ -7,10 +7,11 @@ import (
 )
 
 // openLedger opens the ledger at path, or at $HOOKLEDGER_DB (default
-// hookledger.db) when path is empty.
+// hookledger.db) when path is empty. Read-only commands use it rather than
+// loadConfig, so that a bad unrelated variable does not stop them.
 func openLedger(ctx context.Context, env *Env, path string) (*ledger.DB, error) {
 	if path == "" {
-		path = orDefault(env.Getenv("HOOKLEDGER_DB"), "hookledger.db")
+		path = orDefault(env.Getenv("HOOKLEDGER_DB"), defaultDBPath)
 	}
 	return ledger.Open(ctx, path)
 }

@@ -26,6 +26,7 @@ type command struct {
 	run           func(ctx context.Context, env *Env, args []string) error
 }
 
+// commands lists the subcommands in the order usage shows them.
 func commands() []command {
 	return []command{
 		{"serve", "receive webhooks, process events and run scheduled jobs", runServe},
@@ -50,7 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // runWith is run with an explicit environment, for tests.
 func runWith(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 || isHelp(args[0]) {
 		usage(env.Stderr)
 		if len(args) == 0 {
 			return usageError("no command given")
@@ -66,6 +67,7 @@ func runWith(ctx context.Context, env *Env, args []string) error {
 	return usageError(fmt.Sprintf("unknown command %q", args[0]))
 }
 
+// usage prints the command list to w.
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: hookledger COMMAND [flags]")
 	fmt.Fprintln(w)
@@ -94,9 +96,14 @@ func dispatch(ctx context.Context, env *Env, group string, args []string, subs [
 	switch {
 	case len(args) == 0:
 		return usageError(group + ": want a subcommand")
-	case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
+	case isHelp(args[0]):
 		return flag.ErrHelp
 	default:
 		return usageError(fmt.Sprintf("%s: unknown subcommand %q", group, args[0]))
 	}
+}
+
+// isHelp reports whether arg asks for help rather than naming a command.
+func isHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "--help"
 }

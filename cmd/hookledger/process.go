@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"time"
 
@@ -16,26 +15,24 @@ import (
 // configured.
 var errNoHandler = errors.New("no handler configured: set HOOKLEDGER_FORWARD_URL or HOOKLEDGER_EXEC")
 
+// runProcess is `hookledger process`: one drain of the queue through the
+// configured handler, for a deployment that processes from cron.
 func runProcess(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "process", "process [--db PATH] [--workers N]",
 		"HOOKLEDGER_FORWARD_URL=http://127.0.0.1:9000/hooks hookledger process")
-	dbPath := fs.String("db", "", "ledger path (default $HOOKLEDGER_DB or hookledger.db)")
+	dbPath := fs.String("db", "", dbFlagUsage)
 	workers := fs.Int("workers", 0, "concurrent handler calls (default $HOOKLEDGER_WORKERS or 8)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *workers < 0 {
 		return usageError("--workers: want a positive number")
 	}
-	cfg, err := loadConfig(env.Getenv)
+	cfg, err := loadConfigDB(env, *dbPath)
 	if err != nil {
 		return err
 	}
-	if *dbPath != "" {
-		cfg.DB = *dbPath
-	}
-	logger := newLogger(env)
-	h, desc, err := newHandler(cfg, logger)
+	h, desc, err := newHandler(cfg)
 	if err != nil {
 		return err
 	}
@@ -51,7 +48,7 @@ func runProcess(ctx context.Context, env *Env, args []string) error {
 	if *workers > 0 {
 		pcfg.Workers = *workers
 	}
-	pcfg.Logger = logger
+	pcfg.Logger = newLogger(env)
 	p, err := ledger.NewProcessor(db, h, pcfg)
 	if err != nil {
 		return err
@@ -61,7 +58,7 @@ func runProcess(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "processed %d, retry scheduled %d, dead %d, released %d in %s via %s\n",
 		stats.Processed, stats.Retried, stats.Dead, stats.Released, time.Since(start).Round(time.Millisecond), desc)
 	if err != nil {
-		return fmt.Errorf("process: %w", err)
+		return fmt.Errorf("drain queue: %w", err)
 	}
 	return nil
 }
@@ -70,7 +67,7 @@ func runProcess(ctx context.Context, env *Env, args []string) error {
 // HOOKLEDGER_FORWARD_URL is set, else exec when HOOKLEDGER_EXEC is set,
 // else nil (ledger-only mode). The string describes the handler for logs,
 // without secrets or URL credentials.
-func newHandler(cfg Config, _ *slog.Logger) (ledger.Handler, string, error) {
+func newHandler(cfg Config) (ledger.Handler, string, error) {
 	switch {
 	case cfg.ForwardURL != "":
 		f, err := handler.NewForward(handler.ForwardConfig{URL: cfg.ForwardURL, Secret: cfg.ForwardSecret,

@@ -56,8 +56,7 @@ func (w *processWorld) run(t *testing.T, vars map[string]string, args ...string)
 	for k, v := range vars {
 		env[k] = v
 	}
-	var stdout, stderr bytes.Buffer
-	e := &Env{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] }}
+	e, stdout, _ := testEnv(env)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := runWith(ctx, e, args)
@@ -100,17 +99,17 @@ func TestProcessNeedsHandler(t *testing.T) {
 
 func TestNewHandlerDescribesWithoutSecrets(t *testing.T) {
 	cfg := Config{ForwardURL: "https://user:pass@example.test/hooks?token=abc", ForwardSecret: "whsec_c2VjcmV0"}
-	h, desc, err := newHandler(cfg, nil)
+	h, desc, err := newHandler(cfg)
 	if err != nil || h == nil {
 		t.Fatalf("newHandler() = %v, %v", h, err)
 	}
 	if desc != "forward to https://example.test/hooks (signed)" {
 		t.Errorf("description = %q", desc)
 	}
-	if h, desc, err := newHandler(Config{Exec: "cat"}, nil); err != nil || h == nil || !strings.HasPrefix(desc, "exec") {
+	if h, desc, err := newHandler(Config{Exec: "cat"}); err != nil || h == nil || !strings.HasPrefix(desc, "exec") {
 		t.Errorf("newHandler(exec) = %v, %q, %v", h, desc, err)
 	}
-	if h, _, err := newHandler(Config{}, nil); err != nil || h != nil {
+	if h, _, err := newHandler(Config{}); err != nil || h != nil {
 		t.Errorf("newHandler(nothing) = %v, %v; want nil for ledger-only", h, err)
 	}
 }

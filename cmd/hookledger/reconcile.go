@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,12 +18,18 @@ import (
 	"hookledger/sources"
 )
 
+// windowFunc picks the window to reconcile for one source.
+type windowFunc = func(context.Context, sources.Lister) (sources.Window, error)
+
 // reconcileFlags are the parsed flags of `hookledger reconcile`.
 type reconcileFlags struct {
 	since, until, source, mode, db string
 	dryRun, json                   bool
 }
 
+// runReconcile is `hookledger reconcile`: one pass over the window the
+// flags name (or each source's incremental window), as a table or as
+// {"runs": [REPORT, …]}.
 func runReconcile(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "reconcile",
 		"reconcile [--since D|T] [--until T] [--source NAME] [--dry-run] [--mode backfill|redeliver] [--json] [--db PATH]",
@@ -36,19 +41,13 @@ func runReconcile(ctx context.Context, env *Env, args []string) error {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "list and compare only: change nothing in the ledger or at the provider")
 	fs.StringVar(&f.mode, "mode", "backfill", "what to do about missing events: backfill (from the provider's API) or redeliver")
 	fs.BoolVar(&f.json, "json", false, `print {"runs": [REPORT, …]} on stdout`)
-	fs.StringVar(&f.db, "db", "", "ledger path (default $HOOKLEDGER_DB or hookledger.db)")
-	if err := parseFlags(fs, args); err != nil {
+	fs.StringVar(&f.db, "db", "", dbFlagUsage)
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError(fmt.Sprintf("reconcile: unexpected argument %q", fs.Arg(0)))
-	}
-	cfg, err := loadConfig(env.Getenv)
+	cfg, err := loadConfigDB(env, f.db)
 	if err != nil {
 		return err
-	}
-	if f.db != "" {
-		cfg.DB = f.db
 	}
 	return reconcileCmd(ctx, env, cfg, f)
 }
@@ -76,8 +75,19 @@ func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) e
 	if err != nil {
 		return err
 	}
-	opts := reconcile.Options{Mode: mode, DryRun: f.dryRun}
-	bar := newProgress(env.Stderr)
+	reports, runErr := a.reconcileManual(ctx, env.Stderr, listers, window, reconcile.Options{Mode: mode, DryRun: f.dryRun})
+	if err := writeReports(env.Stdout, reports, f.json); err != nil {
+		return errors.Join(runErr, err)
+	}
+	return reconcileOutcome(reports, runErr)
+}
+
+// reconcileManual runs the "manual" reconcile job over listers and window
+// (nil: each source's incremental window), with a progress bar when
+// stderr is a terminal, then processes what it backfilled.
+func (a *app) reconcileManual(ctx context.Context, stderr io.Writer, listers []sources.Lister,
+	window windowFunc, opts reconcile.Options) ([]reconcile.Report, error) {
+	bar := newProgress(stderr)
 	if bar != nil {
 		opts.Progress = func(source string, listed int) {
 			bar.Describe("listing " + source)
@@ -94,17 +104,14 @@ func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) e
 	if bar != nil {
 		bar.Finish()
 	}
-	if !f.dryRun && backfilled(reports) > 0 {
+	if !opts.DryRun && backfilled(reports) > 0 {
 		// The backfilled events go through the one processor now, not at
 		// the next `serve`; a processing failure is retried there later.
 		if _, err := a.drain(ctx); err != nil {
 			runErr = errors.Join(runErr, fmt.Errorf("process backfilled events: %w", err))
 		}
 	}
-	if err := writeReports(env.Stdout, reports, f.json); err != nil {
-		return errors.Join(runErr, err)
-	}
-	return reconcileOutcome(reports, runErr)
+	return reports, runErr
 }
 
 // pickSource keeps the lister named name ("" keeps all). It is a usage
@@ -127,7 +134,7 @@ func pickSource(listers []sources.Lister, name string) ([]sources.Lister, error)
 
 // reconcileWindow turns --since/--until into a window function; nil means
 // the incremental window from each source's watermark.
-func reconcileWindow(f reconcileFlags, now time.Time) (func(context.Context, sources.Lister) (sources.Window, error), error) {
+func reconcileWindow(f reconcileFlags, now time.Time) (windowFunc, error) {
 	until := now.UTC()
 	if f.until != "" {
 		t, err := parseSince(f.until, now)
@@ -153,25 +160,26 @@ func reconcileWindow(f reconcileFlags, now time.Time) (func(context.Context, sou
 	return reconcile.Fixed(since, until), nil
 }
 
-// reconcileOutcome maps the run's result to the command's error.
+// reconcileOutcome maps the run's result to the command's error: runErr
+// when the run failed, errGaps when a report has gaps, else nil.
 func reconcileOutcome(reports []reconcile.Report, runErr error) error {
 	if runErr != nil {
 		return runErr
 	}
-	still := 0
+	gaps, still := false, 0
 	for _, r := range reports {
 		if r.Gaps() {
-			still += r.StillMissing
+			gaps, still = true, still+r.StillMissing
 		}
 	}
-	for _, r := range reports {
-		if r.Gaps() {
-			return fmt.Errorf("%w: %d events still missing", errGaps, still)
-		}
+	if gaps {
+		return fmt.Errorf("%w: %d events still missing", errGaps, still)
 	}
 	return nil
 }
 
+// backfilled counts the events the reports recovered, by backfill or
+// redelivery.
 func backfilled(reports []reconcile.Report) int {
 	n := 0
 	for _, r := range reports {
@@ -204,9 +212,7 @@ func writeReports(w io.Writer, reports []reconcile.Report, asJSON bool) error {
 		if reports == nil {
 			reports = []reconcile.Report{}
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return writeJSON(w, struct {
 			Runs []reconcile.Report `json:"runs"`
 		}{reports})
 	}
@@ -260,7 +266,8 @@ func writeDetails(w io.Writer, r reconcile.Report) {
 	}
 }
 
-// idList shows up to the ids a report carries and how many more there are.
+// idList shows the first ten of ids and how many more of total there are
+// (a report carries at most a capped list of ids but the full count).
 func idList(ids []string, total int) string {
 	const show = 10
 	s := strings.Join(ids[:min(len(ids), show)], ", ")
@@ -270,6 +277,7 @@ func idList(ids []string, total int) string {
 	return s
 }
 
+// yesNo renders a table's boolean column.
 func yesNo(b bool) string {
 	if b {
 		return "yes"

@@ -18,9 +18,9 @@ import (
 // under a lease by whichever processor gets it first; if serve wins, this
 // command says so and leaves it to serve.
 func runReplay(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "replay", "replay SOURCE EVENT_ID | --dead [--source NAME] [--since D] [--dry-run]",
+	fs := newFlagSet(env, "replay", "replay SOURCE EVENT_ID | --dead [--source NAME] [--since D] [--dry-run] [--db PATH]",
 		"hookledger replay --dead --source stripe --since 1d")
-	dbPath := fs.String("db", "", "ledger path (default $HOOKLEDGER_DB or hookledger.db)")
+	dbPath := fs.String("db", "", dbFlagUsage)
 	dead := fs.Bool("dead", false, "requeue every dead event that matches")
 	source := fs.String("source", "", "with --dead: only this source")
 	since := fs.String("since", "", "with --dead: only events created since (7d, 36h or RFC 3339)")
@@ -28,12 +28,9 @@ func runReplay(ctx context.Context, env *Env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(env.Getenv)
+	cfg, err := loadConfigDB(env, *dbPath)
 	if err != nil {
 		return err
-	}
-	if *dbPath != "" {
-		cfg.DB = *dbPath
 	}
 	if *dead {
 		if fs.NArg() != 0 {
@@ -47,6 +44,9 @@ func runReplay(ctx context.Context, env *Env, args []string) error {
 	return replayOne(ctx, env, cfg, fs.Arg(0), fs.Arg(1), *dryRun)
 }
 
+// replayOne requeues source's eventID and runs it once through the
+// processor (or, with dryRun, only says what it would replay). It fails
+// when the attempt does not end processed.
 func replayOne(ctx context.Context, env *Env, cfg Config, source, eventID string, dryRun bool) error {
 	db, err := ledger.Open(ctx, cfg.DB)
 	if err != nil {
@@ -56,12 +56,12 @@ func replayOne(ctx context.Context, env *Env, cfg Config, source, eventID string
 	if dryRun {
 		ev, err := db.Event(ctx, source, eventID)
 		if err != nil {
-			return fmt.Errorf("replay: %w", err)
+			return fmt.Errorf("read event: %w", err)
 		}
 		fmt.Fprintf(env.Stdout, "would replay %s %s (%s, %s, %d attempts)\n", source, eventID, ev.Type, ev.State, ev.Attempts)
 		return nil
 	}
-	h, desc, err := newHandler(cfg, newLogger(env))
+	h, desc, err := newHandler(cfg)
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func replayOne(ctx context.Context, env *Env, cfg Config, source, eventID string
 	}
 	rq, err := db.Requeue(ctx, source, eventID)
 	if err != nil {
-		return fmt.Errorf("replay: %w", err)
+		return fmt.Errorf("requeue event: %w", err)
 	}
 	fmt.Fprintf(env.Stdout, "requeued %s %s (%s, was %s after %d attempts)\n", source, eventID, rq.Type, rq.PrevState, rq.Attempts)
 	r, err := p.ProcessOne(ctx, rq.ID)
@@ -83,15 +83,16 @@ func replayOne(ctx context.Context, env *Env, cfg Config, source, eventID string
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("replay: %w", err)
+		return fmt.Errorf("process event: %w", err)
 	}
 	printOutcome(env.Stdout, r, desc)
 	if r.Outcome != ledger.AttemptProcessed {
-		return fmt.Errorf("replay: %s %s: %s", source, eventID, r.Outcome)
+		return fmt.Errorf("replay %s %s: attempt ended %s", source, eventID, r.Outcome)
 	}
 	return nil
 }
 
+// printOutcome prints one attempt's result, via the handler desc.
 func printOutcome(w io.Writer, r *ledger.Result, desc string) {
 	fmt.Fprintf(w, "attempt %d via %s: %s in %s", r.Claim.Attempt, desc, r.Outcome, r.Duration.Round(time.Millisecond))
 	if r.Error != "" {
@@ -103,6 +104,8 @@ func printOutcome(w io.Writer, r *ledger.Result, desc string) {
 	fmt.Fprintln(w)
 }
 
+// replayDead requeues every dead event of source ("" for all) created
+// since since ("" for ever), or with dryRun only lists them.
 func replayDead(ctx context.Context, env *Env, cfg Config, source, since string, dryRun bool) error {
 	f := ledger.DeadFilter{Source: source, DryRun: dryRun}
 	if since != "" {
@@ -119,7 +122,7 @@ func replayDead(ctx context.Context, env *Env, cfg Config, source, since string,
 	defer db.Close()
 	rqs, err := db.RequeueDead(ctx, f)
 	if err != nil {
-		return fmt.Errorf("replay: %w", err)
+		return fmt.Errorf("requeue dead events: %w", err)
 	}
 	verb := "requeued"
 	if dryRun {

@@ -3,40 +3,14 @@ package main
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"hookledger/ledger"
 	"hookledger/sources/stripe/stripetest"
 )
-
-// countingApp is a downstream app that counts deliveries per Idempotency-Key.
-type countingApp struct {
-	mu   sync.Mutex
-	seen map[string]int
-	srv  *httptest.Server
-}
-
-func newCountingApp(t *testing.T) *countingApp {
-	c := &countingApp{seen: map[string]int{}}
-	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c.mu.Lock()
-		c.seen[r.Header.Get("Idempotency-Key")]++
-		c.mu.Unlock()
-	}))
-	t.Cleanup(c.srv.Close)
-	return c
-}
-
-func (c *countingApp) count(id string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.seen[id]
-}
 
 // TestServeScheduleBackfillsAndAlerts runs serve with a schedule of a few
 // seconds against the fake Stripe API: without any manual command, the

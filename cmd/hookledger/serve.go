@@ -15,24 +15,23 @@ import (
 // processing to finish after SIGINT/SIGTERM.
 const shutdownTimeout = 30 * time.Second
 
+// runServe is `hookledger serve`: the receiver, the processor and the
+// scheduled jobs in one process until ctx ends.
 func runServe(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "serve", "serve [--addr HOST:PORT] [--db PATH] [--no-schedule]",
 		"STRIPE_WEBHOOK_SECRET=whsec_… hookledger serve --addr 127.0.0.1:8080")
 	addr := fs.String("addr", "", "listen address (default $HOOKLEDGER_ADDR or 127.0.0.1:8080)")
-	dbPath := fs.String("db", "", "ledger path (default $HOOKLEDGER_DB or hookledger.db)")
+	dbPath := fs.String("db", "", dbFlagUsage)
 	noSchedule := fs.Bool("no-schedule", false, "do not run the scheduled jobs (reconcile, alerts)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(env.Getenv)
+	cfg, err := loadConfigDB(env, *dbPath)
 	if err != nil {
 		return err
 	}
 	if *addr != "" {
 		cfg.Addr = *addr
-	}
-	if *dbPath != "" {
-		cfg.DB = *dbPath
 	}
 	if *noSchedule {
 		cfg.Schedule = "off"
@@ -73,7 +72,7 @@ func (a *app) serve(ctx context.Context, env *Env) error {
 	if a.proc != nil {
 		wg.Go(func() {
 			if err := a.proc.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
-				errc <- fmt.Errorf("processor: %w", err)
+				errc <- fmt.Errorf("run processor: %w", err)
 			}
 		})
 	}
@@ -100,7 +99,7 @@ func (a *app) serve(ctx context.Context, env *Env) error {
 	// Stop accepting first: every request already in flight finishes its
 	// commit and gets its answer.
 	if err := srv.Shutdown(shutCtx); err != nil {
-		a.log.Warn("http shutdown", "error", err)
+		a.log.Warn("shut down http server", "error", err)
 	}
 	stopJobs(shutCtx)
 	stopRun()

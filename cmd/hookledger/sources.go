@@ -59,6 +59,7 @@ func buildProviders(cfg Config, logger *slog.Logger, client *http.Client) (provi
 	return p, nil
 }
 
+// add turns l on for the receiver (webhook) and for reconcile as asked.
 func (p *providers) add(l sources.Lister, webhook, reconcile bool) {
 	if webhook {
 		p.Webhook = append(p.Webhook, l)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -21,6 +20,7 @@ type statusJSON struct {
 	Jobs    []jobStatus             `json:"jobs"`
 }
 
+// sourceStatus is one source's line in `status --json`.
 type sourceStatus struct {
 	Counts               map[ledger.State]int `json:"counts"`
 	Total                int                  `json:"total"`
@@ -29,6 +29,7 @@ type sourceStatus struct {
 	LastReconcile        *reconcileStatus     `json:"last_reconcile,omitempty"`
 }
 
+// reconcileStatus is a source's last successful reconcile.
 type reconcileStatus struct {
 	FinishedAt time.Time `json:"finished_at"`
 	Since      time.Time `json:"since"`
@@ -36,6 +37,7 @@ type reconcileStatus struct {
 	Job        string    `json:"job"`
 }
 
+// alertStatus is one open alert in `status --json`.
 type alertStatus struct {
 	Fingerprint string    `json:"fingerprint"`
 	Source      string    `json:"source,omitempty"`
@@ -45,6 +47,7 @@ type alertStatus struct {
 	OpenedAt    time.Time `json:"opened_at"`
 }
 
+// jobStatus is one scheduled job's last run in `status --json`.
 type jobStatus struct {
 	Name       string     `json:"name"`
 	Spec       string     `json:"spec"`
@@ -56,11 +59,13 @@ type jobStatus struct {
 	InProgress bool       `json:"in_progress"`
 }
 
+// runStatus is `hookledger status`: the ledger at a glance, as a table or
+// one JSON object.
 func runStatus(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "status", "status [--json] [--db PATH]", "hookledger status --json")
-	dbPath := fs.String("db", "", "ledger path (default $HOOKLEDGER_DB or hookledger.db)")
+	dbPath := fs.String("db", "", dbFlagUsage)
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	db, err := openLedger(ctx, env, *dbPath)
@@ -73,19 +78,36 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(st)
+		return writeJSON(env.Stdout, st)
 	}
 	printStatus(env.Stdout, st)
 	return nil
 }
 
+// collectStatus reads the status of the ledger in db at now. Every list is
+// empty rather than null when there is nothing to show.
 func collectStatus(ctx context.Context, db *ledger.DB, now time.Time) (statusJSON, error) {
 	st := statusJSON{Sources: map[string]sourceStatus{}, Alerts: []alertStatus{}, Jobs: []jobStatus{}}
+	if err := st.addQueue(ctx, db, now); err != nil {
+		return st, fmt.Errorf("read queue stats: %w", err)
+	}
+	if err := st.addRuns(ctx, db); err != nil {
+		return st, fmt.Errorf("read reconcile runs: %w", err)
+	}
+	if err := st.addAlerts(ctx, db); err != nil {
+		return st, fmt.Errorf("read alerts: %w", err)
+	}
+	if err := st.addJobs(ctx, db); err != nil {
+		return st, fmt.Errorf("read jobs: %w", err)
+	}
+	return st, nil
+}
+
+// addQueue adds each source's counts by state and oldest waiting event.
+func (st *statusJSON) addQueue(ctx context.Context, db *ledger.DB, now time.Time) error {
 	qs, err := db.QueueStats(ctx)
 	if err != nil {
-		return st, err
+		return err
 	}
 	for src, counts := range qs.Depth {
 		ss := sourceStatus{Counts: map[ledger.State]int{}}
@@ -99,9 +121,14 @@ func collectStatus(ctx context.Context, db *ledger.DB, now time.Time) (statusJSO
 		}
 		st.Sources[src] = ss
 	}
+	return nil
+}
+
+// addRuns adds each source's last successful reconcile.
+func (st *statusJSON) addRuns(ctx context.Context, db *ledger.DB) error {
 	runs, err := db.LastRuns(ctx)
 	if err != nil {
-		return st, err
+		return err
 	}
 	for _, r := range runs {
 		ss := st.Sources[r.Source]
@@ -111,17 +138,27 @@ func collectStatus(ctx context.Context, db *ledger.DB, now time.Time) (statusJSO
 		ss.LastReconcile = &reconcileStatus{FinishedAt: r.FinishedAt, Since: r.Since, Until: r.Until, Job: r.Job}
 		st.Sources[r.Source] = ss
 	}
+	return nil
+}
+
+// addAlerts adds the open alerts.
+func (st *statusJSON) addAlerts(ctx context.Context, db *ledger.DB) error {
 	alerts, err := db.Alerts(ctx, ledger.AlertFilter{})
 	if err != nil {
-		return st, err
+		return err
 	}
 	for _, a := range alerts {
 		st.Alerts = append(st.Alerts, alertStatus{Fingerprint: a.Fingerprint, Source: a.Source, Kind: a.Kind,
 			Summary: a.Summary, Count: a.Count, OpenedAt: a.OpenedAt})
 	}
+	return nil
+}
+
+// addJobs adds the last run of each scheduled job.
+func (st *statusJSON) addJobs(ctx context.Context, db *ledger.DB) error {
 	jobs, err := db.Jobs(ctx)
 	if err != nil {
-		return st, err
+		return err
 	}
 	for _, j := range jobs {
 		js := jobStatus{Name: j.Name, Spec: j.Spec, LastRunAt: j.StartedAt, LastError: j.Error,
@@ -131,9 +168,10 @@ func collectStatus(ctx context.Context, db *ledger.DB, now time.Time) (statusJSO
 		}
 		st.Jobs = append(st.Jobs, js)
 	}
-	return st, nil
+	return nil
 }
 
+// printStatus writes the human form of `status`.
 func printStatus(w io.Writer, st statusJSON) {
 	names := make([]string, 0, len(st.Sources))
 	for n := range st.Sources {

@@ -26,12 +26,12 @@ const snippetLen = 200
 
 // ForwardConfig configures a Forward handler.
 type ForwardConfig struct {
-	URL     string        // where each event is POSTed; http or https
-	Secret  string        // Standard Webhooks secret (whsec_… or raw); "" to send unsigned
-	Timeout time.Duration // per request; default 30s
-	Conns   int           // idle keep-alive connections kept to the host; default 64
-	Client  *http.Client  // default: a client built from Timeout and Conns
-	Now     func() time.Time
+	URL     string           // where each event is POSTed; http or https
+	Secret  string           // Standard Webhooks secret (whsec_… or raw); "" to send unsigned
+	Timeout time.Duration    // per request; default 30s
+	Conns   int              // idle keep-alive connections kept to the host; default 64
+	Client  *http.Client     // default: a client built from Timeout and Conns
+	Now     func() time.Time // the signing clock; default time.Now
 }
 
 // Forward POSTs each event's raw payload to a URL. A 2xx answer is
@@ -116,6 +116,8 @@ func (f *Forward) Handle(ctx context.Context, d ledger.Delivery) error {
 	return err
 }
 
+// request builds the POST for d: the payload untouched, hookledger's
+// metadata headers, and the Standard Webhooks signature when signing.
 func (f *Forward) request(ctx context.Context, d ledger.Delivery) (*http.Request, error) {
 	ev := d.Event
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.url, bytes.NewReader(ev.Payload))

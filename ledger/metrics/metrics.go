@@ -63,7 +63,8 @@ func New(reg *prometheus.Registry, db *ledger.DB) *Metrics {
 	return m
 }
 
-// Handler returns the HTTP handler that serves the registry's metrics.
+// Handler returns the HTTP handler that serves the registry's metrics. It
+// is the one method that needs a non-nil m.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
 		Registry:      m.reg,

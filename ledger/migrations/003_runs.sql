@@ -1,5 +1,5 @@
 -- Runs: one row per reconcile run of one source, with its JSON report.
--- A source's watermark is the until of its latest complete run.
+-- A source's watermark is the latest until among its complete runs.
 -- Times are Unix milliseconds, UTC.
 CREATE TABLE runs (
     id          INTEGER PRIMARY KEY,
@@ -27,5 +27,3 @@ CREATE TABLE jobs (
     runs        INTEGER NOT NULL DEFAULT 0,
     failures    INTEGER NOT NULL DEFAULT 0
 );
-
--- Reconcile's window queries use events_source_created (001).

@@ -32,15 +32,15 @@ func BenchmarkVerify(b *testing.B) {
 	}
 }
 
-// BenchmarkValidateSignature is the HMAC check alone, two secrets
+// BenchmarkVerifySignature is the HMAC check alone, two secrets
 // configured and the second matching (a rotation).
-func BenchmarkValidateSignature(b *testing.B) {
+func BenchmarkVerifySignature(b *testing.B) {
 	h, body := benchBody(b)
 	opts := github.VerifyOptions{Secrets: []string{"old", "current"}}
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := github.ValidateSignature(h, body, opts); err != nil {
+		if err := github.VerifySignature(h, body, opts); err != nil {
 			b.Fatal(err)
 		}
 	}

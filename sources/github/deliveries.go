@@ -118,22 +118,3 @@ func (s *Source) listPage(ctx context.Context, h Hook, cursor string) ([]*gh.Hoo
 	}
 	return page, resp.Cursor, nil
 }
-
-// call runs fn, and once more after the reset when go-github refused it
-// without a request because a previous response said no calls remain
-// (its client-side *RateLimitError), if the reset is within MaxWait.
-func (s *Source) call(ctx context.Context, fn func() error) error {
-	err := fn()
-	var rl *gh.RateLimitError
-	if !errors.As(err, &rl) {
-		return err
-	}
-	wait := time.Until(rl.Rate.Reset.Time)
-	if wait > time.Minute {
-		return err
-	}
-	if serr := sleep(ctx, max(wait, 0)+time.Second); serr != nil {
-		return serr
-	}
-	return fn()
-}

@@ -57,7 +57,7 @@ type Envelope struct {
 // from header, and the action from body, decoding only that field. body is
 // JSON, or a application/x-www-form-urlencoded form whose payload field is
 // the JSON. It returns ErrNoDelivery, ErrNoEvent or ErrBadPayload (all
-// wrapping sources.ErrMalformed). Call it only after ValidateSignature.
+// wrapping sources.ErrMalformed). Call it only after VerifySignature.
 func ParseEnvelope(header http.Header, body []byte) (Envelope, error) {
 	env := Envelope{
 		DeliveryID: strings.TrimSpace(header.Get(DeliveryHeader)),

@@ -2,9 +2,12 @@ package github
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
+
+	gh "github.com/google/go-github/v60/github"
 
 	"hookledger/sources"
 )
@@ -44,7 +47,28 @@ func rateLimited(now func() time.Time) func(*http.Response) (time.Duration, bool
 	}
 }
 
-// sleep waits d or until ctx is done.
+// call runs fn, and once more after the reset when go-github refused it
+// without sending a request (its client-side *RateLimitError: a previous
+// response said no calls remain), which the retrying HTTP client below
+// go-github never sees. It waits only for a reset within a minute, plus a
+// second of slack; a later reset returns the error at once.
+func (s *Source) call(ctx context.Context, fn func() error) error {
+	err := fn()
+	var rl *gh.RateLimitError
+	if !errors.As(err, &rl) {
+		return err
+	}
+	wait := time.Until(rl.Rate.Reset.Time)
+	if wait > time.Minute {
+		return err
+	}
+	if serr := sleep(ctx, max(wait, 0)+time.Second); serr != nil {
+		return serr
+	}
+	return fn()
+}
+
+// sleep waits d or until ctx is done, and then returns ctx.Err().
 func sleep(ctx context.Context, d time.Duration) error {
 	timer := time.NewTimer(d)
 	defer timer.Stop()

@@ -17,7 +17,7 @@ const SignatureHeader = "X-Hub-Signature-256"
 // signaturePrefix starts every X-Hub-Signature-256 value.
 const signaturePrefix = "sha256="
 
-// Errors returned by ValidateSignature. Each wraps sources.ErrSignature, so
+// Errors returned by VerifySignature. Each wraps sources.ErrSignature, so
 // errors.Is(err, sources.ErrSignature) holds for all of them.
 var (
 	// ErrNoSecret means no webhook secret is configured: nothing can verify.
@@ -30,19 +30,19 @@ var (
 	ErrBadSignature = fmt.Errorf("github: signature does not match: %w", sources.ErrSignature)
 )
 
-// VerifyOptions configures ValidateSignature.
+// VerifyOptions configures VerifySignature.
 type VerifyOptions struct {
 	// Secrets are the webhook secrets accepted; a signature made with any of
 	// them verifies (several during a rotation). Empty strings are ignored.
 	Secrets []string
 }
 
-// ValidateSignature checks the X-Hub-Signature-256 header of a request
+// VerifySignature checks the X-Hub-Signature-256 header of a request
 // against the raw body, before anything decodes it. It compares in constant
 // time against every configured secret and returns nil when one matches,
 // else one of ErrNoSecret, ErrNoSignature, ErrBadHeader or ErrBadSignature.
 // Errors never include a secret or the signature value.
-func ValidateSignature(header http.Header, body []byte, opts VerifyOptions) error {
+func VerifySignature(header http.Header, body []byte, opts VerifyOptions) error {
 	values := header.Values(SignatureHeader)
 	if len(values) == 0 {
 		return ErrNoSignature

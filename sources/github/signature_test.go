@@ -9,7 +9,7 @@ import (
 	"hookledger/sources"
 )
 
-func TestValidateSignature(t *testing.T) {
+func TestVerifySignature(t *testing.T) {
 	body := []byte(`{"action":"opened","number":1}`)
 	good := Sign("new", body)
 	tests := []struct {
@@ -41,12 +41,12 @@ func TestValidateSignature(t *testing.T) {
 			for _, v := range tt.headers {
 				h.Add(SignatureHeader, v)
 			}
-			err := ValidateSignature(h, tt.body, VerifyOptions{Secrets: tt.secrets})
+			err := VerifySignature(h, tt.body, VerifyOptions{Secrets: tt.secrets})
 			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
-				t.Fatalf("ValidateSignature() = %v, want %v", err, tt.want)
+				t.Fatalf("VerifySignature() = %v, want %v", err, tt.want)
 			}
 			if err != nil && !errors.Is(err, sources.ErrSignature) {
-				t.Errorf("ValidateSignature() = %v, does not wrap sources.ErrSignature", err)
+				t.Errorf("VerifySignature() = %v, does not wrap sources.ErrSignature", err)
 			}
 			for _, s := range tt.secrets {
 				if err != nil && s != "" && strings.Contains(err.Error(), s) {

@@ -11,6 +11,7 @@ package github
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -100,7 +101,8 @@ func newClient(cfg Config, logger *slog.Logger) (*gh.Client, error) {
 	}
 	base, err := url.Parse(raw)
 	if err != nil || base.Scheme == "" || base.Host == "" {
-		return nil, fmt.Errorf("github: api url %q is not an absolute URL", raw)
+		// Not echoed: a URL can carry credentials in its user info.
+		return nil, errors.New("parse api url: GITHUB_API_URL is not an absolute URL")
 	}
 	if !strings.HasSuffix(base.Path, "/") {
 		base.Path += "/"
@@ -131,7 +133,7 @@ func (s *Source) Retention() time.Duration { return Retention }
 // now (GitHub webhooks carry no event time), Payload body untouched.
 // Errors wrap sources.ErrSignature or sources.ErrMalformed.
 func (s *Source) Verify(header http.Header, body []byte) (*ledger.Event, error) {
-	if err := ValidateSignature(header, body, VerifyOptions{Secrets: s.secrets}); err != nil {
+	if err := VerifySignature(header, body, VerifyOptions{Secrets: s.secrets}); err != nil {
 		return nil, err
 	}
 	env, err := ParseEnvelope(header, body)

@@ -19,6 +19,10 @@ const PageSize = 100
 // maxTypesFilter is how many types Stripe accepts in one types[] filter.
 const maxTypesFilter = 20
 
+// maxBody bounds an API response read into memory (a page of 100 events is
+// about 300 KB); the retrying client under it enforces the same bound.
+const maxBody = 32 << 20
+
 // apiClient makes the few Stripe API calls reconcile needs through
 // stripe-go's backend, with hookledger's retrying, rate-limited HTTP
 // client underneath (newHTTPClient).
@@ -162,7 +166,7 @@ func (c *apiClient) getEvent(ctx context.Context, id string) ([]byte, error) {
 	path := stripego.FormatURLPath("/v1/events/%s", id)
 	err := c.backend.Call(http.MethodGet, path, c.key, &stripego.EventParams{Params: stripego.Params{Context: ctx}}, obj)
 	if err != nil {
-		return nil, fmt.Errorf("get event: %w", err)
+		return nil, err // Fetch names the call and the id
 	}
 	return obj.LastResponse.RawJSON, nil
 }

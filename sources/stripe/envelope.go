@@ -38,7 +38,7 @@ func (e Envelope) CreatedAt() time.Time {
 // value of the wrong type. FuzzParseEnvelope holds it to that.
 func ParseEnvelope(payload []byte) (Envelope, error) {
 	if !validJSON(payload) {
-		return Envelope{}, fmt.Errorf("%w: stripe event: not a JSON event object", sources.ErrMalformed)
+		return Envelope{}, errNotEvent
 	}
 	return checkEnvelope(payload)
 }
@@ -47,18 +47,22 @@ func ParseEnvelope(payload []byte) (Envelope, error) {
 func checkEnvelope(payload []byte) (Envelope, error) {
 	env, err := decodeEnvelope(payload)
 	if err != nil {
-		return Envelope{}, fmt.Errorf("%w: stripe event: not a JSON event object", sources.ErrMalformed)
+		return Envelope{}, errNotEvent
 	}
 	switch {
 	case env.Object != "event":
-		return Envelope{}, fmt.Errorf("%w: stripe event: object is not \"event\"", sources.ErrMalformed)
+		return Envelope{}, fmt.Errorf("stripe: payload object is not \"event\": %w", sources.ErrMalformed)
 	case env.ID == "":
-		return Envelope{}, fmt.Errorf("%w: stripe event: missing id", sources.ErrMalformed)
+		return Envelope{}, fmt.Errorf("stripe: event has no id: %w", sources.ErrMalformed)
 	case env.Type == "":
-		return Envelope{}, fmt.Errorf("%w: stripe event: missing type", sources.ErrMalformed)
+		return Envelope{}, fmt.Errorf("stripe: event has no type: %w", sources.ErrMalformed)
 	}
 	return env, nil
 }
+
+// errNotEvent reports a payload that is not JSON or whose envelope fields
+// have the wrong types.
+var errNotEvent = fmt.Errorf("stripe: payload is not a JSON event object: %w", sources.ErrMalformed)
 
 // decodeEnvelope reads the envelope members of a valid JSON payload with
 // gjson in one pass. The rare member it cannot read exactly as

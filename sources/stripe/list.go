@@ -50,7 +50,7 @@ func (s *Source) List(ctx context.Context, w sources.Window) iter.Seq2[sources.L
 	return func(yield func(sources.Listed, error) bool) {
 		scope, err := s.Scope(ctx)
 		if err != nil {
-			yield(sources.Listed{}, fmt.Errorf("stripe: list: %w", err))
+			yield(sources.Listed{}, fmt.Errorf("list events: %w", err))
 			return
 		}
 		s.listSlices(ctx, w, typesFilter(scope), yield)
@@ -78,7 +78,7 @@ func (s *Source) listSlices(ctx context.Context, w sources.Window, types []strin
 	}
 	if !order.complete() {
 		// A worker stopped without finishing its slice: ctx ended.
-		yield(sources.Listed{}, fmt.Errorf("stripe: list events: %w", cmp.Or(ctx.Err(), errInterrupted)))
+		yield(sources.Listed{}, fmt.Errorf("list events: %w", cmp.Or(ctx.Err(), errInterrupted)))
 	}
 }
 
@@ -133,12 +133,12 @@ func (s *Source) listSlice(ctx context.Context, w sources.Window, i int, sl slic
 	for {
 		page, err := s.api.listPage(ctx, q)
 		if err != nil {
-			send(pageResult{err: fmt.Errorf("stripe: %w", err)})
+			send(pageResult{err: err}) // listPage names the call
 			return false
 		}
 		items, last, err := listedOf(page, w, sl)
 		if err != nil {
-			send(pageResult{err: fmt.Errorf("stripe: list events: %w", err)})
+			send(pageResult{err: fmt.Errorf("list events: %w", err)})
 			return false
 		}
 		done := !page.HasMore || last == ""

@@ -16,9 +16,6 @@ const (
 	DefaultMaxRetries    = 6
 	DefaultRetryBase     = 500 * time.Millisecond
 	DefaultMaxRetryDelay = 30 * time.Second
-	// maxBody bounds a buffered API response (a page of 100 events is
-	// about 300 KB).
-	maxBody = 32 << 20
 )
 
 // newHTTPClient returns the client under stripe-go's backend, whose own

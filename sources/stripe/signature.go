@@ -22,19 +22,21 @@ const DefaultTolerance = 5 * time.Minute
 // Errors returned by VerifySignature. Each wraps sources.ErrSignature, so
 // errors.Is(err, sources.ErrSignature) holds for all of them.
 var (
-	// ErrNoSignature: the header is absent or carries no v1 signature.
-	ErrNoSignature = fmt.Errorf("%w: no v1 signature in Stripe-Signature", sources.ErrSignature)
-	// ErrBadHeader: the header cannot be parsed (no timestamp, bad timestamp).
-	ErrBadHeader = fmt.Errorf("%w: malformed Stripe-Signature header", sources.ErrSignature)
-	// ErrBadSignature: no v1 signature matches any configured secret.
-	ErrBadSignature = fmt.Errorf("%w: no signature matches", sources.ErrSignature)
-	// ErrTooOld: the signature matches but its timestamp is older than the tolerance.
-	ErrTooOld = fmt.Errorf("%w: timestamp older than tolerance", sources.ErrSignature)
-	// ErrTooNew: the signature matches but its timestamp lies further in the
-	// future than the tolerance.
-	ErrTooNew = fmt.Errorf("%w: timestamp in the future beyond tolerance", sources.ErrSignature)
-	// ErrNoSecret: no webhook secret is configured, so nothing can verify.
-	ErrNoSecret = fmt.Errorf("%w: no webhook secret configured", sources.ErrSignature)
+	// ErrNoSecret means no webhook secret is configured: nothing can verify.
+	ErrNoSecret = fmt.Errorf("stripe: no webhook secret configured: %w", sources.ErrSignature)
+	// ErrNoSignature means the header is absent or carries no v1 signature.
+	ErrNoSignature = fmt.Errorf("stripe: no v1 signature in %s header: %w", SignatureHeader, sources.ErrSignature)
+	// ErrBadHeader means the header cannot be parsed: its timestamp is
+	// missing, repeated or not an integer.
+	ErrBadHeader = fmt.Errorf("stripe: malformed %s header: %w", SignatureHeader, sources.ErrSignature)
+	// ErrBadSignature means no v1 signature matches any configured secret.
+	ErrBadSignature = fmt.Errorf("stripe: signature does not match: %w", sources.ErrSignature)
+	// ErrTooOld means the signature matches but its timestamp is older than
+	// the tolerance.
+	ErrTooOld = fmt.Errorf("stripe: signature timestamp older than tolerance: %w", sources.ErrSignature)
+	// ErrTooNew means the signature matches but its timestamp lies further
+	// in the future than the tolerance.
+	ErrTooNew = fmt.Errorf("stripe: signature timestamp in the future beyond tolerance: %w", sources.ErrSignature)
 )
 
 // VerifyOptions configures VerifySignature.
@@ -58,8 +60,8 @@ type ParsedSignature struct {
 // ParseSignatureHeader reads "t=…,v1=…[,v1=…][,v0=…]". Schemes other than
 // v1 are ignored, as are v1 values that are not 64 hex digits (they can
 // never match). It returns ErrNoSignature for an empty header or one without
-// any v1 entry, and ErrBadHeader when the timestamp is missing or not an
-// integer.
+// any v1 entry, and ErrBadHeader when the timestamp is missing, repeated or
+// not an integer.
 func ParseSignatureHeader(header string) (ParsedSignature, error) {
 	var p ParsedSignature
 	if header == "" {

@@ -63,9 +63,8 @@ func SplitList(s string) []string {
 
 // Source is the Stripe provider.
 type Source struct {
-	cfg    Config
-	api    *apiClient
-	logger *slog.Logger
+	cfg Config
+	api *apiClient
 }
 
 var (
@@ -79,7 +78,7 @@ var (
 // fails.
 func New(cfg Config) (*Source, error) {
 	if len(cfg.WebhookSecrets) == 0 && cfg.APIKey == "" {
-		return nil, errors.New("stripe: neither webhook secret nor api key configured")
+		return nil, errors.New("neither webhook secret nor api key configured")
 	}
 	if cfg.APIBase == "" {
 		cfg.APIBase = DefaultAPIBase
@@ -102,11 +101,7 @@ func New(cfg Config) (*Source, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &Source{cfg: cfg, api: newAPIClient(cfg), logger: logger.With("component", "stripe")}, nil
+	return &Source{cfg: cfg, api: newAPIClient(cfg)}, nil
 }
 
 // Name returns "stripe".
@@ -142,19 +137,19 @@ func (s *Source) Fetch(ctx context.Context, l sources.Listed) (*ledger.Event, er
 	}
 	raw, err := s.api.getEvent(ctx, l.EventID)
 	if err != nil {
-		return nil, fmt.Errorf("stripe: fetch %s: %w", l.EventID, err)
+		return nil, fmt.Errorf("fetch event %s: %w", l.EventID, err)
 	}
 	env, err := ParseEnvelope(raw)
 	if err != nil {
-		return nil, fmt.Errorf("stripe: fetch %s: %w", l.EventID, err)
+		return nil, fmt.Errorf("fetch event %s: %w", l.EventID, err)
 	}
 	return env.event(raw, ledger.OriginReconcile), nil
 }
 
 // Redeliver returns sources.ErrNotSupported: Stripe has no API to resend an
 // event, and a listed event is complete, so backfill is the way.
-func (s *Source) Redeliver(ctx context.Context, l sources.Listed) error {
-	return fmt.Errorf("stripe: redeliver: %w", sources.ErrNotSupported)
+func (s *Source) Redeliver(context.Context, sources.Listed) error {
+	return fmt.Errorf("redeliver event: %w", sources.ErrNotSupported)
 }
 
 // Scope returns the event types Stripe is expected to send: the webhook
@@ -165,7 +160,7 @@ func (s *Source) Scope(ctx context.Context) (sources.Scope, error) {
 	case s.cfg.EndpointID != "":
 		types, err := s.api.enabledEvents(ctx, s.cfg.EndpointID)
 		if err != nil {
-			return sources.Scope{}, fmt.Errorf("stripe: scope: %w", err)
+			return sources.Scope{}, err // enabledEvents names the call
 		}
 		return scopeOf(types, "enabled_events of "+s.cfg.EndpointID), nil
 	case len(s.cfg.EventTypes) > 0:

@@ -11,13 +11,14 @@ import (
 // Fault is a way an API request can fail.
 type Fault int
 
+// The faults Inject and SetFaults accept.
 const (
-	FaultNone      Fault = iota
-	FaultRateLimit       // 429 Too Many Requests with Retry-After
-	FaultSecondary       // 403 secondary rate limit with Retry-After
-	FaultPrimary         // 403 with x-ratelimit-remaining 0 and x-ratelimit-reset
-	FaultServer          // 500 Internal Server Error
-	FaultCut             // the connection closes halfway through the body
+	FaultNone      Fault = iota // answered normally
+	FaultRateLimit              // 429 Too Many Requests with Retry-After
+	FaultSecondary              // 403 secondary rate limit with Retry-After
+	FaultPrimary                // 403 with x-ratelimit-remaining 0 and x-ratelimit-reset
+	FaultServer                 // 500 Internal Server Error
+	FaultCut                    // the connection closes halfway through the body
 )
 
 // FaultFunc decides the fault for the n-th API request (from 1).

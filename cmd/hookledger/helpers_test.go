@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+)
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testEnv returns an Env whose variables are vars alone (nothing from the
+// process environment) and whose output goes to buffers.
+func testEnv(vars map[string]string) (*Env, *syncBuffer, *syncBuffer) {
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	return &Env{Stdout: stdout, Stderr: stderr, Getenv: func(k string) string { return vars[k] }}, stdout, stderr
+}
+
+// countingApp is a downstream app on loopback that answers 200 and counts
+// deliveries per Idempotency-Key (the provider's event id).
+type countingApp struct {
+	mu   sync.Mutex
+	seen map[string]int
+	srv  *httptest.Server
+}
+
+// newCountingApp starts a countingApp, closed when the test ends.
+func newCountingApp(t *testing.T) *countingApp {
+	t.Helper()
+	c := &countingApp{seen: map[string]int{}}
+	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		c.mu.Lock()
+		c.seen[r.Header.Get("Idempotency-Key")]++
+		c.mu.Unlock()
+	}))
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+// count returns how many times event id was delivered.
+func (c *countingApp) count(id string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seen[id]
+}
+
+// snapshot returns a copy of the deliveries per event id.
+func (c *countingApp) snapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.seen)
+}
+
+// checkEachOnce checks that want distinct events were delivered, each
+// exactly once.
+func (c *countingApp) checkEachOnce(t *testing.T, want int) {
+	t.Helper()
+	seen := c.snapshot()
+	if len(seen) != want {
+		t.Errorf("downstream saw %d distinct Idempotency-Keys, want %d", len(seen), want)
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("event %s forwarded %d times, want once", k, n)
+		}
+	}
+}

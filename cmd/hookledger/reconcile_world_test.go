@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"hookledger/ledger"
+	"hookledger/reconcile"
+	"hookledger/sources"
+	"hookledger/sources/github/githubtest"
+	"hookledger/sources/stripe/stripetest"
+)
+
+// reconcileWorld is two fake providers that sent their events to a real
+// receiver, dropping, duplicating and forging some, and the ledger that
+// received them.
+type reconcileWorld struct {
+	vars                        map[string]string
+	dbPath                      string
+	down                        *countingApp
+	stripeDropped, ghDropped    []string
+	stripeForged, githubForged  []string
+	stripeFake                  *stripetest.Server
+	stripeSent, githubDelivered int
+}
+
+const (
+	e2eStripeSecret = "whsec_e2e_reconcile_secret"
+	e2eGitHubSecret = "gh_e2e_reconcile_secret"
+)
+
+// newReconcileWorld builds the world of issue 4's "done when": nStripe
+// Stripe and nGitHub GitHub events sent with 5% dropped and 5% duplicated,
+// 3 forged per provider, plus Stripe events that must never count (an
+// unsubscribed type, and events before the 7-day window).
+func newReconcileWorld(t *testing.T, nStripe, nGitHub int) *reconcileWorld {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sf := stripetest.NewServer()
+	t.Cleanup(sf.Close)
+	gf := githubtest.NewServer(githubtest.WithSeed(7))
+	t.Cleanup(gf.Close)
+	down := newCountingApp(t)
+
+	w := &reconcileWorld{dbPath: filepath.Join(t.TempDir(), "ledger.db"), down: down, stripeFake: sf}
+	w.vars = map[string]string{
+		"HOOKLEDGER_DB":          w.dbPath,
+		"HOOKLEDGER_FORWARD_URL": down.srv.URL,
+		"STRIPE_WEBHOOK_SECRET":  e2eStripeSecret,
+		"STRIPE_API_KEY":         stripetest.DefaultAPIKey,
+		"STRIPE_API_BASE":        sf.URL,
+		"GITHUB_WEBHOOK_SECRET":  e2eGitHubSecret,
+		"GITHUB_TOKEN":           "ghp_e2e",
+		"GITHUB_API_URL":         gf.URL,
+	}
+	if nGitHub == 0 {
+		for _, k := range []string{"GITHUB_WEBHOOK_SECRET", "GITHUB_TOKEN", "GITHUB_API_URL"} {
+			delete(w.vars, k)
+		}
+	}
+	receiverURL := w.startReceiver(t)
+
+	ep := sf.AddEndpoint(receiverURL+"/webhooks/stripe", e2eStripeSecret, "invoice.paid", "customer.created")
+	w.vars["STRIPE_WEBHOOK_ENDPOINT_ID"] = ep.ID
+	w.sendStripe(ctx, t, sf, receiverURL, nStripe)
+	if nGitHub > 0 {
+		hook := gf.AddRepoHook("octo", "shop", 4242, receiverURL+"/webhooks/github", e2eGitHubSecret)
+		w.vars["GITHUB_HOOKS"] = hook.String()
+		res, err := gf.Send(ctx, hook, githubtest.Plan{Count: nGitHub, Step: time.Minute,
+			DropRate: 0.05, DuplicateRate: 0.05, Forged: 3})
+		if err != nil || res.Rejected != 0 {
+			t.Fatalf("github Send() = %d rejected, %v", res.Rejected, err)
+		}
+		w.ghDropped, w.githubForged, w.githubDelivered = res.Dropped, res.Forged, len(res.Delivered)
+	}
+	return w
+}
+
+// startReceiver serves the real receiver over its own ledger handle, closed
+// before the test's commands run against the same file.
+func (w *reconcileWorld) startReceiver(t *testing.T) string {
+	t.Helper()
+	cfg, err := loadConfig(func(k string) string { return w.vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	provs, err := buildProviders(cfg, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := ledger.Open(context.Background(), w.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	rv := httptest.NewServer(sources.NewReceiver(db, provs.Webhook,
+		sources.ReceiverOptions{Logger: slog.New(slog.DiscardHandler)}))
+	t.Cleanup(rv.Close)
+	return rv.URL
+}
+
+func (w *reconcileWorld) sendStripe(ctx context.Context, t *testing.T, sf *stripetest.Server, receiverURL string, n int) {
+	t.Helper()
+	now := time.Now().UTC()
+	var events []*stripetest.Event
+	for i := range n {
+		typ := []string{"invoice.paid", "customer.created"}[i%2]
+		events = append(events, sf.AddEvent(typ, now.Add(-time.Duration(i+1)*5*time.Minute), nil))
+	}
+	for i := range 20 { // never sent, and must never count
+		sf.AddEvent("charge.refunded", now.Add(-time.Duration(i+1)*7*time.Minute), nil)
+		sf.AddEvent("invoice.paid", now.Add(-8*24*time.Hour-time.Duration(i)*time.Minute), nil)
+	}
+	sender := stripetest.NewSender(receiverURL+"/webhooks/stripe", e2eStripeSecret)
+	d, err := sender.Deliver(ctx, events, stripetest.Plan{Drop: 0.05, Duplicate: 0.05, Seed: 11, Concurrency: 8})
+	if err != nil || d.Status[http.StatusOK] != len(d.Sent)+len(d.Duplicated) {
+		t.Fatalf("stripe Deliver() = statuses %v, %v", d.Status, err)
+	}
+	w.stripeDropped, w.stripeSent = d.Dropped, len(d.Sent)
+	for i := range 3 {
+		forged := sf.AddUnlistedEvent("invoice.paid", now.Add(-time.Duration(i+1)*time.Hour), nil)
+		if status, err := sender.Send(ctx, forged); err != nil || status != http.StatusOK {
+			t.Fatalf("send forged event = %d, %v", status, err)
+		}
+		w.stripeForged = append(w.stripeForged, forged.ID)
+	}
+}
+
+// reconcileJSON runs `hookledger reconcile --json args…` and returns its
+// exit code and decoded reports, failing on anything but one JSON document
+// on stdout.
+func (w *reconcileWorld) reconcileJSON(t *testing.T, args ...string) (int, map[string]reconcile.Report) {
+	t.Helper()
+	env, stdout, stderr := testEnv(w.vars)
+	err := runWith(context.Background(), env, append([]string{"reconcile", "--json"}, args...))
+	code := exitCode(err, io.Discard)
+	var doc struct {
+		Runs []reconcile.Report `json:"runs"`
+	}
+	dec := json.NewDecoder(strings.NewReader(stdout.String()))
+	if derr := dec.Decode(&doc); derr != nil {
+		t.Fatalf("reconcile stdout is not JSON (%v): %q\nstderr: %s\nerr: %v", derr, stdout.String(), stderr, err)
+	}
+	if rest, _ := io.ReadAll(dec.Buffered()); len(bytes.TrimSpace(rest)) > 0 {
+		t.Fatalf("reconcile stdout has more than one JSON document: %q", rest)
+	}
+	out := map[string]reconcile.Report{}
+	for _, r := range doc.Runs {
+		out[r.Source] = r
+	}
+	return code, out
+}
+
+// sorted returns a sorted copy of ids.
+func sorted(ids []string) []string {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return out
+}
+
+// counts renders a report's figures for a failure message.
+func counts(r reconcile.Report) string {
+	return "expected=" + strconv.Itoa(r.Expected) + " in_ledger=" + strconv.Itoa(r.InLedger) +
+		" missing=" + strconv.Itoa(r.Missing) + " backfilled=" + strconv.Itoa(r.Backfilled) +
+		" still_missing=" + strconv.Itoa(r.StillMissing) + " unknown=" + strconv.Itoa(r.Unknown)
+}
+
+// ledgerRowCounts returns the row count of every table in the ledger file.
+func ledgerRowCounts(t *testing.T, path string) map[string]int {
+	t.Helper()
+	conn, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	rows, err := conn.Query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		tables = append(tables, name)
+	}
+	rows.Close()
+	out := map[string]int{}
+	for _, name := range tables {
+		var n int
+		conn.QueryRow(`SELECT count(*) FROM "` + name + `"`).Scan(&n)
+		out[name] = n
+	}
+	return out
+}

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"hookledger/ledger"
@@ -81,7 +84,8 @@ func newHandler(cfg Config) (ledger.Handler, string, error) {
 		}
 		return f, desc, nil
 	case cfg.Exec != "":
-		e, err := handler.NewExec(handler.ExecConfig{Command: cfg.Exec, Timeout: cfg.Timeout})
+		e, err := handler.NewExec(handler.ExecConfig{Command: cfg.Exec, Timeout: cfg.Timeout,
+			Env: withoutSecrets(os.Environ())})
 		if err != nil {
 			return nil, "", usageError("HOOKLEDGER_EXEC: " + err.Error())
 		}
@@ -110,4 +114,22 @@ func redactURL(u string) string {
 	}
 	p.User, p.RawQuery, p.Fragment = nil, "", ""
 	return p.String()
+}
+
+// secretVars are the environment variables that hold hookledger's own
+// credentials: the user's command gets the event, not the keys to the
+// providers or to Slack.
+var secretVars = []string{"STRIPE_WEBHOOK_SECRET", "STRIPE_API_KEY", "GITHUB_WEBHOOK_SECRET", "GITHUB_TOKEN",
+	"SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "HOOKLEDGER_FORWARD_SECRET"}
+
+// withoutSecrets returns environ ("NAME=value" entries) less secretVars.
+func withoutSecrets(environ []string) []string {
+	out := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(secretVars, name) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

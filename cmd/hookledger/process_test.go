@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -111,5 +112,14 @@ func TestNewHandlerDescribesWithoutSecrets(t *testing.T) {
 	}
 	if h, _, err := newHandler(Config{}); err != nil || h != nil {
 		t.Errorf("newHandler(nothing) = %v, %v; want nil for ledger-only", h, err)
+	}
+}
+
+func TestExecEnvDropsSecrets(t *testing.T) {
+	got := withoutSecrets([]string{"PATH=/bin", "STRIPE_API_KEY=rk_live_x", "GITHUB_TOKEN=ghp_x",
+		"SLACK_WEBHOOK_URL=https://hooks.slack.com/x", "HOOKLEDGER_DB=l.db", "STRIPE_API_BASE=https://api.stripe.com"})
+	want := []string{"PATH=/bin", "HOOKLEDGER_DB=l.db", "STRIPE_API_BASE=https://api.stripe.com"}
+	if !slices.Equal(got, want) {
+		t.Errorf("withoutSecrets() = %q, want %q", got, want)
 	}
 }

@@ -218,3 +218,48 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestFinishMixedBatch settles, in one Finish, successes (the multi-row
+// path), a success whose lease was lost, and a retry.
+func TestFinishMixedBatch(t *testing.T) {
+	db := openTestDB(t)
+	clock := newTestClock()
+	db.Now = clock.Now
+	for _, id := range []string{"evt_a", "evt_b", "evt_c", "evt_d"} {
+		recordAt(t, db, "stripe", id, clock.Now())
+	}
+	opts := ClaimOptions{Owner: "w", Limit: 4, Lease: time.Minute, MaxAttempts: 5}
+	claims, err := db.Claim(context.Background(), opts)
+	if err != nil || len(claims) != 4 {
+		t.Fatalf("Claim() = %d, %v; want 4", len(claims), err)
+	}
+	// evt_d's lease is lost and it is claimed again by someone else.
+	stolen := *claims[3]
+	stolen.Owner = "somebody-else"
+	results := []*Result{
+		{Claim: claims[0], Outcome: AttemptProcessed, Started: clock.Now()},
+		{Claim: claims[1], Outcome: AttemptRetry, Error: "503", NextAt: clock.Now().Add(time.Second)},
+		{Claim: claims[2], Outcome: AttemptProcessed, Started: clock.Now()},
+		{Claim: &stolen, Outcome: AttemptProcessed, Started: clock.Now()},
+	}
+	if err := db.Finish(context.Background(), results); err != nil {
+		t.Fatal(err)
+	}
+	want := []State{StateProcessed, StateFailed, StateProcessed, StateProcessing}
+	for i, r := range results {
+		got := readEvent(t, db, r.Claim.Event.ID)
+		if got.State != want[i] {
+			t.Errorf("%s state = %s, want %s", r.Claim.Event.EventID, got.State, want[i])
+		}
+		if r.Stale != (i == 3) {
+			t.Errorf("%s Stale = %v, want %v", r.Claim.Event.EventID, r.Stale, i == 3)
+		}
+		atts, err := db.Attempts(context.Background(), r.Claim.Event.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wantRows := map[bool]int{true: 0, false: 1}[i == 3]; len(atts) != wantRows {
+			t.Errorf("%s has %d attempt rows, want %d", r.Claim.Event.EventID, len(atts), wantRows)
+		}
+	}
+}

@@ -219,6 +219,29 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// parseArgs is parseFlags for a command with positional arguments: flags
+// may come before, between or after them ("events show stripe evt_1
+// --json"), as people type them. It returns the positional arguments; a
+// lone "--" ends flag parsing.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		for len(args) > 0 && (args[0] == "-" || !strings.HasPrefix(args[0], "-")) {
+			pos, args = append(pos, args[0]), args[1:]
+		}
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+	}
+}
+
 // parseNoArgs is parseFlags for a command that takes flags only: a
 // positional argument left over is a usage error.
 func parseNoArgs(fs *flag.FlagSet, args []string) error {

@@ -18,10 +18,11 @@ func runEventsShow(ctx context.Context, env *Env, args []string) error {
 		"hookledger events show stripe evt_1OaBcD --json")
 	dbPath := fs.String("db", "", dbFlagUsage)
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
-	if err := parseFlags(fs, args); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 2 {
+	if len(pos) != 2 {
 		return usageError("events show: want SOURCE EVENT_ID")
 	}
 	db, err := openLedger(ctx, env, *dbPath)
@@ -29,7 +30,7 @@ func runEventsShow(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	j, size, err := eventDetail(ctx, db, fs.Arg(0), fs.Arg(1))
+	j, size, err := eventDetail(ctx, db, pos[0], pos[1])
 	if err != nil {
 		return err
 	}

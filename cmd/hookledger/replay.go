@@ -25,7 +25,8 @@ func runReplay(ctx context.Context, env *Env, args []string) error {
 	source := fs.String("source", "", "with --dead: only this source")
 	since := fs.String("since", "", "with --dead: only events created since (7d, 36h or RFC 3339)")
 	dryRun := fs.Bool("dry-run", false, "print what would be replayed and change nothing")
-	if err := parseFlags(fs, args); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
 	cfg, err := loadConfigDB(env, *dbPath)
@@ -33,15 +34,15 @@ func runReplay(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if *dead {
-		if fs.NArg() != 0 {
+		if len(pos) != 0 {
 			return usageError("replay --dead takes no SOURCE or EVENT_ID")
 		}
 		return replayDead(ctx, env, cfg, *source, *since, *dryRun)
 	}
-	if fs.NArg() != 2 || *source != "" || *since != "" {
+	if len(pos) != 2 || *source != "" || *since != "" {
 		return usageError("replay wants SOURCE EVENT_ID, or --dead [--source NAME] [--since D]")
 	}
-	return replayOne(ctx, env, cfg, fs.Arg(0), fs.Arg(1), *dryRun)
+	return replayOne(ctx, env, cfg, pos[0], pos[1], *dryRun)
 }
 
 // replayOne requeues source's eventID and runs it once through the

@@ -38,3 +38,19 @@ func TestParseArgsInterspersed(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitList(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"whsec_a", []string{"whsec_a"}},
+		{" whsec_a, ,whsec_b,", []string{"whsec_a", "whsec_b"}},
+	}
+	for _, tt := range tests {
+		if got := splitList(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("splitList(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -92,15 +92,3 @@ func Sign(secret string, body []byte) string {
 	mac.Write(body)
 	return signaturePrefix + hex.EncodeToString(mac.Sum(nil))
 }
-
-// SplitSecrets splits a comma-separated GITHUB_WEBHOOK_SECRET into its
-// secrets, trimming spaces and dropping empty entries; nil for "".
-func SplitSecrets(s string) []string {
-	var out []string
-	for _, part := range strings.Split(s, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			out = append(out, part)
-		}
-	}
-	return out
-}

@@ -56,20 +56,3 @@ func TestVerifySignature(t *testing.T) {
 		})
 	}
 }
-
-func TestSplitSecrets(t *testing.T) {
-	tests := []struct {
-		in   string
-		want []string
-	}{
-		{"", nil},
-		{"a", []string{"a"}},
-		{" a , b,,", []string{"a", "b"}},
-	}
-	for _, tt := range tests {
-		got := SplitSecrets(tt.in)
-		if strings.Join(got, "|") != strings.Join(tt.want, "|") || len(got) != len(tt.want) {
-			t.Errorf("SplitSecrets(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}

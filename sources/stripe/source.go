@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"hookledger/ledger"
@@ -47,18 +46,6 @@ type Config struct {
 	HTTPClient     *http.Client  // nil means a client with an 80s timeout
 	Now            func() time.Time
 	Logger         *slog.Logger
-}
-
-// SplitList splits a comma-separated environment value, trimming spaces
-// and dropping empty items; it returns nil for "".
-func SplitList(s string) []string {
-	var out []string
-	for item := range strings.SplitSeq(s, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
 }
 
 // Source is the Stripe provider.

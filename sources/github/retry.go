@@ -50,16 +50,17 @@ func rateLimited(now func() time.Time) func(*http.Response) (time.Duration, bool
 // call runs fn, and once more after the reset when go-github refused it
 // without sending a request (its client-side *RateLimitError: a previous
 // response said no calls remain), which the retrying HTTP client below
-// go-github never sees. It waits only for a reset within a minute, plus a
-// second of slack; a later reset returns the error at once.
+// go-github never sees. Like that client, it waits only for a reset within
+// the retry policy's MaxWait, plus a second of slack; a later reset returns
+// the error at once.
 func (s *Source) call(ctx context.Context, fn func() error) error {
 	err := fn()
 	var rl *gh.RateLimitError
 	if !errors.As(err, &rl) {
 		return err
 	}
-	wait := time.Until(rl.Rate.Reset.Time)
-	if wait > time.Minute {
+	wait := rl.Rate.Reset.Time.Sub(s.now())
+	if wait > s.maxWait {
 		return err
 	}
 	if serr := sleep(ctx, max(wait, 0)+time.Second); serr != nil {

@@ -60,6 +60,7 @@ type Source struct {
 	byID    map[string]string // hook id → Hook.String(), for live events' Account
 	client  *gh.Client
 	now     func() time.Time
+	maxWait time.Duration // longest rate-limit reset call waits for
 	logger  *slog.Logger
 }
 
@@ -83,7 +84,11 @@ func New(cfg Config) (*Source, error) {
 		byID:    make(map[string]string, len(cfg.Hooks)),
 		client:  client,
 		now:     cfg.Now,
+		maxWait: cfg.Retry.MaxWait,
 		logger:  logger,
+	}
+	if s.maxWait <= 0 {
+		s.maxWait = sources.DefaultMaxWait
 	}
 	for _, h := range cfg.Hooks {
 		s.byID[fmt.Sprint(h.ID)] = h.String()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,8 +13,9 @@ import (
 	"hookledger/ledger"
 )
 
-// setStates records events and forces their states, as the processor
-// would leave them, through a second connection to the same SQLite file.
+// setStates records events, in the order of their ids (so tests can name
+// the oldest), and forces their states, as the processor would leave them,
+// through a second connection to the same SQLite file.
 func setStates(t *testing.T, db *ledger.DB, source string, states map[string]ledger.State) {
 	t.Helper()
 	ctx := context.Background()
@@ -21,7 +24,8 @@ func setStates(t *testing.T, db *ledger.DB, source string, states map[string]led
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	for id, st := range states {
+	for _, id := range slices.Sorted(maps.Keys(states)) {
+		st := states[id]
 		if _, err := db.Record(ctx, &ledger.Event{Source: source, EventID: id, Type: "invoice.paid", Payload: []byte(`{"secret_payload":1}`)}, nil); err != nil {
 			t.Fatal(err)
 		}

@@ -31,8 +31,10 @@ CREATE TABLE events (
 -- events by creation time; covering origin and event_id keeps the unknown
 -- check off the payload-heavy rows. None of these columns ever changes.
 CREATE INDEX events_source_created ON events (source, created_at, origin, event_id);
--- Status and metrics count events per source and state.
-CREATE INDEX events_state ON events (source, state);
+-- Status and metrics count events per source and state; the alert check
+-- and the oldest-pending gauge look up the few events in a given state (dead,
+-- pending, failed) by state first, so they search rather than scan.
+CREATE INDEX events_state ON events (state, source, received_at);
 -- The processor finds expired leases.
 CREATE INDEX events_leased ON events (lease_until) WHERE state = 'processing';
 

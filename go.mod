@@ -1,6 +1,6 @@
-module hookledger
+module github.com/hookledger/hookledger
 
-go 1.26.0
+go 1.27.3
 
 require (
 	github.com/google/go-github/v60 v60.0.0

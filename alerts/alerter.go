@@ -25,8 +25,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/reconcile"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/reconcile"
 )
 
 // Config says where alerts go and when a condition is worth one. The zero

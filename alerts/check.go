@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // checkKinds are the open kinds Check raises and clears.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // setStates records events, in the order of their ids (so tests can name

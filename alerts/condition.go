@@ -5,8 +5,8 @@ import (
 	"slices"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/reconcile"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/reconcile"
 )
 
 // Kinds of alerted condition. Open kinds stay open until the condition

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/reconcile"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/reconcile"
 )
 
 func TestReportConditions(t *testing.T) {

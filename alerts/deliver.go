@@ -8,7 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // deliverBatch bounds how many outbox messages one query reads.

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 func TestRateLimitDelaysDelivery(t *testing.T) {

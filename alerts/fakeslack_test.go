@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // fakeSlack is a Slack Web API and incoming-webhook endpoint on loopback

@@ -7,8 +7,8 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"hookledger/ledger"
-	"hookledger/reconcile"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/reconcile"
 )
 
 // Slack's limits: a header's text is at most 150 characters, a section's

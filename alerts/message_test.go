@@ -8,7 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 func TestBuildMessage(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"slices"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // clearFunc says whether an open alert, whose condition was not found this

@@ -9,7 +9,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // sender delivers one outbox message and says where it went.

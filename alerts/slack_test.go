@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/reconcile"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/reconcile"
 )
 
 // testEnv holds a distinctive value for every secret hookledger is given.

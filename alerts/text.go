@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/reconcile"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/reconcile"
 )
 
 // Message text is Slack mrkdwn built only from ids, types, counts, times

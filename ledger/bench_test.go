@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // benchPayload is a 2.6 KB stand-in for a Stripe event body.

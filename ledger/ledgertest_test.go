@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // mustOpen opens a fresh ledger file in t.TempDir and closes it at cleanup.

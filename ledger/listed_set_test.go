@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 func TestListedSetDiff(t *testing.T) {

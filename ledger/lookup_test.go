@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 func recordN(t *testing.T, db *ledger.DB, n int, prefix string, created time.Time, origin ledger.Origin) {

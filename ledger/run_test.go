@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 func TestRunWatermarkFollowsLatestCompleteRun(t *testing.T) {

@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/reconcile"
-	"hookledger/sources"
-	"hookledger/sources/stripe"
-	"hookledger/sources/stripe/stripetest"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/reconcile"
+	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/stripe"
+	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
 // newStripe returns the real Stripe source talking to fake, with a rate

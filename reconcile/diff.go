@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // pass is the state of one run over one source: the listed-id set (a temp

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // sliceLister is a provider whose list API is an in-memory slice, newest

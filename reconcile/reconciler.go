@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // Mode is what a run does about a missing event.

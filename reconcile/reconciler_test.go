@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/reconcile"
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/reconcile"
+	"github.com/hookledger/hookledger/sources"
 )
 
 func openDB(tb testing.TB) *ledger.DB {

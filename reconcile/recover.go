@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // maxFailureWarnings bounds how many per-event failures a report lists.

@@ -4,7 +4,7 @@ import (
 	"database/sql"
 	"testing"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // rowCounts returns the number of rows of every table in db's file, plus

@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"testing"
 
-	"hookledger/reconcile"
+	"github.com/hookledger/hookledger/reconcile"
 )
 
 func TestParseSchedule(t *testing.T) {

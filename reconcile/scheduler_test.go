@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/reconcile"
+	"github.com/hookledger/hookledger/reconcile"
 )
 
 func TestSchedulerSurvivesFailingAndPanickingJobs(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // Incremental returns the window of a scheduled incremental run for src:

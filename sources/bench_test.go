@@ -18,9 +18,9 @@ import (
 
 	"github.com/stripe/stripe-go/v76/webhook"
 
-	"hookledger/ledger"
-	"hookledger/sources"
-	"hookledger/sources/stripe"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/stripe"
 )
 
 const benchSecret = "whsec_receiver_bench"

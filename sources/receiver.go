@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // DefaultMaxBody is the default request body limit: 1 MiB, well above the

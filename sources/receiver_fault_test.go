@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // mountTmpfs mounts a size-limited tmpfs (a real file system that fills up)

@@ -19,10 +19,10 @@ import (
 
 	"github.com/stripe/stripe-go/v76/webhook"
 
-	"hookledger/ledger"
-	"hookledger/sources"
-	"hookledger/sources/github"
-	"hookledger/sources/stripe"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/github"
+	"github.com/hookledger/hookledger/sources/stripe"
 )
 
 const (

@@ -11,7 +11,7 @@ import (
 	"net/http"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // ErrSignature is wrapped by every error that means the request's signature

@@ -9,8 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"hookledger/alerts"
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/alerts"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // runAlerts is `hookledger alerts list|flush`.

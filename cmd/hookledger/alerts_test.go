@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/alerts"
-	"hookledger/ledger"
-	"hookledger/reconcile"
+	"github.com/hookledger/hookledger/alerts"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/reconcile"
 )
 
 // slackRecorder is a chat.postMessage endpoint on loopback that records

@@ -9,11 +9,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"hookledger/alerts"
-	"hookledger/ledger"
-	"hookledger/ledger/metrics"
-	"hookledger/reconcile"
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/alerts"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/metrics"
+	"github.com/hookledger/hookledger/reconcile"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // app is hookledger wired together from a Config: the ledger, the

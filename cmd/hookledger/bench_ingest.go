@@ -11,9 +11,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/sources"
-	"hookledger/sources/stripe"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/stripe"
 )
 
 // errLost marks a benchmark run in which an acknowledged event is not in

@@ -10,9 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/ledger/handler"
-	"hookledger/sources/stripe"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/handler"
+	"github.com/hookledger/hookledger/sources/stripe"
 )
 
 // fillWriters is how many goroutines record events when filling a ledger

@@ -6,11 +6,11 @@ import (
 	"path/filepath"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/reconcile"
-	"hookledger/sources"
-	"hookledger/sources/stripe"
-	"hookledger/sources/stripe/stripetest"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/reconcile"
+	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/stripe"
+	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
 // reconcileResult is the reconcile phase against the fake Stripe API with

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/sources/stripe"
+	"github.com/hookledger/hookledger/sources/stripe"
 )
 
 // shortBench are flags for a bench run of about a second, small enough

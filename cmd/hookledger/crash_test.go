@@ -20,7 +20,7 @@ import (
 
 	"github.com/stripe/stripe-go/v76/webhook"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // buildBinary compiles this command once per test binary run.

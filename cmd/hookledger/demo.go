@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"hookledger/reconcile"
+	"github.com/hookledger/hookledger/reconcile"
 )
 
 // demoOptions are the demo's flags, and knobs a test sets to break the

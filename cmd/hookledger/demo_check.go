@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"hookledger/reconcile"
+	"github.com/hookledger/hookledger/reconcile"
 )
 
 // demoCheck is one line of the closing check.

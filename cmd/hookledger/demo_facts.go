@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // demoFacts is what the ledger says happened to one source's events:

@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // demoPrinter writes the story for a person: every number in it comes from the

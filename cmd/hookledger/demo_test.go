@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // demoTimeout bounds a whole demo run in a test (it takes seconds).

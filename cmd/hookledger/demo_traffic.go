@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"hookledger/sources/github/githubtest"
-	"hookledger/sources/stripe/stripetest"
+	"github.com/hookledger/hookledger/sources/github/githubtest"
+	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
 // The demo's traffic: a few hundred events over the types people handle,

@@ -12,9 +12,9 @@ import (
 	"sync"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/sources/github/githubtest"
-	"hookledger/sources/stripe/stripetest"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources/github/githubtest"
+	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
 // The demo's GitHub hook.

@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // runEvents is `hookledger events list|show`.

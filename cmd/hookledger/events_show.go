@@ -8,7 +8,7 @@ import (
 	"io"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // runEventsShow is `hookledger events show`: one event with its payload,

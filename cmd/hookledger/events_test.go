@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // eventKeys are the fields DESIGN.md promises in `events list --json`.

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"hookledger/reconcile"
+	"github.com/hookledger/hookledger/reconcile"
 )
 
 // startJobs schedules the jobs HOOKLEDGER_SCHEDULE names ("off" for none)

@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // openLedger opens the ledger at path, or at $HOOKLEDGER_DB (default

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/ledger/handler"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/handler"
 )
 
 // errNoHandler is returned by commands that need a handler when none is

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // processWorld is a ledger file with events and a downstream whose answer

@@ -14,8 +14,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"hookledger/reconcile"
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/reconcile"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // windowFunc picks the window to reconcile for one source.

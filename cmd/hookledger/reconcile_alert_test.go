@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/sources/stripe/stripetest"
+	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
 // TestReconcileCommandAlerts checks that a manual reconcile tells Slack

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/sources/github/githubtest"
-	"hookledger/sources/stripe/stripetest"
+	"github.com/hookledger/hookledger/sources/github/githubtest"
+	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
 // Provider faults during reconcile (issue 7): the real `reconcile --json`

@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/reconcile"
-	"hookledger/sources/github/githubtest"
-	"hookledger/sources/stripe/stripetest"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/reconcile"
+	"github.com/hookledger/hookledger/sources/github/githubtest"
+	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
 // The world the fault tests break: one provider, its fake API with a

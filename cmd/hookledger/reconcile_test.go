@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/reconcile"
-	"hookledger/sources/stripe/stripetest"
+	"github.com/hookledger/hookledger/reconcile"
+	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
 func TestReconcileEndToEnd(t *testing.T) {

@@ -16,11 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/reconcile"
-	"hookledger/sources"
-	"hookledger/sources/github/githubtest"
-	"hookledger/sources/stripe/stripetest"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/reconcile"
+	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/github/githubtest"
+	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
 // reconcileWorld is two fake providers that sent their events to a real

@@ -7,7 +7,7 @@ import (
 	"io"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // runReplay requeues one event (and then runs it once through the

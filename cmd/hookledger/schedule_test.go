@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/sources/stripe/stripetest"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
 // TestServeScheduleBackfillsAndAlerts runs serve with a schedule of a few

@@ -13,7 +13,7 @@ import (
 
 	"github.com/stripe/stripe-go/v76/webhook"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // startServeInProcess runs `serve` through runWith until the test ends and

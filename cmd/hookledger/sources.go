@@ -5,9 +5,9 @@ import (
 	"log/slog"
 	"net/http"
 
-	"hookledger/sources"
-	"hookledger/sources/github"
-	"hookledger/sources/stripe"
+	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/github"
+	"github.com/hookledger/hookledger/sources/stripe"
 )
 
 // providers is what the configuration turns on: the sources the receiver

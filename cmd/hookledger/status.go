@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // statusJSON is `status --json` (DESIGN.md): counts per source and state,

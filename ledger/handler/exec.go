@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // stderrTail bounds how much of a failing command's stderr is kept.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 func TestExecPassesPayloadAndMetadata(t *testing.T) {

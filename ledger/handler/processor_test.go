@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger"
 )
 
 // downstream is an httptest server that records every request and answers

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/sources"
-	"hookledger/sources/github"
-	"hookledger/sources/github/githubtest"
+	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/github"
+	"github.com/hookledger/hookledger/sources/github/githubtest"
 )
 
 // benchBody is a real 2.7 KB payload, about the 2.6 KB the ingest target

@@ -9,7 +9,7 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // pageSize is the deliveries asked for per page, GitHub's maximum.

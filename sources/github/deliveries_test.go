@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/sources"
-	"hookledger/sources/github"
-	"hookledger/sources/github/githubtest"
+	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/github"
+	"github.com/hookledger/hookledger/sources/github/githubtest"
 )
 
 // collect drains a listing; it fails the test on an error.

@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"strings"
 
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // Header names GitHub sends with every webhook.

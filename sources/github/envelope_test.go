@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"testing"
 
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/sources"
 )
 
 func TestParseEnvelope(t *testing.T) {

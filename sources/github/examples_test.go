@@ -15,9 +15,9 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 
-	"hookledger/ledger"
-	"hookledger/sources"
-	"hookledger/sources/github"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/github"
 )
 
 // example is one real payload from testdata/webhooks (the npm package

@@ -8,8 +8,8 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 
-	"hookledger/ledger"
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // ErrNoRef is returned by Fetch and Redeliver for a Listed without a

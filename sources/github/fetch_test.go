@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/sources"
-	"hookledger/sources/github"
-	"hookledger/sources/github/githubtest"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/github"
+	"github.com/hookledger/hookledger/sources/github/githubtest"
 )
 
 // sink is a webhook target that verifies with a Source, like the receiver.

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // seedPayloads returns a few real example payloads for the seed corpora.

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // attempt is one row of a hook's deliveries list: one try at sending one

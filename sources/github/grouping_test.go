@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/sources"
 )
 
 func TestGrouper(t *testing.T) {
@@ -108,10 +108,6 @@ func render(ls []sources.Listed, base time.Time) []string {
 		out = append(out, strings.Join([]string{l.EventID + "@" + strconv.Itoa(min), l.Ref}, " "))
 	}
 	return out
-}
-
-func itoa(i int) string {
-	return strings.TrimSpace(strings.Replace(time.Duration(i).String(), "ns", "", 1))
 }
 
 func TestRecentSetForgetsOldest(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/sources"
 )
 
 func TestRateLimited(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"strings"
 
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // SignatureHeader is the header GitHub signs each webhook body in.

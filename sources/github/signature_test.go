@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/sources"
 )
 
 func TestVerifySignature(t *testing.T) {

@@ -21,8 +21,8 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 
-	"hookledger/ledger"
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // Name is the source name: the path segment /webhooks/github and the

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/sources/github"
-	"hookledger/sources/github/githubtest"
+	"github.com/hookledger/hookledger/sources/github"
+	"github.com/hookledger/hookledger/sources/github/githubtest"
 )
 
 const (

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources"
 
 	"github.com/tidwall/gjson"
 )

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/sources"
-	"hookledger/sources/stripe"
+	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/stripe"
 )
 
 func TestParseEnvelope(t *testing.T) {

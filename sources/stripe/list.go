@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // minSlice is the shortest time slice a window is split into; windows

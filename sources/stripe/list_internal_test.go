@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/sources"
 )
 
 func TestSplitWindow(t *testing.T) {

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/sources"
-	"hookledger/sources/stripe"
-	"hookledger/sources/stripe/stripetest"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/stripe"
+	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
 var mixedTypes = []string{"invoice.paid", "charge.refunded", "customer.subscription.updated", "payment_intent.succeeded", "customer.created"}
@@ -122,18 +122,16 @@ func TestListIgnoresStrays(t *testing.T) {
 	defer srv.Close()
 	evs := fillDays(srv, 300, 2)
 	target, _ := url.Parse(srv.URL)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	director := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		director(r)
-		q := r.URL.Query()
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		q := r.Out.URL.Query()
 		for k := range q {
 			if strings.HasPrefix(k, "created") {
 				q.Del(k)
 			}
 		}
-		r.URL.RawQuery = q.Encode()
-	}
+		r.Out.URL.RawQuery = q.Encode()
+	}}
 	ps := httptest.NewServer(proxy)
 	defer ps.Close()
 	s := newSource(t, srv, func(c *stripe.Config) { c.APIBase = ps.URL })

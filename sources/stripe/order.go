@@ -1,6 +1,6 @@
 package stripe
 
-import "hookledger/sources"
+import "github.com/hookledger/hookledger/sources"
 
 // pageOrder decides when the pages of a concurrent listing are yielded.
 //

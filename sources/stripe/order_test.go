@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // arrival is one page as a worker sends it.

@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // Retry defaults, used when the Config leaves them zero.

@@ -10,9 +10,9 @@ import (
 
 	stripego "github.com/stripe/stripe-go/v76"
 
-	"hookledger/sources"
-	"hookledger/sources/stripe"
-	"hookledger/sources/stripe/stripetest"
+	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/stripe"
+	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
 // shortWindow fits in one slice and one page, so each page is one request.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // SignatureHeader is the HTTP header Stripe signs webhooks with.

@@ -12,8 +12,8 @@ import (
 	"net/http"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/sources"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // Name is the source name and receiver path segment.

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/ledger"
-	"hookledger/sources"
-	"hookledger/sources/stripe"
-	"hookledger/sources/stripe/stripetest"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/stripe"
+	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
 // newSource returns a Source talking to srv with fast retries.

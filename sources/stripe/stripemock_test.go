@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"hookledger/sources"
-	"hookledger/sources/stripe"
+	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/stripe"
 )
 
 // stripeMockVersion is Stripe's own API mock, which validates every

@@ -7,7 +7,7 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 
-	"hookledger/sources/github/githubtest"
+	"github.com/hookledger/hookledger/sources/github/githubtest"
 )
 
 // TestHolds200kDeliveries records 200,000 deliveries, checks the heap they

@@ -15,7 +15,7 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 
-	"hookledger/sources/github/githubtest"
+	"github.com/hookledger/hookledger/sources/github/githubtest"
 )
 
 const secret = "s3cret"

@@ -6,7 +6,7 @@ import (
 
 	stripego "github.com/stripe/stripe-go/v76"
 
-	"hookledger/sources/stripe/stripetest"
+	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
 func TestEventJSON(t *testing.T) {

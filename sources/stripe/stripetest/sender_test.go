@@ -11,7 +11,7 @@ import (
 
 	"github.com/stripe/stripe-go/v76/webhook"
 
-	"hookledger/sources/stripe/stripetest"
+	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
 // receiver records what arrives and checks signatures with stripe-go's

@@ -14,7 +14,7 @@ import (
 	"github.com/stripe/stripe-go/v76/client"
 	"github.com/stripe/stripe-go/v76/event"
 
-	"hookledger/sources/stripe/stripetest"
+	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
 var t0 = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)

@@ -96,16 +96,16 @@ func (db *DB) finishProcessed(ctx context.Context, tx *sql.Tx, chunk []*Result, 
 		return translate(err)
 	}
 	settled := make(map[int64]bool, len(chunk))
-	for rows.Next() {
+	err = scanRows(rows, func(rows *sql.Rows) error {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return translate(err)
+			return err
 		}
 		settled[id] = true
-	}
-	if err := rows.Close(); err != nil {
-		return translate(err)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	args = args[:0]
 	n := 0

@@ -121,17 +121,17 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, chunk []*recordReq, 
 		return translate(err)
 	}
 	inserted := make(map[[2]string]int64, len(chunk))
-	for rows.Next() {
+	err = scanRows(rows, func(rows *sql.Rows) error {
 		var id int64
 		var source, eventID string
 		if err := rows.Scan(&id, &source, &eventID); err != nil {
-			rows.Close()
-			return translate(err)
+			return err
 		}
 		inserted[[2]string{source, eventID}] = id
-	}
-	if err := rows.Close(); err != nil {
-		return translate(err)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return db.resolveIDs(ctx, tx, chunk, inserted)
 }

@@ -16,7 +16,12 @@ import (
 
 func openDB(tb testing.TB) *ledger.DB {
 	tb.Helper()
-	db, err := ledger.Open(context.Background(), filepath.Join(tb.TempDir(), "ledger.db"))
+	return openDBAt(tb, filepath.Join(tb.TempDir(), "ledger.db"))
+}
+
+func openDBAt(tb testing.TB, path string) *ledger.DB {
+	tb.Helper()
+	db, err := ledger.Open(context.Background(), path)
 	if err != nil {
 		tb.Fatalf("Open() error = %v", err)
 	}

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/sources"
@@ -26,38 +27,31 @@ const (
 )
 
 // recover backfills or asks for redelivery of missing events, Concurrency
-// at a time (so Records share group commits). A ledger error ends the run;
-// a provider error for one event leaves it missing and is warned about.
+// at a time (so Records share group commits). A ledger error ends the run:
+// it cancels the calls in flight and starts no more. A provider error for
+// one event leaves it missing and is warned about.
 func (p *pass) recover(ctx context.Context, missing []sources.Listed) error {
-	var (
-		fatal error
-		wg    sync.WaitGroup
-		sem   = make(chan struct{}, p.r.opts.Concurrency)
-	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.r.opts.Concurrency)
 	for _, l := range missing {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			out, err := p.recoverOne(ctx, l)
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			if gctx.Err() != nil {
+				return nil // the run is ending: the error that ended it is kept
+			}
+			out, err := p.recoverOne(gctx, l)
+			if errors.Is(err, errFatal) {
+				return err
+			}
 			p.mu.Lock()
 			defer p.mu.Unlock()
-			if errors.Is(err, errFatal) {
-				fatal = firstErr(fatal, err)
-				return
-			}
 			p.count(l, out, err)
+			return nil
 		})
 	}
-	wg.Wait()
-	return fatal
-}
-
-// firstErr keeps the first of two errors.
-func firstErr(old, err error) error {
-	if old != nil {
-		return old
-	}
-	return err
+	return g.Wait()
 }
 
 // errFatal marks a recovery error that must end the run.
@@ -173,10 +167,10 @@ func (p *pass) finish(ctx context.Context, complete bool) error {
 // awaitRedelivered polls until every missing event arrived or
 // RedeliverWait passed; what has not arrived then stays still missing.
 func (p *pass) awaitRedelivered(ctx context.Context) {
-	deadline := time.Now().Add(p.r.opts.RedeliverWait)
+	deadline := p.r.now().Add(p.r.opts.RedeliverWait)
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
-	for time.Now().Before(deadline) {
+	for p.r.now().Before(deadline) {
 		if n, _, err := p.set.StillMissing(ctx, 0); err != nil || n == 0 {
 			return
 		}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,7 +51,7 @@ type DB struct {
 // migrations and starts the writer. The file uses WAL with synchronous=FULL:
 // a write that returned nil is on disk.
 func Open(ctx context.Context, path string) (*DB, error) {
-	w, err := sql.Open("sqlite", dsn(path, false))
+	w, err := sql.Open("sqlite", dsn(path, connWrite))
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
@@ -65,7 +66,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn(path, true))
+	r, err := sql.Open("sqlite", dsn(path, connRead))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open ledger: %w", err)
@@ -88,23 +89,48 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
-// dsn returns the connection string for path: a read-only pool, or the
-// write connection whose transactions take the write lock at BEGIN.
-func dsn(path string, readOnly bool) string {
+// Connection kinds, for dsn.
+const (
+	connWrite     = iota // the one write connection: transactions take the write lock at BEGIN
+	connRead             // the read pool of a writable ledger
+	connReadOnly         // the pool of a ledger opened with OpenReadOnly: SQLite refuses every write
+	connImmutable        // connReadOnly for a file no writer has open, in a directory we may not write
+)
+
+// dsn returns the connection string for path and kind. The path is
+// escaped as a SQLite URI path, so that "?", "#" and "%" in it stay part of
+// the file name.
+func dsn(path string, kind int) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
+	switch kind {
+	case connReadOnly, connImmutable:
+		// mode=ro: the ledger is neither created nor written, and its
+		// journal mode is whatever the file has (WAL).
+		q.Set("mode", "ro")
+		if kind == connImmutable {
+			q.Set("immutable", "1")
+		}
+		q.Add("_pragma", "query_only(ON)")
+		return "file:" + uriPath(path) + "?" + q.Encode()
+	case connRead:
+		q.Add("_pragma", "query_only(ON)")
+	case connWrite:
+		q.Set("_txlock", "immediate")
+	}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	// Savepoints journal the pages they touch: keep that statement journal
 	// in memory rather than in a temp file written through syscalls.
 	q.Add("_pragma", "temp_store(MEMORY)")
-	if readOnly {
-		q.Add("_pragma", "query_only(ON)")
-	} else {
-		q.Set("_txlock", "immediate")
-	}
-	return "file:" + path + "?" + q.Encode()
+	return "file:" + uriPath(path) + "?" + q.Encode()
+}
+
+// uriPath escapes the characters that end or change a SQLite URI's path:
+// "%" (escapes), "?" (the query) and "#" (the fragment).
+func uriPath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
 // SetLedgerOnly makes Record store new events as processed: the mode for a
@@ -132,6 +158,10 @@ func (db *DB) Close() error {
 		db.closeMu.Lock()
 		db.closed = true
 		db.closeMu.Unlock()
+		if db.w == nil { // read-only: no writer
+			db.closeErr = db.r.Close()
+			return
+		}
 		close(db.stop)
 		<-db.done
 		db.closeErr = errors.Join(db.closeStmts(), db.r.Close(), db.w.Close())

@@ -12,6 +12,22 @@ import (
 // ErrClosed is returned by writes issued after Close.
 var ErrClosed = errors.New("ledger closed")
 
+// ErrReadOnly is returned by writes to a ledger opened with OpenReadOnly.
+var ErrReadOnly = errors.New("ledger opened read-only")
+
+// ErrNoLedger is returned by OpenReadOnly when there is no ledger at the
+// path (no file, or a file that is not a hookledger ledger).
+var ErrNoLedger = errors.New("no ledger")
+
+// ErrSchemaMismatch means a ledger's applied migrations are not this
+// build's: one was edited after it was applied, or a newer hookledger
+// applied one this build does not have. The ledger is refused.
+var ErrSchemaMismatch = errors.New("ledger schema does not match this hookledger")
+
+// ErrSchemaOutdated is returned by OpenReadOnly for a ledger that lacks
+// migrations this build has: a writing command must upgrade it first.
+var ErrSchemaOutdated = errors.New("ledger schema is older than this hookledger")
+
 // ErrNotFound is returned when a looked-up row does not exist.
 var ErrNotFound = errors.New("not found")
 

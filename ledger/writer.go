@@ -32,6 +32,9 @@ func (db *DB) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx
 
 // enqueue hands op to the writer and waits for its outcome.
 func (db *DB) enqueue(ctx context.Context, op writeOp) error {
+	if db.w == nil {
+		return ErrReadOnly
+	}
 	db.closeMu.RLock()
 	if db.closed {
 		db.closeMu.RUnlock()

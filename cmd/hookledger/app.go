@@ -37,6 +37,12 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger, client *http.C
 	if err != nil {
 		return nil, err
 	}
+	return openApp(ctx, cfg, logger, provs)
+}
+
+// openApp is newApp with the providers already built, for a command that
+// checks its flags against them before it touches the ledger.
+func openApp(ctx context.Context, cfg Config, logger *slog.Logger, provs providers) (*app, error) {
 	db, err := ledger.Open(ctx, cfg.DB)
 	if err != nil {
 		return nil, err

@@ -60,17 +60,26 @@ func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) e
 	if err != nil {
 		return usageError(err.Error())
 	}
+	// Every usage error is found before the ledger is opened (or created);
+	// the window itself is taken once it is open, as the run starts.
+	if _, err := reconcileWindow(f, time.Now()); err != nil {
+		return err
+	}
 	// The command's output is its report: only warnings go to the log.
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := newApp(ctx, cfg, logger, nil)
+	provs, err := buildProviders(cfg, logger, nil)
+	if err != nil {
+		return err
+	}
+	listers, err := pickSource(provs.Reconcile, f.source)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, logger, provs)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	listers, err := pickSource(a.provs.Reconcile, f.source)
-	if err != nil {
-		return err
-	}
 	window, err := reconcileWindow(f, a.db.Now())
 	if err != nil {
 		return err

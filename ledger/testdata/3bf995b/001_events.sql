@@ -1,0 +1,64 @@
+-- Events: one row per provider event, unique on (source, event_id).
+-- Times are Unix milliseconds, UTC.
+CREATE TABLE events (
+    id              INTEGER PRIMARY KEY,
+    source          TEXT    NOT NULL,
+    event_id        TEXT    NOT NULL,
+    type            TEXT    NOT NULL DEFAULT '',
+    action          TEXT    NOT NULL DEFAULT '',
+    account         TEXT    NOT NULL DEFAULT '',
+    content_type    TEXT    NOT NULL DEFAULT 'application/json',
+    headers         TEXT    NOT NULL DEFAULT '{}',
+    payload         BLOB    NOT NULL,
+    created_at      INTEGER NOT NULL,
+    received_at     INTEGER NOT NULL,
+    origin          TEXT    NOT NULL CHECK (origin IN ('webhook', 'reconcile', 'replay')),
+    state           TEXT    NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'processing', 'processed', 'failed', 'dead')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    lease_owner     TEXT    NOT NULL DEFAULT '',
+    lease_until     INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT    NOT NULL DEFAULT '',
+    processed_at    INTEGER NOT NULL DEFAULT 0,
+    updated_at      INTEGER NOT NULL,
+    UNIQUE (source, event_id)
+);
+
+CREATE INDEX events_ready ON events (next_attempt_at, source, created_at)
+    WHERE state IN ('pending', 'failed');
+CREATE INDEX events_leased ON events (lease_until) WHERE state = 'processing';
+CREATE INDEX events_source_created ON events (source, created_at);
+CREATE INDEX events_state ON events (source, state);
+
+-- Receipts: one row per HTTP request the receiver answered, accepted,
+-- duplicate or rejected. Never a secret, never a signature value.
+CREATE TABLE receipts (
+    id          INTEGER PRIMARY KEY,
+    source      TEXT    NOT NULL,
+    event_id    TEXT    NOT NULL DEFAULT '',
+    outcome     TEXT    NOT NULL CHECK (outcome IN ('accepted', 'duplicate', 'rejected')),
+    reason      TEXT    NOT NULL DEFAULT '',
+    status      INTEGER NOT NULL,
+    remote_addr TEXT    NOT NULL DEFAULT '',
+    body_size   INTEGER NOT NULL DEFAULT 0,
+    duration_us INTEGER NOT NULL DEFAULT 0,
+    received_at INTEGER NOT NULL
+);
+
+CREATE INDEX receipts_event ON receipts (source, event_id);
+CREATE INDEX receipts_received ON receipts (received_at);
+
+-- Attempts: one row per processing attempt, with its outcome and error.
+CREATE TABLE attempts (
+    id          INTEGER PRIMARY KEY,
+    event_row   INTEGER NOT NULL REFERENCES events (id),
+    attempt     INTEGER NOT NULL,
+    origin      TEXT    NOT NULL CHECK (origin IN ('webhook', 'reconcile', 'replay')),
+    started_at  INTEGER NOT NULL,
+    duration_us INTEGER NOT NULL DEFAULT 0,
+    outcome     TEXT    NOT NULL CHECK (outcome IN ('processed', 'retry', 'dead', 'released')),
+    error       TEXT    NOT NULL DEFAULT ''
+);
+
+CREATE INDEX attempts_event ON attempts (event_row);

@@ -2,6 +2,7 @@ package sources
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -195,9 +196,16 @@ func (rv *Receiver) reject(ctx context.Context, w http.ResponseWriter, rc *ledge
 			rv.log.Warn("rejected receipt not stored", "source", rc.Source, "error", rerr)
 		}
 	}
+	answer := map[string]string{"error": http.StatusText(status)}
+	if status == http.StatusBadRequest && errors.Is(err, ErrMalformed) {
+		// The reasons a body is malformed are fixed texts that quote none
+		// of it: saying which one helps whoever reads the provider's log.
+		answer["reason"] = truncate(err.Error(), 200)
+	}
+	b, _ := json.Marshal(answer)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	fmt.Fprintf(w, "{\"error\":%q}\n", http.StatusText(status))
+	fmt.Fprintf(w, "%s\n", b)
 }
 
 func (rv *Receiver) handleHealth(w http.ResponseWriter, r *http.Request) {

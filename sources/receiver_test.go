@@ -84,6 +84,13 @@ func signStripe(payload []byte, secret string, at time.Time) string {
 
 func (h *harness) post(t *testing.T, path string, body []byte, header http.Header) int {
 	t.Helper()
+	status, _ := h.postAnswer(t, path, body, header)
+	return status
+}
+
+// postAnswer is post that also returns the answer's body.
+func (h *harness) postAnswer(t *testing.T, path string, body []byte, header http.Header) (int, string) {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, h.srv.URL+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +108,7 @@ func (h *harness) post(t *testing.T, path string, body []byte, header http.Heade
 	if bytes.Contains(answer, body) && len(body) > 0 {
 		t.Errorf("response echoes the payload: %s", answer)
 	}
-	return resp.StatusCode
+	return resp.StatusCode, string(answer)
 }
 
 func stripeHeader(sig string) http.Header {

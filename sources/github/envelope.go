@@ -1,13 +1,13 @@
 package github
 
 import (
-	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hookledger/hookledger/sources"
 )
@@ -29,6 +29,9 @@ var (
 	// ErrBadPayload means the body is not a JSON object (or a form with a
 	// JSON object in its payload field).
 	ErrBadPayload = fmt.Errorf("github: payload is not a JSON object: %w", sources.ErrMalformed)
+	// ErrBadIDHeader means the delivery id, event or hook id header is not
+	// valid UTF-8, so it cannot be kept as the id the app will read.
+	ErrBadIDHeader = fmt.Errorf("github: delivery, event or hook id header is not valid UTF-8: %w", sources.ErrMalformed)
 )
 
 // keptHeaders are the non-secret headers stored with an event, by their
@@ -56,19 +59,23 @@ type Envelope struct {
 // ParseEnvelope reads the delivery id, event type, hook id and kept headers
 // from header, and the action from body, decoding only that field. body is
 // JSON, or a application/x-www-form-urlencoded form whose payload field is
-// the JSON. It returns ErrNoDelivery, ErrNoEvent or ErrBadPayload (all
-// wrapping sources.ErrMalformed). Call it only after VerifySignature.
+// the JSON. It returns ErrNoDelivery, ErrNoEvent, ErrBadPayload, or a
+// reason the JSON cannot be kept (sources.CheckPayload) or its "action"
+// read unambiguously (sources.Members), all wrapping sources.ErrMalformed.
+// Call it only after VerifySignature.
 func ParseEnvelope(header http.Header, body []byte) (Envelope, error) {
 	env := Envelope{
 		DeliveryID: strings.TrimSpace(header.Get(DeliveryHeader)),
 		Event:      strings.TrimSpace(header.Get(EventHeader)),
 		HookID:     strings.TrimSpace(header.Get(HookIDHeader)),
 	}
-	if env.DeliveryID == "" {
+	switch {
+	case env.DeliveryID == "":
 		return Envelope{}, ErrNoDelivery
-	}
-	if env.Event == "" {
+	case env.Event == "":
 		return Envelope{}, ErrNoEvent
+	case !utf8.ValidString(env.DeliveryID) || !utf8.ValidString(env.Event) || !utf8.ValidString(env.HookID):
+		return Envelope{}, ErrBadIDHeader
 	}
 	env.ContentType = mediaType(header.Get("Content-Type"))
 	doc := body
@@ -102,23 +109,26 @@ func mediaType(v string) string {
 }
 
 // decodeAction returns the top-level "action" string of a JSON object, ""
-// when it is absent or not a string; ErrBadPayload when doc is not an object.
+// when it is absent or not a string. doc must pass sources.CheckPayload
+// and be an object (ErrBadPayload); "action" is matched exactly and must
+// be unambiguous.
 func decodeAction(doc []byte) (string, error) {
-	trimmed := bytes.TrimLeft(doc, " \t\r\n")
-	if len(trimmed) == 0 || trimmed[0] != '{' {
+	if err := sources.CheckPayload(doc); errors.Is(err, sources.ErrNotJSON) {
 		return "", ErrBadPayload
+	} else if err != nil {
+		return "", fmt.Errorf("github: %w", err)
 	}
-	var v struct {
-		Action json.RawMessage `json:"action"`
-	}
-	if err := json.Unmarshal(doc, &v); err != nil {
+	m, err := sources.Members(doc, "action")
+	if errors.Is(err, sources.ErrNotObject) {
 		return "", ErrBadPayload
+	} else if err != nil {
+		return "", fmt.Errorf("github: %w", err)
 	}
-	var action string
-	if len(v.Action) > 0 && v.Action[0] == '"' {
-		if err := json.Unmarshal(v.Action, &action); err != nil {
-			return "", ErrBadPayload
-		}
+	action, err := sources.String(m["action"])
+	if errors.Is(err, sources.ErrMemberType) {
+		return "", nil // GitHub's action is a string; another type is no action
+	} else if err != nil {
+		return "", fmt.Errorf("github: action: %w", err)
 	}
 	return action, nil
 }

@@ -49,6 +49,13 @@ func eventFromDelivery(d *gh.HookDelivery, h Hook) (*ledger.Event, error) {
 	if d.GetGUID() == "" {
 		return nil, fmt.Errorf("delivery %d of %s has no guid: %w", d.GetID(), h, sources.ErrMalformed)
 	}
+	if err := sources.CheckPayload(*req.RawPayload); err != nil {
+		return nil, fmt.Errorf("delivery %d of %s: %w", d.GetID(), h, err)
+	}
+	delivered := d.GetDeliveredAt().Time.UTC()
+	if err := sources.CheckTime(delivered); err != nil {
+		return nil, fmt.Errorf("delivery %d of %s: delivered_at: %w", d.GetID(), h, err)
+	}
 	headers := keepHeaderMap(req.Headers)
 	if headers != nil {
 		// The payload below is JSON whatever the hook's content type was.
@@ -66,7 +73,7 @@ func eventFromDelivery(d *gh.HookDelivery, h Hook) (*ledger.Event, error) {
 		Payload:     []byte(*req.RawPayload),
 		ContentType: "application/json",
 		Headers:     headers,
-		CreatedAt:   d.GetDeliveredAt().Time.UTC(),
+		CreatedAt:   delivered,
 		Origin:      ledger.OriginReconcile,
 	}, nil
 }

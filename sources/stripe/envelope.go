@@ -1,15 +1,11 @@
 package stripe
 
 import (
-	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/sources"
-
-	"github.com/tidwall/gjson"
 )
 
 // Envelope is the part of a Stripe event hookledger reads: the rest of the
@@ -28,26 +24,20 @@ func (e Envelope) CreatedAt() time.Time {
 }
 
 // ParseEnvelope decodes the envelope fields of a Stripe event. It returns
-// an error wrapping sources.ErrMalformed when payload is not a JSON object,
-// its object is not "event", or the id or type is missing.
-//
-// It accepts and returns exactly what json.Unmarshal into an Envelope
-// followed by those checks would: the same JSON validity (depth limit
-// included), case-insensitive member names, the last of duplicate members,
-// null leaving a field as is, U+FFFD for invalid UTF-8, and an error for a
-// value of the wrong type. FuzzParseEnvelope holds it to that.
+// an error wrapping sources.ErrMalformed when the payload is not one the
+// ledger keeps (sources.CheckPayload: valid UTF-8 JSON, at most
+// sources.MaxDepth deep), is not an object, names an envelope member
+// twice or in another case (sources.Members), has an envelope field of
+// the wrong type or a string with an unpaired surrogate, its object is not
+// "event", the id or type is missing, or created is before 1970 or after
+// 9999. FuzzParseEnvelope holds it to that.
 func ParseEnvelope(payload []byte) (Envelope, error) {
-	if !validJSON(payload) {
-		return Envelope{}, errNotEvent
+	if err := sources.CheckPayload(payload); err != nil {
+		return Envelope{}, fmt.Errorf("stripe: %w", err)
 	}
-	return checkEnvelope(payload)
-}
-
-// checkEnvelope is ParseEnvelope for a payload known to be valid JSON.
-func checkEnvelope(payload []byte) (Envelope, error) {
 	env, err := decodeEnvelope(payload)
 	if err != nil {
-		return Envelope{}, errNotEvent
+		return Envelope{}, fmt.Errorf("stripe: %w", err)
 	}
 	switch {
 	case env.Object != "event":
@@ -57,54 +47,32 @@ func checkEnvelope(payload []byte) (Envelope, error) {
 	case env.Type == "":
 		return Envelope{}, fmt.Errorf("stripe: event has no type: %w", sources.ErrMalformed)
 	}
+	if err := sources.CheckUnix(env.Created); err != nil {
+		return Envelope{}, fmt.Errorf("stripe: created: %w", err)
+	}
 	return env, nil
 }
 
-// errNotEvent reports a payload that is not JSON or whose envelope fields
-// have the wrong types.
-var errNotEvent = fmt.Errorf("stripe: payload is not a JSON event object: %w", sources.ErrMalformed)
-
-// decodeEnvelope reads the envelope members of a valid JSON payload with
-// gjson in one pass. The rare member it cannot read exactly as
-// encoding/json does (a non-ASCII or escaped name, an escaped or invalid
-// UTF-8 string, a value of the wrong type) hands the whole payload to
-// json.Unmarshal instead.
+// decodeEnvelope reads the envelope members of a payload that passed
+// sources.CheckPayload, by their exact names.
 func decodeEnvelope(payload []byte) (Envelope, error) {
-	root := gjson.ParseBytes(payload)
-	if !root.IsObject() {
-		return Envelope{}, errSyntax
+	m, err := sources.Members(payload, "id", "object", "type", "created", "account")
+	if err != nil {
+		return Envelope{}, err
 	}
 	var env Envelope
-	exact := true
-	root.ForEach(func(k, v gjson.Result) bool {
-		exact = plainKey(k) && env.set(k.Str, v)
-		return exact
-	})
-	if !exact {
-		env = Envelope{}
-		if err := json.Unmarshal(payload, &env); err != nil {
-			return Envelope{}, err
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"id", &env.ID}, {"object", &env.Object}, {"type", &env.Type}, {"account", &env.Account}} {
+		if *f.dst, err = sources.String(m[f.name]); err != nil {
+			return Envelope{}, fmt.Errorf("%s: %w", f.name, err)
 		}
 	}
-	return env, nil
-}
-
-// set stores member name's value when it is an envelope field; it reports
-// false when the value needs encoding/json.
-func (e *Envelope) set(name string, v gjson.Result) bool {
-	switch {
-	case strings.EqualFold(name, "id"):
-		return setString(&e.ID, v)
-	case strings.EqualFold(name, "object"):
-		return setString(&e.Object, v)
-	case strings.EqualFold(name, "type"):
-		return setString(&e.Type, v)
-	case strings.EqualFold(name, "account"):
-		return setString(&e.Account, v)
-	case strings.EqualFold(name, "created"):
-		return setInt64(&e.Created, v)
+	if env.Created, err = sources.Int(m["created"]); err != nil {
+		return Envelope{}, fmt.Errorf("created: %w", err)
 	}
-	return true
+	return env, nil
 }
 
 // event builds the ledger event for a verified or listed payload; payload

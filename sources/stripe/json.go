@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -30,12 +29,6 @@ func validJSON(b []byte) bool {
 	return json.Valid(b)
 }
 
-// plainKey reports whether a member key needs no decoding: ASCII without
-// escapes, so that strings.EqualFold matches it as encoding/json does.
-func plainKey(k gjson.Result) bool {
-	return isASCII(k.Raw) && strings.IndexByte(k.Raw, '\\') < 0
-}
-
 // setString stores a string value in *dst (null leaves it as is, as in
 // encoding/json) and reports false for anything it cannot decode exactly
 // as encoding/json would: other types, escapes, invalid UTF-8.
@@ -50,23 +43,6 @@ func setString(dst *string, v gjson.Result) bool {
 	return true
 }
 
-// setInt64 stores an integer value in *dst (null leaves it as is) and
-// reports false for anything else, as encoding/json parses int64 fields.
-func setInt64(dst *int64, v gjson.Result) bool {
-	switch v.Type {
-	case gjson.Null:
-		return true
-	case gjson.Number:
-		n, err := strconv.ParseInt(v.Raw, 10, 64)
-		if err != nil {
-			return false
-		}
-		*dst = n
-		return true
-	}
-	return false
-}
-
 // setBool stores true or false in *dst (null leaves it as is) and reports
 // false for other types.
 func setBool(dst *bool, v gjson.Result) bool {
@@ -78,13 +54,4 @@ func setBool(dst *bool, v gjson.Result) bool {
 		return true
 	}
 	return false
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }

@@ -159,7 +159,7 @@ func listedOf(page *rawPage, w sources.Window, sl slice) ([]sources.Listed, stri
 	items := make([]sources.Listed, 0, len(page.Data))
 	last := ""
 	for _, raw := range page.Data {
-		env, err := checkEnvelope(raw) // the page was validated whole
+		env, err := ParseEnvelope(raw)
 		if err != nil {
 			return nil, "", err
 		}

@@ -71,12 +71,13 @@ type eventJSON struct {
 	State         ledger.State    `json:"state"`
 	Origin        ledger.Origin   `json:"origin"`
 	Attempts      int             `json:"attempts"`
-	CreatedAt     time.Time       `json:"created_at"`
-	ReceivedAt    time.Time       `json:"received_at"`
+	CreatedAt     jsonTime        `json:"created_at"`
+	ReceivedAt    jsonTime        `json:"received_at"`
 	ProcessedAt   *time.Time      `json:"processed_at,omitempty"`
 	NextAttemptAt *time.Time      `json:"next_attempt_at,omitempty"`
 	LastError     string          `json:"last_error,omitempty"`
 	Payload       json.RawMessage `json:"payload,omitempty"`
+	PayloadBase64 string          `json:"payload_base64,omitempty"` // a payload that is not UTF-8
 	Receipts      []receiptJSON   `json:"receipts,omitempty"`
 	AttemptLog    []attemptJSON   `json:"attempt_log,omitempty"`
 }
@@ -102,13 +103,26 @@ type attemptJSON struct {
 	Error      string        `json:"error,omitempty"`
 }
 
+// jsonTime is a time in `events --json`: RFC 3339, or null for one RFC
+// 3339 cannot write (a year past 9999, which a ledger written before intake
+// checked created times can hold), so that one row never fails the listing.
+type jsonTime struct{ time.Time }
+
+// MarshalJSON writes t as RFC 3339, or null outside years 0 to 9999.
+func (t jsonTime) MarshalJSON() ([]byte, error) {
+	if y := t.Year(); y < 0 || y > 9999 {
+		return []byte("null"), nil
+	}
+	return t.Time.MarshalJSON()
+}
+
 // toEventJSON is ev's shape in `events list --json`; next_attempt_at only
 // while the event waits for one.
 func toEventJSON(ev *ledger.Event) eventJSON {
 	j := eventJSON{
 		Source: ev.Source, EventID: ev.EventID, Type: ev.Type, Action: ev.Action, Account: ev.Account,
 		State: ev.State, Origin: ev.Origin, Attempts: ev.Attempts,
-		CreatedAt: ev.CreatedAt, ReceivedAt: ev.ReceivedAt, LastError: ev.LastError,
+		CreatedAt: jsonTime{ev.CreatedAt}, ReceivedAt: jsonTime{ev.ReceivedAt}, LastError: ev.LastError,
 	}
 	if !ev.ProcessedAt.IsZero() {
 		j.ProcessedAt = &ev.ProcessedAt

@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources"
 )
 
 // runEventsShow is `hookledger events show`: one event with its payload,
@@ -60,7 +63,7 @@ func eventDetail(ctx context.Context, db *ledger.DB, source, id string) (eventJS
 		return eventJSON{}, 0, fmt.Errorf("read attempts: %w", err)
 	}
 	j := toEventJSON(ev)
-	j.Payload = rawOrString(ev.Payload)
+	setPayload(&j, ev.Payload)
 	for _, rc := range rcs {
 		j.Receipts = append(j.Receipts, receiptJSON{Outcome: rc.Outcome, Status: rc.Status, Reason: rc.Reason,
 			RemoteAddr: rc.RemoteAddr, BodySize: rc.BodySize, ReceivedAt: rc.ReceivedAt,
@@ -73,14 +76,20 @@ func eventDetail(ctx context.Context, db *ledger.DB, source, id string) (eventJS
 	return j, len(ev.Payload), nil
 }
 
-// rawOrString returns the payload as raw JSON when it is JSON (GitHub can
-// send form-encoded bodies), else as a JSON string.
-func rawOrString(p []byte) json.RawMessage {
-	if json.Valid(p) {
-		return json.RawMessage(p)
+// setPayload puts p in j so that the output is always valid UTF-8 JSON:
+// raw when p is JSON every reader takes (sources.CheckPayload: what intake
+// accepts), else as a JSON string when p is UTF-8 text (a GitHub
+// form-encoded body, or JSON nested too deep to embed), else in
+// payload_base64, bytes intact.
+func setPayload(j *eventJSON, p []byte) {
+	switch {
+	case sources.CheckPayload(p) == nil:
+		j.Payload = json.RawMessage(p)
+	case utf8.Valid(p):
+		j.Payload, _ = json.Marshal(string(p))
+	default:
+		j.PayloadBase64 = base64.StdEncoding.EncodeToString(p)
 	}
-	b, _ := json.Marshal(string(p))
-	return b
 }
 
 // printEvent writes the human form of `events show`; size is the

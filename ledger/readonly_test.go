@@ -296,3 +296,33 @@ func readAsHelper(path string) error {
 	}
 	return nil
 }
+
+// TestReadOnlyBesideLiveWriter: a read-only ledger opened while a writer
+// has it open sees what the writer committed, before and after it opened.
+func TestReadOnlyBesideLiveWriter(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	w, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	record := func(id string) {
+		t.Helper()
+		if _, err := w.Record(ctx, &Event{Source: "stripe", EventID: id, Payload: []byte(`{}`), Origin: OriginWebhook}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record("evt_before")
+	r, err := OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	record("evt_after")
+	for _, id := range []string{"evt_before", "evt_after"} {
+		if _, err := r.Event(ctx, "stripe", id); err != nil {
+			t.Errorf("read-only Event(%s) beside a live writer: %v", id, err)
+		}
+	}
+}

@@ -26,7 +26,7 @@ func (db *DB) OpenListedSet(ctx context.Context, source string) (*ListedSet, err
 	q.Set("mode", "ro")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "temp_store(FILE)")
-	pool, err := sql.Open("sqlite", "file:"+db.path+"?"+q.Encode())
+	pool, err := sql.Open("sqlite", "file:"+uriPath(db.path)+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open listed set: %w", err)
 	}

@@ -162,11 +162,23 @@ func TestOpenReadOnlyOutdatedSchema(t *testing.T) {
 }
 
 // TestPathIsNotCutAtQuestionMark: a ledger path with "?", "#" or "%" in it
-// names that file, for writing and for reading; it used to be cut at "?".
+// names that file, for writing, for reading and for reconcile's listed
+// set; it used to be cut at "?".
 func TestPathIsNotCutAtQuestionMark(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "a?b#c%41.db")
 	ledgerWithEvent(t, path)
+	w, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := w.OpenListedSet(context.Background(), "stripe")
+	if err != nil {
+		t.Errorf("OpenListedSet() error = %v", err)
+	} else {
+		set.Close()
+	}
+	w.Close()
 	ents, _ := os.ReadDir(dir)
 	var names []string
 	for _, e := range ents {

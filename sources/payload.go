@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -43,11 +44,15 @@ func CheckPayload(doc []byte) error {
 	// Depth first: gjson's validator recurses, and the depth scan bounds
 	// how deep it can go (up to the first syntax error both read the text
 	// the same way).
-	switch d := depth(doc); {
-	case d < 0:
-		return ErrNotJSON
-	case d > MaxDepth:
-		return ErrTooDeep
+	// Counting brackets is much faster than scanning, and few enough of
+	// them cannot nest too deep.
+	if bytes.Count(doc, []byte{'{'})+bytes.Count(doc, []byte{'['}) > MaxDepth {
+		switch d := depth(doc); {
+		case d < 0:
+			return ErrNotJSON
+		case d > MaxDepth:
+			return ErrTooDeep
+		}
 	}
 	if !utf8.Valid(doc) {
 		return ErrNotUTF8

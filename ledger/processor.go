@@ -30,7 +30,8 @@ type ProcessorConfig struct {
 	MaxAttempts int           // attempts before an event is dead; default 10
 	RetryBase   time.Duration // first retry delay, doubling with jitter; default 10s
 	RetryMax    time.Duration // longest retry delay; default 1h
-	Lease       time.Duration // claim lease, and each attempt's deadline; default 2m
+	Lease       time.Duration // how long a claim holds unless renewed; default 2m, at least 1s
+	Timeout     time.Duration // each attempt's deadline, from its start; shorter than Lease; default Lease/2
 	Grace       time.Duration // at shutdown, how long in-flight attempts may finish; default 10s
 	Poll        time.Duration // idle wake-up for events recorded by other processes; default 1s
 	Owner       string        // lease owner name; default host:pid:random
@@ -46,24 +47,32 @@ type Stats struct {
 	Processed int // events processed
 	Retried   int // attempts failed with a retry scheduled
 	Dead      int // events that went dead
-	Released  int // attempts given back at shutdown
+	Released  int // attempts given back unfinished: at shutdown, or a lease that could not be kept
 	Stale     int // attempts whose lease was lost before they finished
 }
 
 // Processor feeds ready events to a Handler: it claims them in batches
 // under a lease, runs up to Workers handler calls at once, and settles
 // every outcome in batched transactions through the ledger's writer.
+//
+// Claims are made ahead of the workers, so an event may wait in memory
+// before its attempt starts. The processor renews the leases of every
+// event it holds, waiting or running, so a lease runs out only when the
+// process stops or cannot reach the ledger; and an attempt starts only
+// when its lease covers its whole Timeout.
 type Processor struct {
 	db       *DB
 	h        Handler
 	cfg      ProcessorConfig
 	log      *slog.Logger
+	held     *heldLeases
 	slots    chan struct{} // one token per claimed, unsettled event
 	finished chan struct{} // signalled after each settled batch
 }
 
 // NewProcessor returns a Processor that feeds db's events to h. It fails
-// when h is nil or the lease is shorter than a second.
+// when h is nil, the lease is shorter than a second, or the attempt
+// timeout is not shorter than the lease.
 func NewProcessor(db *DB, h Handler, cfg ProcessorConfig) (*Processor, error) {
 	if h == nil {
 		return nil, errors.New("new processor: no handler")
@@ -72,11 +81,15 @@ func NewProcessor(db *DB, h Handler, cfg ProcessorConfig) (*Processor, error) {
 	if cfg.Lease < time.Second {
 		return nil, fmt.Errorf("new processor: lease %s is shorter than 1s", cfg.Lease)
 	}
+	if cfg.Timeout >= cfg.Lease {
+		return nil, fmt.Errorf("new processor: attempt timeout %s must be shorter than the lease %s", cfg.Timeout, cfg.Lease)
+	}
 	return &Processor{
 		db:       db,
 		h:        h,
 		cfg:      cfg,
 		log:      cfg.Logger.With("component", "processor"),
+		held:     newHeldLeases(),
 		slots:    make(chan struct{}, cfg.Workers+cfg.Batch),
 		finished: make(chan struct{}, 1),
 	}, nil
@@ -85,12 +98,13 @@ func NewProcessor(db *DB, h Handler, cfg ProcessorConfig) (*Processor, error) {
 func (c ProcessorConfig) withDefaults(db *DB) ProcessorConfig {
 	setDefault(&c.Workers, 8)
 	// Claiming ahead of the workers keeps the single writer's transactions
-	// few; what waits for a worker is still under its lease.
+	// few; what waits for a worker is under a lease the processor renews.
 	setDefault(&c.Batch, max(4*c.Workers, 32))
 	setDefault(&c.MaxAttempts, 10)
 	setDefault(&c.RetryBase, 10*time.Second)
 	setDefault(&c.RetryMax, time.Hour)
 	setDefault(&c.Lease, 2*time.Minute)
+	setDefault(&c.Timeout, c.Lease/2)
 	setDefault(&c.Grace, 10*time.Second)
 	setDefault(&c.Poll, time.Second)
 	if c.Owner == "" {
@@ -142,6 +156,11 @@ func (p *Processor) run(ctx context.Context, drain bool) (Stats, error) {
 	results := make(chan *Result, cap(p.slots))
 	hctx, stopHandlers := graceContext(ctx, p.cfg.Grace)
 	defer stopHandlers()
+	// Leases are kept until the last result is settled, past ctx's end
+	// while in-flight attempts finish within Grace.
+	kctx, stopKeeping := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopKeeping()
+	go p.keepLeases(kctx)
 	var wg sync.WaitGroup
 	for range p.cfg.Workers {
 		wg.Go(func() { p.work(ctx, hctx, jobs, results) })
@@ -188,6 +207,7 @@ func (p *Processor) dispatch(ctx context.Context, jobs chan<- *Claim, drain bool
 			p.idle(ctx, false)
 			continue
 		}
+		p.held.add(claims)
 		for _, c := range claims {
 			jobs <- c
 		}

@@ -31,6 +31,16 @@ func (c *counter) Handle(ctx context.Context, d Delivery) error {
 	return nil
 }
 
+func (c *counter) total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, v := range c.seen {
+		n += v
+	}
+	return n
+}
+
 func (c *counter) count(id string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

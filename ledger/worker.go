@@ -17,14 +17,18 @@ func (p *Processor) work(ctx, hctx context.Context, jobs <-chan *Claim, results 
 			results <- &Result{Claim: c, Outcome: AttemptReleased, Started: p.cfg.Now(), Error: "shutdown before start"}
 			continue
 		}
-		results <- p.attempt(ctx, hctx, c)
+		timeout, r := p.startAttempt(hctx, c)
+		if r == nil {
+			r = p.attempt(ctx, hctx, c, timeout)
+		}
+		results <- r
 	}
 }
 
-// attempt calls the handler once for c, bounded by the lease, and decides
+// attempt calls the handler once for c, for at most timeout, and decides
 // the outcome.
-func (p *Processor) attempt(ctx, hctx context.Context, c *Claim) *Result {
-	actx, cancel := context.WithTimeout(hctx, max(c.LeaseEnd.Sub(p.cfg.Now()), time.Millisecond))
+func (p *Processor) attempt(ctx, hctx context.Context, c *Claim, timeout time.Duration) *Result {
+	actx, cancel := context.WithTimeout(hctx, max(timeout, time.Millisecond))
 	defer cancel()
 	started, t0 := p.cfg.Now(), time.Now()
 	err := p.call(actx, c)
@@ -92,6 +96,9 @@ func (p *Processor) commit(batch []*Result, stats *Stats) {
 			p.account(r, stats)
 		}
 	}
+	for _, r := range batch {
+		p.held.drop(r.Claim)
+	}
 	p.release(len(batch))
 	select {
 	case p.finished <- struct{}{}:
@@ -142,7 +149,8 @@ func (p *Processor) ProcessOne(ctx context.Context, eventRow int64) (*Result, er
 	if len(claims) == 0 {
 		return nil, fmt.Errorf("process event %d: %w", eventRow, ErrNotReady)
 	}
-	r := p.attempt(ctx, ctx, claims[0])
+	c := claims[0]
+	r := p.attempt(ctx, ctx, c, min(p.cfg.Timeout, c.LeaseEnd.Sub(p.cfg.Now())))
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	if err := p.db.Finish(wctx, []*Result{r}); err != nil {

@@ -97,13 +97,17 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if c.Timeout, err = durationEnv(getenv, "HOOKLEDGER_HANDLER_TIMEOUT", 30*time.Second); err != nil {
 		return c, err
 	}
-	// The lease must outlast a handler call, or a slow but healthy attempt
-	// would be taken for a dead worker's.
+	// An attempt's timeout must fit inside its lease, or a slow but healthy
+	// attempt could be taken for a dead worker's.
 	if c.Lease, err = durationEnv(getenv, "HOOKLEDGER_LEASE", max(2*time.Minute, c.Timeout+30*time.Second)); err != nil {
 		return c, err
 	}
-	if c.Lease <= c.Timeout {
-		return c, usageError("HOOKLEDGER_LEASE must be longer than HOOKLEDGER_HANDLER_TIMEOUT")
+	if c.Lease < time.Second {
+		return c, usageError(fmt.Sprintf("HOOKLEDGER_LEASE (%s) must be at least 1s", c.Lease))
+	}
+	if c.Timeout >= c.Lease {
+		return c, usageError(fmt.Sprintf("HOOKLEDGER_HANDLER_TIMEOUT (%s) must be shorter than HOOKLEDGER_LEASE (%s)",
+			c.Timeout, c.Lease))
 	}
 	if c.StripeAPIRPS, err = floatEnv(getenv, "STRIPE_API_RPS", 20); err != nil {
 		return c, err

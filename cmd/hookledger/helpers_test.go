@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 )
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
@@ -46,9 +47,17 @@ type countingApp struct {
 // newCountingApp starts a countingApp, closed when the test ends.
 func newCountingApp(t *testing.T) *countingApp {
 	t.Helper()
+	return newSlowApp(t, 0)
+}
+
+// newSlowApp starts a countingApp that is slow but healthy: it answers
+// every request 200 after delay.
+func newSlowApp(t *testing.T, delay time.Duration) *countingApp {
+	t.Helper()
 	c := &countingApp{seen: map[string]int{}}
 	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
+		time.Sleep(delay)
 		c.mu.Lock()
 		c.seen[r.Header.Get("Idempotency-Key")]++
 		c.mu.Unlock()

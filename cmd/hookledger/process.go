@@ -100,6 +100,7 @@ func processorConfig(cfg Config) ledger.ProcessorConfig {
 	return ledger.ProcessorConfig{
 		Workers:     cfg.Workers,
 		Lease:       cfg.Lease,
+		Timeout:     cfg.Timeout,
 		MaxAttempts: cfg.MaxAttempts,
 		RetryBase:   cfg.RetryBase,
 	}

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Delivery is one attempt to hand an event to a Handler.
@@ -53,4 +54,35 @@ func Permanent(err error) error {
 func IsPermanent(err error) bool {
 	var p *permanentError
 	return errors.As(err, &p)
+}
+
+// retryAfterError carries the delay a downstream asked for before the
+// next attempt.
+type retryAfterError struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryAfterError) Error() string { return e.err.Error() }
+func (e *retryAfterError) Unwrap() error { return e.err }
+
+// RetryAfter marks err as retryable no sooner than after: the processor
+// schedules the next attempt after that delay (capped at RetryMax, zero
+// when negative) instead of its own backoff. The attempt still counts
+// towards MaxAttempts. RetryAfter(nil, d) is nil.
+func RetryAfter(err error, after time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &retryAfterError{err: err, after: after}
+}
+
+// RetryDelay returns the delay err, or an error it wraps, was marked with
+// by RetryAfter; ok is false when it was not.
+func RetryDelay(err error) (after time.Duration, ok bool) {
+	var r *retryAfterError
+	if errors.As(err, &r) {
+		return r.after, true
+	}
+	return 0, false
 }

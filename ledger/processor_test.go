@@ -114,6 +114,40 @@ func TestRetriesUntilDead(t *testing.T) {
 	}
 }
 
+func TestRetryAfterReplacesBackoff(t *testing.T) {
+	db := openTestDB(t)
+	clock := newTestClock()
+	db.Now = clock.Now
+	ev := recordAt(t, db, "stripe", "evt_1", clock.Now())
+	asks := []time.Duration{1500 * time.Microsecond, 90 * time.Second, 5 * time.Hour, -time.Second}
+	h := &counter{fail: func(d Delivery) error {
+		if d.Attempt > len(asks) {
+			return nil
+		}
+		return RetryAfter(errors.New("busy"), asks[d.Attempt-1])
+	}}
+	p := newTestProcessor(t, db, h, ProcessorConfig{RetryBase: time.Minute, RetryMax: time.Hour, Rand: func() float64 { return 0.5 }})
+	var nexts []int64
+	for range 3 {
+		if _, err := p.Drain(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		nexts = append(nexts, readEvent(t, db, ev.ID).NextAt-clock.Now().UnixMilli())
+		clock.Add(2 * time.Hour)
+	}
+	// As asked, rounded up to the ledger's millisecond; capped at RetryMax.
+	if got, want := fmt.Sprint(nexts), fmt.Sprint([]int64{2, 90000, 3600000}); got != want {
+		t.Errorf("retry delays (ms) = %s, want %s", got, want)
+	}
+	// A delay in the past is due at once: the same drain retries it.
+	if _, err := p.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := readEvent(t, db, ev.ID); got.State != StateProcessed || h.count("evt_1") != 5 {
+		t.Errorf("after Retry-After -1s: %s after %d deliveries, want processed after 5", got.State, h.count("evt_1"))
+	}
+}
+
 func TestPermanentErrorIsDeadAtOnce(t *testing.T) {
 	db := openTestDB(t)
 	ev := recordAt(t, db, "github", "guid-1", time.Now())

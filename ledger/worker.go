@@ -44,9 +44,26 @@ func (p *Processor) attempt(ctx, hctx context.Context, c *Claim, timeout time.Du
 		r.Outcome, r.Error = AttemptDead, fmt.Sprintf("attempt %d of %d: %v", c.Budget, p.cfg.MaxAttempts, err)
 	default:
 		r.Outcome, r.Error = AttemptRetry, err.Error()
-		r.NextAt = p.cfg.Now().Add(Backoff(p.cfg.RetryBase, p.cfg.RetryMax, c.Budget, p.cfg.Rand()))
+		r.NextAt = p.nextAttempt(err, c.Budget)
 	}
 	return r
+}
+
+// nextAttempt returns when to try again after the budget-th attempt failed
+// with err: when the downstream asked (RetryAfter), capped at RetryMax, or
+// else after the backoff.
+func (p *Processor) nextAttempt(err error, budget int) time.Time {
+	now := p.cfg.Now()
+	after, ok := RetryDelay(err)
+	if !ok {
+		return now.Add(Backoff(p.cfg.RetryBase, p.cfg.RetryMax, budget, p.cfg.Rand()))
+	}
+	// The ledger keeps milliseconds: round up, never earlier than asked.
+	next := now.Add(min(max(after, 0), p.cfg.RetryMax))
+	if t := next.Truncate(time.Millisecond); !t.Equal(next) {
+		next = t.Add(time.Millisecond)
+	}
+	return next
 }
 
 // call runs the handler, turning a panic into an error so one bad event

@@ -29,8 +29,12 @@ type ExecConfig struct {
 // the event's metadata in HOOKLEDGER_SOURCE, HOOKLEDGER_EVENT_ID,
 // HOOKLEDGER_EVENT_TYPE, HOOKLEDGER_ORIGIN and HOOKLEDGER_ATTEMPT. Exit
 // status 0 is success; any other exit, or the timeout, is retried, with
-// the exit status and the tail of stderr as the error. Its stdout is
-// discarded.
+// the exit status and the tail of stderr as the error. Exit status
+// ExitTempFail (75) with a first line of stdout that reads like a
+// Retry-After header (seconds or an HTTP date) is retried after that
+// delay instead of the processor's backoff. The rest of stdout is
+// discarded. An event whose metadata holds a NUL byte cannot be passed in
+// the environment and fails permanently.
 type Exec struct {
 	command string
 	timeout time.Duration
@@ -59,6 +63,9 @@ func (e *Exec) Handle(ctx context.Context, d ledger.Delivery) error {
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
 	ev := d.Event
+	if err := checkEnvValues(ev); err != nil {
+		return ledger.Permanent(err)
+	}
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", e.command)
 	cmd.Stdin = bytes.NewReader(ev.Payload)
 	cmd.Env = append(append([]string{}, e.env...),
@@ -68,8 +75,9 @@ func (e *Exec) Handle(ctx context.Context, d ledger.Delivery) error {
 		"HOOKLEDGER_ORIGIN="+string(d.Origin),
 		"HOOKLEDGER_ATTEMPT="+strconv.Itoa(d.Attempt),
 	)
+	var stdout headBuffer
 	var stderr tailBuffer
-	cmd.Stderr = &stderr
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	// Kill the whole process group: sh may have started children that
 	// would otherwise outlive the timeout and hold the pipes open.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -86,10 +94,48 @@ func (e *Exec) Handle(ctx context.Context, d ledger.Delivery) error {
 		return fmt.Errorf("exec: %w", ctx.Err())
 	}
 	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return fmt.Errorf("exec: exit status %d%s", ee.ExitCode(), stderr.suffix())
+	if !errors.As(err, &ee) {
+		return fmt.Errorf("exec: %w", err)
 	}
-	return fmt.Errorf("exec: %w", err)
+	if ee.ExitCode() == ExitTempFail {
+		if after, ok := parseRetryAfter(stdout.firstLine(), time.Now()); ok {
+			return ledger.RetryAfter(fmt.Errorf("exec: exit status %d (retry after %s)%s",
+				ee.ExitCode(), after, stderr.suffix()), after)
+		}
+	}
+	return fmt.Errorf("exec: exit status %d%s", ee.ExitCode(), stderr.suffix())
+}
+
+// checkEnvValues fails when a field of ev that goes into the command's
+// environment holds a NUL byte, which no environment variable can: the
+// command could never be started for ev.
+func checkEnvValues(ev *ledger.Event) error {
+	for _, f := range []struct{ name, v string }{{"event id", ev.EventID}, {"event type", ev.Type}, {"source", ev.Source}} {
+		if i := strings.IndexByte(f.v, 0); i >= 0 {
+			return fmt.Errorf("exec: %s %q cannot be passed in the environment: NUL byte at byte %d", f.name, f.v, i)
+		}
+	}
+	return nil
+}
+
+// headBuffer keeps the first stdoutHead bytes written to it.
+type headBuffer struct{ b []byte }
+
+// stdoutHead bounds how much of a command's stdout is kept: enough for
+// the first line, where a command exiting ExitTempFail says when to retry.
+const stdoutHead = 256
+
+func (h *headBuffer) Write(p []byte) (int, error) {
+	if n := stdoutHead - len(h.b); n > 0 {
+		h.b = append(h.b, p[:min(n, len(p))]...)
+	}
+	return len(p), nil
+}
+
+// firstLine returns the first line written, without its line ending.
+func (h *headBuffer) firstLine() string {
+	line, _, _ := strings.Cut(string(h.b), "\n")
+	return strings.TrimSuffix(line, "\r")
 }
 
 // tailBuffer keeps the last stderrTail bytes written to it.

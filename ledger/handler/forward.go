@@ -37,7 +37,9 @@ type ForwardConfig struct {
 // Forward POSTs each event's raw payload to a URL. A 2xx answer is
 // success; 4xx other than 408, 409 and 429 is permanent (the event goes
 // dead with the status and a short body snippet as the reason); anything
-// else, network errors and timeouts included, is retried.
+// else, network errors and timeouts included, is retried. A 429 or 503
+// with a Retry-After header (seconds or an HTTP date) is retried when the
+// downstream asked, not on the processor's backoff.
 type Forward struct {
 	url    string
 	key    []byte // nil when unsigned
@@ -109,6 +111,10 @@ func (f *Forward) Handle(ctx context.Context, d ledger.Delivery) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // keep the connection reusable
 		return nil
 	}
+	if after, ok := retryAfter(resp, f.now()); ok {
+		return ledger.RetryAfter(fmt.Errorf("forward: downstream answered %d (retry after %s)%s",
+			resp.StatusCode, after, snippet(resp.Body)), after)
+	}
 	err = fmt.Errorf("forward: downstream answered %d%s", resp.StatusCode, snippet(resp.Body))
 	if permanentStatus(resp.StatusCode) {
 		return ledger.Permanent(err)
@@ -116,10 +122,23 @@ func (f *Forward) Handle(ctx context.Context, d ledger.Delivery) error {
 	return err
 }
 
+// retryAfter returns the delay a 429 or 503 answer asks for in its
+// Retry-After header; ok is false for other answers and for a missing or
+// malformed header.
+func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
+	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable {
+		return 0, false
+	}
+	return parseRetryAfter(resp.Header.Get("Retry-After"), now)
+}
+
 // request builds the POST for d: the payload untouched, hookledger's
 // metadata headers, and the Standard Webhooks signature when signing.
 func (f *Forward) request(ctx context.Context, d ledger.Delivery) (*http.Request, error) {
 	ev := d.Event
+	if err := checkHeaderValues(ev); err != nil {
+		return nil, err
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.url, bytes.NewReader(ev.Payload))
 	if err != nil {
 		return nil, fmt.Errorf("forward: %w", scrubURL(err))
@@ -140,6 +159,21 @@ func (f *Forward) request(ctx context.Context, d ledger.Delivery) (*http.Request
 		h.Set("Webhook-Signature", Sign(f.key, ev.EventID, ts, ev.Payload))
 	}
 	return req, nil
+}
+
+// checkHeaderValues fails when a field of ev that goes into a header could
+// not be sent: a control character (CR, LF, NUL…) makes the request
+// invalid on every attempt, so the caller makes the failure permanent.
+func checkHeaderValues(ev *ledger.Event) error {
+	for _, f := range []struct{ name, v string }{
+		{"event id", ev.EventID}, {"event type", ev.Type}, {"source", ev.Source}, {"content type", ev.ContentType},
+	} {
+		if i := strings.IndexFunc(f.v, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }); i >= 0 {
+			return fmt.Errorf("forward: %s %q cannot be sent as an HTTP header value: control character at byte %d",
+				f.name, f.v, i)
+		}
+	}
+	return nil
 }
 
 // permanentStatus reports whether retrying a request answered with status

@@ -28,9 +28,11 @@ type demoOptions struct {
 const (
 	// demoSettle bounds each wait for the processor to finish the queue.
 	demoSettle = 45 * time.Second
-	// demoOutage is how many requests the downstream app refuses before
-	// it comes back.
-	demoOutage = 60
+	// demoRetryAfter is what the downstream app asks for while it is down
+	// (Retry-After), and hookledger honours: it is also what keeps the
+	// outage's story the same for a seed, since no retry comes back before
+	// the app does.
+	demoRetryAfter = 2 * time.Second
 )
 
 // runDemo is `hookledger demo`: the whole pipeline offline against the
@@ -126,15 +128,26 @@ func (w *demoWorld) play(ctx context.Context) (*demoOutcome, error) {
 	return o, w.gather(ctx, o)
 }
 
-// sendTraffic sends the three phases; the downstream app goes down as the
-// second starts, until it has refused demoOutage requests.
+// sendTraffic sends the three phases. The downstream app goes down once
+// the first phase is processed, stays down while the second arrives, and
+// comes back once hookledger tried each of its events: which events the
+// outage hits, and how often, is the seed's doing, not the scheduler's.
 func (w *demoWorld) sendTraffic(ctx context.Context, tr *demoTraffic, t0 time.Time) error {
 	for i := range demoPhases {
 		if i == 1 {
-			w.down.goDown(demoOutage)
+			if err := w.settle(ctx, demoSettle); err != nil {
+				return err
+			}
+			w.down.goDown()
 		}
 		if err := w.sendPhase(ctx, tr, i, t0); err != nil {
 			return err
+		}
+		if i == 1 {
+			if err := w.awaitTried(ctx, demoSettle); err != nil {
+				return err
+			}
+			w.down.comeBack()
 		}
 	}
 	return w.sendForgeries(ctx, tr)

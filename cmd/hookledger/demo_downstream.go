@@ -8,22 +8,24 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // demoDownstream is the demo's stand-in for the user's app: the URL hookledger
 // forwards every event to. It checks each request's Standard Webhooks
 // signature, counts what it processed per event (by the Idempotency-Key
 // header, which is the provider's event id), and it can go down for a
-// while, when it answers 503 and processes nothing.
+// while, when it answers 503 with a Retry-After and processes nothing.
 type demoDownstream struct {
 	srv    *httptest.Server
 	key    []byte
 	secret string // HOOKLEDGER_FORWARD_SECRET: whsec_ and the key in base64
 
 	mu        sync.Mutex
-	downFor   int                // requests still to refuse before coming back
+	down      bool               // refusing every request
 	refused   int                // requests answered 503 while down
 	processed map[demoKey]int    // times each event was processed
 	origins   map[demoKey]string // Hookledger-Origin of the request that processed it
@@ -75,9 +77,9 @@ func (d *demoDownstream) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.requests[k]++
-	if d.downFor > 0 {
-		d.downFor--
+	if d.down {
 		d.refused++
+		w.Header().Set("Retry-After", strconv.Itoa(int(demoRetryAfter/time.Second)))
 		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
 		return
 	}
@@ -108,12 +110,16 @@ func (d *demoDownstream) verify(h http.Header, body []byte) bool {
 	return false
 }
 
-// goDown takes the app down until it has refused n more requests: how
-// long the outage lasts depends on how hard hookledger retries, not on the
-// wall clock, so a slow machine sees the same story.
-func (d *demoDownstream) goDown(n int) {
+// goDown takes the app down: it refuses every request, asking to be
+// retried after demoRetryAfter, until comeBack.
+func (d *demoDownstream) goDown() { d.setDown(true) }
+
+// comeBack ends the outage.
+func (d *demoDownstream) comeBack() { d.setDown(false) }
+
+func (d *demoDownstream) setDown(down bool) {
 	d.mu.Lock()
-	d.downFor = n
+	d.down = down
 	d.mu.Unlock()
 }
 

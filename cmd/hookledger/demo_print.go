@@ -92,7 +92,8 @@ func (p *demoPrinter) intake() {
 
 func (p *demoPrinter) outage() {
 	p.f("\n2. The downstream app goes down for a while\n")
-	p.f("   It answered 503 to %d requests. hookledger kept each event and retried it with backoff:\n", p.o.down.Refused)
+	p.f("   It answered 503 with Retry-After: %d to %d requests. hookledger kept each event and retried it when asked:\n",
+		int(demoRetryAfter/time.Second), p.o.down.Refused)
 	var ex demoFacts
 	for _, name := range []string{"stripe", "github"} {
 		f := p.o.facts[name]

@@ -120,6 +120,17 @@ func (w *demoWorld) startProcessor() {
 // settle waits until no event is pending, processing or failed, or the
 // timeout passes.
 func (w *demoWorld) settle(ctx context.Context, timeout time.Duration) error {
+	return w.await(ctx, timeout, "processed", ledger.StatePending, ledger.StateProcessing, ledger.StateFailed)
+}
+
+// awaitTried waits until every event has had an attempt: none is pending
+// or processing (failed ones wait for their retry), or the timeout passes.
+func (w *demoWorld) awaitTried(ctx context.Context, timeout time.Duration) error {
+	return w.await(ctx, timeout, "tried", ledger.StatePending, ledger.StateProcessing)
+}
+
+// await waits until no event is in any of states, or the timeout passes.
+func (w *demoWorld) await(ctx context.Context, timeout time.Duration, what string, states ...ledger.State) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		qs, err := w.app.db.QueueStats(ctx)
@@ -128,13 +139,15 @@ func (w *demoWorld) settle(ctx context.Context, timeout time.Duration) error {
 		}
 		waiting := 0
 		for _, byState := range qs.Depth {
-			waiting += byState[ledger.StatePending] + byState[ledger.StateProcessing] + byState[ledger.StateFailed]
+			for _, st := range states {
+				waiting += byState[st]
+			}
 		}
 		if waiting == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("demo: %d events still waiting to be processed after %s", waiting, timeout)
+			return fmt.Errorf("demo: %d events still waiting to be %s after %s", waiting, what, timeout)
 		}
 		if err := sleepCtx(ctx, 20*time.Millisecond); err != nil {
 			return err

@@ -71,7 +71,7 @@ func (h *heldLeases) end(c *Claim) time.Time {
 // that a worker starting an attempt nearly always finds its lease already
 // covering the attempt's timeout.
 func (c ProcessorConfig) renewEvery() time.Duration {
-	return max(min(c.Lease/3, (c.Lease-c.Timeout)/2), 10*time.Millisecond)
+	return max(min(c.Lease/3, (c.Lease-c.Timeout)/2), 100*time.Millisecond)
 }
 
 // keepLeases renews the leases of every event the processor holds each

@@ -96,3 +96,32 @@ func TestNewProcessorRejectsTimeoutPastLease(t *testing.T) {
 		}
 	}
 }
+
+// A slow but healthy handler, under any mix of workers, lease and attempt
+// timeout the processor accepts: every event is delivered exactly once,
+// after one attempt, and none goes dead.
+func TestSlowHandlerAnyMixDeliversOnce(t *testing.T) {
+	for _, workers := range []int{1, 2, 4} {
+		for _, timeout := range []time.Duration{200 * time.Millisecond, 900 * time.Millisecond, 999 * time.Millisecond} {
+			t.Run(fmt.Sprintf("workers %d, lease 1s, timeout %s", workers, timeout), func(t *testing.T) {
+				t.Parallel()
+				db := openTestDB(t)
+				const n = 10
+				for i := range n {
+					recordAt(t, db, "stripe", fmt.Sprintf("evt_%d", i), time.Now())
+				}
+				h := &counter{fail: func(Delivery) error { time.Sleep(150 * time.Millisecond); return nil }}
+				p := newTestProcessor(t, db, h, ProcessorConfig{Workers: workers, Lease: time.Second, Timeout: timeout, MaxAttempts: 2})
+				stats, err := p.Drain(context.Background())
+				if err != nil || stats.Processed != n || stats.Claimed != n {
+					t.Errorf("Drain() = %+v, %v; want %d claimed and processed, nothing else", stats, err, n)
+				}
+				for i := range n {
+					if got := h.count(fmt.Sprintf("evt_%d", i)); got != 1 {
+						t.Errorf("evt_%d delivered %d times, want once", i, got)
+					}
+				}
+			})
+		}
+	}
+}

@@ -159,8 +159,9 @@ func (p *Processor) run(ctx context.Context, drain bool) (Stats, error) {
 	// Leases are kept until the last result is settled, past ctx's end
 	// while in-flight attempts finish within Grace.
 	kctx, stopKeeping := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopKeeping()
-	go p.keepLeases(kctx)
+	var keeping sync.WaitGroup
+	keeping.Go(func() { p.keepLeases(kctx) })
+	defer func() { stopKeeping(); keeping.Wait() }()
 	var wg sync.WaitGroup
 	for range p.cfg.Workers {
 		wg.Go(func() { p.work(ctx, hctx, jobs, results) })

@@ -191,6 +191,11 @@ func graceContext(ctx context.Context, grace time.Duration) (context.Context, fu
 // dispatch claims ready events as worker slots free up and queues them.
 func (p *Processor) dispatch(ctx context.Context, jobs chan<- *Claim, drain bool) error {
 	for {
+		// Measured before this loop takes slots: when nothing was in
+		// flight, an empty claim means nothing is ready. Measured after
+		// the claim, an attempt settled in between (and perhaps due again
+		// at once) would end a drain early.
+		busy := len(p.slots)
 		n := p.acquire(ctx)
 		if n == 0 {
 			return nil
@@ -216,7 +221,7 @@ func (p *Processor) dispatch(ctx context.Context, jobs chan<- *Claim, drain bool
 			continue
 		}
 		if drain {
-			if len(claims) == 0 && len(p.slots) == 0 {
+			if len(claims) == 0 && busy == 0 {
 				return nil
 			}
 			if len(claims) == 0 {

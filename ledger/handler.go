@@ -16,7 +16,7 @@ type Delivery struct {
 // Handler is the user's processing of an event. Handle returns nil when the
 // event was processed; an error the processor retries with backoff; or an
 // error wrapped with Permanent that sends the event to dead at once.
-// Handle must respect ctx: the processor cancels it at the lease deadline
+// Handle must respect ctx: the processor cancels it at the attempt timeout
 // and at shutdown after the grace period.
 //
 // The processor may call Handle more than once for the same event (after a

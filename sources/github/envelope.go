@@ -59,10 +59,11 @@ type Envelope struct {
 // ParseEnvelope reads the delivery id, event type, hook id and kept headers
 // from header, and the action from body, decoding only that field. body is
 // JSON, or a application/x-www-form-urlencoded form whose payload field is
-// the JSON. It returns ErrNoDelivery, ErrNoEvent, ErrBadPayload, or a
+// the JSON. It returns ErrNoDelivery, ErrNoEvent, ErrBadPayload, a
 // reason the JSON cannot be kept (sources.CheckPayload) or its "action"
-// read unambiguously (sources.Members), all wrapping sources.ErrMalformed.
-// Call it only after VerifySignature.
+// read unambiguously (sources.Members), or ErrEventMismatch when the
+// payload is plainly another event than the header names, all wrapping
+// sources.ErrMalformed. Call it only after VerifySignature.
 func ParseEnvelope(header http.Header, body []byte) (Envelope, error) {
 	env := Envelope{
 		DeliveryID: strings.TrimSpace(header.Get(DeliveryHeader)),
@@ -88,6 +89,9 @@ func ParseEnvelope(header http.Header, body []byte) (Envelope, error) {
 	}
 	action, err := decodeAction(doc)
 	if err != nil {
+		return Envelope{}, err
+	}
+	if err := checkEventShape(env.Event, doc); err != nil {
 		return Envelope{}, err
 	}
 	env.Action = action

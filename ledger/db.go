@@ -38,6 +38,10 @@ type DB struct {
 	ledgerOnly atomic.Bool
 	recorded   chan struct{} // signalled (without blocking) when new events commit
 
+	rej        rejections                    // rejected requests waiting for the writer
+	lastCommit atomic.Pointer[commitOutcome] // the writer's last transaction
+	probeMu    sync.Mutex                    // one health write probe at a time
+
 	ops      chan writeOp
 	stop     chan struct{}
 	done     chan struct{}
@@ -155,6 +159,8 @@ func (db *DB) Path() string { return db.path }
 // closes the database. It is safe to call more than once.
 func (db *DB) Close() error {
 	db.once.Do(func() {
+		// Rejections still gathered in memory go with the last batch.
+		_ = db.SyncRejections(context.Background())
 		db.closeMu.Lock()
 		db.closed = true
 		db.closeMu.Unlock()
@@ -169,7 +175,8 @@ func (db *DB) Close() error {
 	return db.closeErr
 }
 
-// Ping reports whether the ledger answers a read and accepts writes.
+// Ping reports whether the ledger answers a read. It says nothing about
+// whether writes commit: see Health.
 func (db *DB) Ping(ctx context.Context) error {
 	db.closeMu.RLock()
 	closed := db.closed

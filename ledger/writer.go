@@ -99,6 +99,7 @@ func (db *DB) writeLoop() {
 func (db *DB) commit(batch []writeOp) {
 	errs := make([]error, len(batch))
 	err := db.commitTx(batch, errs)
+	db.noteCommit(err)
 	for i, op := range batch {
 		if err != nil {
 			op.done <- err

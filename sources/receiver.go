@@ -1,24 +1,36 @@
 package sources
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 
 	"github.com/hookledger/hookledger/ledger"
 )
 
-// DefaultMaxBody is the default request body limit: 1 MiB, well above the
-// largest Stripe or GitHub webhook (GitHub caps payloads at 25 MB but
-// truncates most events far below that; raise it with ReceiverOptions).
+// DefaultMaxBody is the default request body limit: 1 MiB, above almost
+// every Stripe or GitHub webhook. GitHub caps payloads at 25 MB and does
+// not retry a delivery answered 413, so raise it (HOOKLEDGER_MAX_BODY) for
+// repositories with very large pushes.
 const DefaultMaxBody = 1 << 20
 
-// Reasons a request is rejected, as receipt reasons and metric labels.
+// DefaultBodyBudget is the default bound on the bytes of request bodies
+// held in memory at once (raised to MaxBody when that is larger).
+const DefaultBodyBudget = 32 << 20
+
+// UnknownSource is the metric label of requests for a source that is not
+// configured: label values come only from the configured sources and this.
+const UnknownSource = "unknown"
+
+// Reasons a request is rejected, as rejection reasons and metric labels.
 const (
 	ReasonUnknownSource = "unknown_source"
 	ReasonTooLarge      = "too_large"
@@ -26,16 +38,16 @@ const (
 	ReasonSignature     = "signature"
 	ReasonMalformed     = "malformed"
 	ReasonUnavailable   = "ledger_unavailable"
+	ReasonBusy          = "busy"
 )
 
 // Observer is told what the receiver did with each request. Every method
 // must be safe for concurrent use; a nil Observer in ReceiverOptions is
-// allowed.
+// allowed. source is always a configured source's name or UnknownSource.
 type Observer interface {
-	// Received is called for every request answered 200, duplicates included.
-	Received(source string)
-	// Duplicate is called, after Received, for an event the ledger already had.
-	Duplicate(source string)
+	// Received is called for every request answered 200: duplicate is
+	// false for a new event stored, true for one the ledger already had.
+	Received(source string, duplicate bool)
 	// Rejected is called for every request answered an error status, with
 	// one of the Reason constants.
 	Rejected(source, reason string)
@@ -43,19 +55,29 @@ type Observer interface {
 
 // ReceiverOptions configures a Receiver. The zero value is usable.
 type ReceiverOptions struct {
-	MaxBody  int64        // body limit in bytes; DefaultMaxBody when 0
-	Logger   *slog.Logger // slog.Default() when nil
-	Observer Observer     // metrics; nil for none
+	MaxBody int64 // body limit in bytes; DefaultMaxBody when 0
+	// BodyBudget bounds the body bytes held at once across requests (each
+	// request counts its Content-Length, or MaxBody when it has none); a
+	// request over it is answered 503 with Retry-After. DefaultBodyBudget
+	// when 0, and never below MaxBody.
+	BodyBudget int64
+	// TrustedProxies are the peers whose X-Forwarded-For is believed for
+	// the client address; none by default (the peer address is recorded).
+	TrustedProxies []netip.Prefix
+	Logger         *slog.Logger // slog.Default() when nil
+	Observer       Observer     // metrics; nil for none
 }
 
 // Receiver is the HTTP front door: POST /webhooks/{name} verifies the
 // request with the named Source and records it in the ledger before
-// answering 2xx; GET /healthz reports whether the ledger answers.
+// answering 2xx; GET /healthz reports whether the ledger can commit.
 type Receiver struct {
 	db      *ledger.DB
 	sources map[string]Source
 	opts    ReceiverOptions
 	log     *slog.Logger
+	rejLog  *rejectLog
+	bodies  *semaphore.Weighted
 	mux     *http.ServeMux
 }
 
@@ -67,14 +89,21 @@ func NewReceiver(db *ledger.DB, srcs []Source, opts ReceiverOptions) *Receiver {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = DefaultMaxBody
 	}
+	if opts.BodyBudget <= 0 {
+		opts.BodyBudget = DefaultBodyBudget
+	}
+	opts.BodyBudget = max(opts.BodyBudget, opts.MaxBody)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	log := opts.Logger.With("component", "receiver")
 	rv := &Receiver{
 		db:      db,
 		sources: make(map[string]Source, len(srcs)),
 		opts:    opts,
-		log:     opts.Logger.With("component", "receiver"),
+		log:     log,
+		rejLog:  newRejectLog(log),
+		bodies:  semaphore.NewWeighted(opts.BodyBudget),
 		mux:     http.NewServeMux(),
 	}
 	for _, s := range srcs {
@@ -93,35 +122,50 @@ func (rv *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (rv *Receiver) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	name := r.PathValue("name")
-	rc := &ledger.Receipt{
-		Source:     truncate(name, 64),
-		RemoteAddr: r.RemoteAddr,
-		ReceivedAt: start.UTC(),
-	}
-	isNew, reason, err := rv.receive(r, name, rc, start)
-	if err != nil {
-		rv.reject(r.Context(), w, rc, reason, err, start)
+	src, ok := rv.sources[name]
+	if !ok {
+		// No row, no label value, no log line per request: a stranger
+		// choosing paths must not grow anything.
+		rv.observe(func(o Observer) { o.Rejected(UnknownSource, ReasonUnknownSource) })
+		writeStatus(w, http.StatusNotFound, errUnknownSource)
 		return
 	}
-	rv.observe(func(o Observer) { o.Received(rc.Source) })
+	rc := &ledger.Receipt{
+		Source:     name,
+		RemoteAddr: clientAddr(r, rv.opts.TrustedProxies),
+		ReceivedAt: start.UTC(),
+	}
+	isNew, reason, err := rv.receive(r, src, rc, start)
+	if err != nil {
+		rv.reject(r.Context(), w, rc, reason, err)
+		return
+	}
+	rv.observe(func(o Observer) { o.Received(name, !isNew) })
 	outcome := "accepted"
 	if !isNew {
 		outcome = "duplicate"
-		rv.observe(func(o Observer) { o.Duplicate(rc.Source) })
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprintf(w, "{\"status\":%q}\n", outcome)
 }
 
-// receive reads, verifies and records one request. On error it returns the
+// receive reads, verifies and records one request, holding its share of
+// the body budget until the ledger has it. On error it returns the
 // rejection reason.
-func (rv *Receiver) receive(r *http.Request, name string, rc *ledger.Receipt, start time.Time) (bool, string, error) {
-	src, ok := rv.sources[name]
-	if !ok {
-		return false, ReasonUnknownSource, errUnknownSource
+func (rv *Receiver) receive(r *http.Request, src Source, rc *ledger.Receipt, start time.Time) (bool, string, error) {
+	if r.ContentLength > rv.opts.MaxBody {
+		return false, ReasonTooLarge, errTooLarge
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, rv.opts.MaxBody))
+	weight := rv.opts.MaxBody
+	if r.ContentLength >= 0 {
+		weight = r.ContentLength
+	}
+	if !rv.bodies.TryAcquire(weight) {
+		return false, ReasonBusy, errBusy
+	}
+	defer rv.bodies.Release(weight)
+	body, err := readBody(r, weight, rv.opts.MaxBody)
 	rc.BodySize = len(body)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
@@ -147,10 +191,21 @@ func (rv *Receiver) receive(r *http.Request, name string, rc *ledger.Receipt, st
 	return isNew, "", nil
 }
 
+// readBody reads at most limit bytes of r's body into a buffer sized for
+// the expected length, so a body costs its size once, not the doublings
+// of a growing buffer.
+func readBody(r *http.Request, expect, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(int(expect) + bytes.MinRead)
+	_, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, limit))
+	return buf.Bytes(), err
+}
+
 var (
 	errUnknownSource = errors.New("unknown or unconfigured source")
 	errTooLarge      = errors.New("request body too large")
 	errReadBody      = errors.New("read body")
+	errBusy          = errors.New("too many request bodies in flight")
 )
 
 // StatusFor maps a receive error to the HTTP status answered: the one place
@@ -160,6 +215,8 @@ func StatusFor(err error) int {
 	switch {
 	case errors.Is(err, errUnknownSource):
 		return http.StatusNotFound
+	case errors.Is(err, errBusy):
+		return http.StatusServiceUnavailable
 	case errors.Is(err, errTooLarge):
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, errReadBody):
@@ -175,31 +232,30 @@ func StatusFor(err error) int {
 	}
 }
 
-// reject answers an error status (never echoing the payload or a secret)
-// and records a rejected receipt.
-func (rv *Receiver) reject(ctx context.Context, w http.ResponseWriter, rc *ledger.Receipt, reason string, err error, start time.Time) {
+// reject answers an error status (never echoing the payload or a secret),
+// counts the rejection in the ledger's per-minute aggregate, and logs it
+// at a bounded rate.
+func (rv *Receiver) reject(ctx context.Context, w http.ResponseWriter, rc *ledger.Receipt, reason string, err error) {
 	status := StatusFor(err)
 	rv.observe(func(o Observer) { o.Rejected(rc.Source, reason) })
-	rc.Outcome = ledger.OutcomeRejected
-	rc.Status = status
-	rc.Reason = reason + ": " + truncate(err.Error(), 200)
-	rc.Duration = time.Since(start)
-	level := slog.LevelInfo
-	if status >= 500 {
-		level = slog.LevelError
+	if status != http.StatusServiceUnavailable || reason == ReasonBusy {
+		rv.db.RecordRejection(ledger.Rejection{Source: rc.Source, Reason: reason, Status: status,
+			At: rc.ReceivedAt, RemoteAddr: rc.RemoteAddr, Error: truncate(err.Error(), 200)})
 	}
-	rv.log.Log(ctx, level, "webhook rejected", "source", rc.Source, "event_id", rc.EventID,
-		"status", status, "reason", reason, "error", err, "remote_addr", rc.RemoteAddr)
-	if status != http.StatusServiceUnavailable {
-		// The receipt is best effort: the answer does not depend on it.
-		if rerr := rv.db.RecordReceipt(context.WithoutCancel(ctx), rc); rerr != nil {
-			rv.log.Warn("rejected receipt not stored", "source", rc.Source, "error", rerr)
-		}
+	rv.rejLog.log(ctx, status, "webhook rejected", "source", rc.Source, "status", status,
+		"reason", reason, "error", err, "remote_addr", rc.RemoteAddr)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
 	}
+	writeStatus(w, status, err)
+}
+
+// writeStatus answers status with a JSON body naming it, and for a
+// malformed body the reason (fixed texts that quote none of the body).
+func writeStatus(w http.ResponseWriter, status int, err error) {
 	answer := map[string]string{"error": http.StatusText(status)}
 	if status == http.StatusBadRequest && errors.Is(err, ErrMalformed) {
-		// The reasons a body is malformed are fixed texts that quote none
-		// of it: saying which one helps whoever reads the provider's log.
+		// Saying which reason helps whoever reads the provider's log.
 		answer["reason"] = truncate(err.Error(), 200)
 	}
 	b, _ := json.Marshal(answer)
@@ -208,14 +264,16 @@ func (rv *Receiver) reject(ctx context.Context, w http.ResponseWriter, rc *ledge
 	fmt.Fprintf(w, "%s\n", b)
 }
 
+// handleHealth answers 200 when the ledger's writer can commit, else 503
+// with the reason.
 func (rv *Receiver) handleHealth(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "application/json")
-	if err := rv.db.Ping(ctx); err != nil {
-		rv.log.Error("health check failed", "error", err)
+	if err := rv.db.Health(ctx); err != nil {
+		rv.rejLog.log(ctx, http.StatusServiceUnavailable, "health check failed", "error", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintln(w, `{"status":"unavailable"}`)
+		fmt.Fprintf(w, "{\"status\":\"unavailable\",\"reason\":%q}\n", truncate(err.Error(), 200))
 		return
 	}
 	fmt.Fprintln(w, `{"status":"ok"}`)

@@ -171,20 +171,31 @@ func TestReceiverStripeRejections(t *testing.T) {
 	if _, err := h.db.Event(context.Background(), "stripe", "evt_bad"); !errors.Is(err, ledger.ErrNotFound) {
 		t.Errorf("a rejected event was stored: %v", err)
 	}
-	rcs, err := h.db.Receipts(context.Background(), "stripe", "")
+	// Rejections are counted per source, reason and minute, with the last
+	// sample of each: not a row per request.
+	if err := h.db.SyncRejections(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := h.db.Rejections(context.Background(), "stripe", time.Time{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rcs) != len(tests) {
-		t.Fatalf("rejected receipts = %d, want %d", len(rcs), len(tests))
+	counts := map[string]int{}
+	for _, r := range rows {
+		counts[r.Reason] += r.Count
+		want := map[string]int{sources.ReasonSignature: 401, sources.ReasonMalformed: 400}[r.Reason]
+		if r.Last.Status != want || r.Last.At.IsZero() || !strings.HasPrefix(r.Last.RemoteAddr, "127.0.0.1:") {
+			t.Errorf("rejection sample %+v, want status %d, a time and the client address", r, want)
+		}
+		if strings.Contains(r.Last.Error, stripeSecret) || strings.Contains(r.Last.Error, "v1=") {
+			t.Errorf("rejection sample leaks a secret or signature: %q", r.Last.Error)
+		}
 	}
-	for i, rc := range rcs {
-		if rc.Outcome != ledger.OutcomeRejected || rc.Status != tests[i].status {
-			t.Errorf("receipt %d = %s %d, want rejected %d", i, rc.Outcome, rc.Status, tests[i].status)
-		}
-		if strings.Contains(rc.Reason, stripeSecret) || strings.Contains(rc.Reason, "v1=") {
-			t.Errorf("receipt reason leaks a secret or signature: %q", rc.Reason)
-		}
+	if counts[sources.ReasonSignature] != 6 || counts[sources.ReasonMalformed] != 2 || len(counts) != 2 {
+		t.Errorf("rejection counts = %v, want 6 signature and 2 malformed", counts)
+	}
+	if rcs, _ := h.db.Receipts(context.Background(), "stripe", ""); len(rcs) != 0 {
+		t.Errorf("rejected requests left %d receipt rows, want none (they are aggregated)", len(rcs))
 	}
 }
 

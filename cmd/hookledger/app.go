@@ -85,7 +85,12 @@ func (a *app) build() error {
 // handler returns the HTTP handler serve exposes: the receiver's routes
 // and GET /metrics.
 func (a *app) handler() http.Handler {
-	rv := sources.NewReceiver(a.db, a.provs.Webhook, sources.ReceiverOptions{Logger: a.log, Observer: a.metrics})
+	rv := sources.NewReceiver(a.db, a.provs.Webhook, sources.ReceiverOptions{
+		MaxBody:        a.cfg.Receiver.MaxBody,
+		TrustedProxies: a.cfg.Receiver.TrustedProxies,
+		Logger:         a.log,
+		Observer:       a.metrics,
+	})
 	mux := http.NewServeMux()
 	mux.Handle("/", rv)
 	mux.Handle("GET /metrics", a.metrics.Handler())
@@ -96,7 +101,7 @@ func (a *app) handler() http.Handler {
 // the alerter.
 func (a *app) reconciler(job string, opts reconcile.Options) *reconcile.Reconciler {
 	opts.Job = job
-	return reconcile.New(a.db, opts, a.alerter, a.log)
+	return reconcile.New(a.db, opts, meteredNotifier{metrics: a.metrics, next: a.alerter}, a.log)
 }
 
 // drain runs the processor until nothing is ready, when there is one.

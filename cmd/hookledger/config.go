@@ -34,6 +34,7 @@ type Config struct {
 	Timeout       time.Duration // per handler call (forward request or exec run)
 	Lease         time.Duration // how long a claimed event is a worker's before another may retake it
 	Schedule      string
+	Receiver      receiverConfig
 
 	StripeWebhookSecrets []string
 	StripeAPIKey         string
@@ -110,6 +111,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			c.Timeout, c.Lease))
 	}
 	if c.StripeAPIRPS, err = floatEnv(getenv, "STRIPE_API_RPS", 20); err != nil {
+		return c, err
+	}
+	if c.Receiver, err = loadReceiverConfig(getenv); err != nil {
 		return c, err
 	}
 	return c, nil

@@ -71,12 +71,18 @@ func demoGatherFacts(ctx context.Context, db *ledger.DB, source string, provider
 		}
 		latest = demoLater(latest, at)
 	}
-	rejected, err := db.Receipts(ctx, source, "")
-	if err != nil {
-		return f, fmt.Errorf("demo: read receipts: %w", err)
+	// Rejected requests are counted per minute, not kept one by one.
+	if err := db.SyncRejections(ctx); err != nil {
+		return f, fmt.Errorf("demo: %w", err)
 	}
-	f.Requests += len(rejected)
-	f.Rejected = len(rejected)
+	rejected, err := db.Rejections(ctx, source, time.Time{}, 0)
+	if err != nil {
+		return f, fmt.Errorf("demo: read rejections: %w", err)
+	}
+	for _, r := range rejected {
+		f.Requests += r.Count
+		f.Rejected += r.Count
+	}
 	return f, nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"golang.org/x/net/netutil"
 )
 
 // shutdownTimeout bounds how long serve waits for in-flight requests and
@@ -55,6 +57,9 @@ func (a *app) serve(ctx context.Context, env *Env) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
 	}
+	// A stranger's idle connections must not exhaust file descriptors or
+	// memory: past the cap, new ones wait in the kernel's accept queue.
+	ln = netutil.LimitListener(ln, max(a.cfg.Receiver.MaxConns, 1))
 	srv := newHTTPServer(a.handler(), a.log)
 	a.log.Info("hookledger serving", "addr", ln.Addr().String(), "db", a.cfg.DB,
 		"sources", names(a.provs.Webhook), "reconcile_sources", names(a.provs.Reconcile))
@@ -119,7 +124,7 @@ func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       30 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelWarn),
 	}

@@ -1,22 +1,25 @@
 // Package metrics exposes hookledger's Prometheus metrics: what the
-// receiver accepted and rejected, what the processor settled, and the
-// queue's depth and age read from the ledger at scrape time. Everything is
-// registered on a registry the caller owns, never the global one.
+// receiver accepted and rejected, what the processor settled, what
+// reconcile found, the queue and alert outbox read from the ledger at
+// scrape time, the build, and the standard Go and process collectors.
+// Everything is registered on a registry the caller owns, never the global
+// one. Label values are bounded: sources are the configured ones (plus
+// "unknown"), reasons and outcomes are fixed words.
 package metrics
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hookledger/hookledger/ledger"
 )
 
-// scrapeTimeout bounds the ledger query behind one scrape.
+// scrapeTimeout bounds the ledger queries behind one scrape.
 const scrapeTimeout = 5 * time.Second
 
 // Metrics holds hookledger's collectors. A nil *Metrics is valid and
@@ -24,30 +27,35 @@ const scrapeTimeout = 5 * time.Second
 type Metrics struct {
 	reg       *prometheus.Registry
 	received  *prometheus.CounterVec
-	duplicate *prometheus.CounterVec
 	rejected  *prometheus.CounterVec
 	processed *prometheus.CounterVec
 	retried   *prometheus.CounterVec
 	dead      *prometheus.CounterVec
 	duration  *prometheus.HistogramVec
+	runs      *prometheus.CounterVec
+	missing   *prometheus.CounterVec
+	filled    *prometheus.CounterVec
+	still     *prometheus.CounterVec
+	unknown   *prometheus.CounterVec
 }
 
 var _ ledger.Observer = (*Metrics)(nil)
 
 // New registers hookledger's metrics on reg and returns them. When db is
-// not nil, the queue depth and oldest-waiting age are read from it at each
-// scrape. It panics if reg already holds metrics of the same names, like
+// not nil, the queue and the alert outbox are read from it at each scrape.
+// It panics if reg already holds metrics of the same names, like
 // prometheus.MustRegister.
 func New(reg *prometheus.Registry, db *ledger.DB) *Metrics {
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 	}
 	m := &Metrics{
-		reg:       reg,
-		received:  counter("hookledger_webhooks_received_total", "Webhook requests verified and stored as new events.", "source"),
-		duplicate: counter("hookledger_webhooks_duplicate_total", "Webhook requests for events already in the ledger.", "source"),
-		rejected:  counter("hookledger_webhooks_rejected_total", "Webhook requests rejected, by reason.", "source", "reason"),
-		processed: counter("hookledger_events_processed_total", "Events the handler processed.", "source"),
+		reg: reg,
+		received: counter("hookledger_webhooks_received_total",
+			"Webhook requests verified and answered 2xx, by outcome: new (stored as a new event) or duplicate (already in the ledger, not stored again).",
+			"source", "outcome"),
+		rejected:  counter("hookledger_webhooks_rejected_total", "Webhook requests answered an error status, by reason; source is \"unknown\" for unconfigured sources.", "source", "reason"),
+		processed: counter("hookledger_events_processed_total", "Handler attempts that processed an event.", "source"),
 		retried:   counter("hookledger_events_retried_total", "Failed attempts with a retry scheduled.", "source"),
 		dead:      counter("hookledger_events_dead_total", "Events that went dead.", "source"),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -55,10 +63,21 @@ func New(reg *prometheus.Registry, db *ledger.DB) *Metrics {
 			Help:    "How long each handler attempt took, by outcome.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9), // 1ms … ~65s
 		}, []string{"source", "outcome"}),
+		runs: counter("hookledger_reconcile_runs_total",
+			"Reconcile runs by outcome: complete (nothing missing after the run), gaps (events still missing), incomplete (the listing did not finish), error.",
+			"source", "outcome"),
+		missing: counter("hookledger_reconcile_missing_events_total", "Events the provider sent that reconcile found missing from the ledger.", "source"),
+		filled:  counter("hookledger_reconcile_backfilled_events_total", "Missing events reconcile backfilled from the provider's API or had redelivered.", "source"),
+		still:   counter("hookledger_reconcile_still_missing_events_total", "Missing events still not in the ledger after a reconcile run (summed over runs).", "source"),
+		unknown: counter("hookledger_reconcile_unknown_events_total", "Events received live that the provider does not know (a forgery or replay signal).", "source"),
 	}
-	reg.MustRegister(m.received, m.duplicate, m.rejected, m.processed, m.retried, m.dead, m.duration)
+	reg.MustRegister(m.received, m.rejected, m.processed, m.retried, m.dead, m.duration,
+		m.runs, m.missing, m.filled, m.still, m.unknown,
+		newBuildInfo(),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if db != nil {
-		reg.MustRegister(&queueCollector{db: db})
+		reg.MustRegister(&ledgerCollector{db: db})
 	}
 	return m
 }
@@ -73,22 +92,21 @@ func (m *Metrics) Handler() http.Handler {
 	})
 }
 
-// Received counts a request stored as a new event.
-func (m *Metrics) Received(source string) {
-	if m != nil {
-		m.received.WithLabelValues(source).Inc()
+// Received counts a request answered 2xx: a new event, or a duplicate.
+func (m *Metrics) Received(source string, duplicate bool) {
+	if m == nil {
+		return
 	}
+	outcome := "new"
+	if duplicate {
+		outcome = "duplicate"
+	}
+	m.received.WithLabelValues(source, outcome).Inc()
 }
 
-// Duplicate counts a request for an event already in the ledger.
-func (m *Metrics) Duplicate(source string) {
-	if m != nil {
-		m.duplicate.WithLabelValues(source).Inc()
-	}
-}
-
-// Rejected counts a rejected request; reason should be a short fixed word
-// (bad_signature, malformed, too_large), never request data.
+// Rejected counts a rejected request; source must be a configured source
+// or "unknown", reason a short fixed word (signature, malformed,
+// too_large), never request data.
 func (m *Metrics) Rejected(source, reason string) {
 	if m != nil {
 		m.rejected.WithLabelValues(source, reason).Inc()
@@ -113,45 +131,24 @@ func (m *Metrics) ObserveAttempt(source string, outcome ledger.AttemptOutcome, d
 	m.duration.WithLabelValues(source, string(outcome)).Observe(d.Seconds())
 }
 
-// queueCollector reads the queue from the ledger at scrape time.
-type queueCollector struct{ db *ledger.DB }
-
-var (
-	depthDesc = prometheus.NewDesc("hookledger_queue_depth",
-		"Events in the ledger by source and processing state.", []string{"source", "state"}, nil)
-	oldestDesc = prometheus.NewDesc("hookledger_oldest_pending_age_seconds",
-		"Age of the oldest event not yet settled (pending, processing or failed), by source; 0 when none.",
-		[]string{"source"}, nil)
-	scrapeErrDesc = prometheus.NewDesc("hookledger_queue_scrape_error",
-		"1 when the last scrape could not read the queue from the ledger.", nil, nil)
-)
-
-// Describe sends the queue metrics' descriptors.
-func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- depthDesc
-	ch <- oldestDesc
-	ch <- scrapeErrDesc
+// Reconciled is what one reconcile run of one source found.
+type Reconciled struct {
+	Source       string
+	Outcome      string // complete, gaps, incomplete or error
+	Missing      int
+	Backfilled   int // backfilled plus redelivered
+	StillMissing int
+	Unknown      int
 }
 
-// Collect queries the ledger and sends the queue metrics.
-func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
-	defer cancel()
-	qs, err := c.db.QueueStats(ctx)
-	if err != nil {
-		ch <- prometheus.MustNewConstMetric(scrapeErrDesc, prometheus.GaugeValue, 1)
+// ObserveReconcile counts one reconcile run and what it found.
+func (m *Metrics) ObserveReconcile(r Reconciled) {
+	if m == nil {
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(scrapeErrDesc, prometheus.GaugeValue, 0)
-	now := time.Now()
-	for source, states := range qs.Depth {
-		for _, st := range ledger.States {
-			ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(states[st]), source, string(st))
-		}
-		age := 0.0
-		if t, ok := qs.OldestWaiting[source]; ok {
-			age = max(now.Sub(t).Seconds(), 0)
-		}
-		ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, age, source)
-	}
+	m.runs.WithLabelValues(r.Source, r.Outcome).Inc()
+	m.missing.WithLabelValues(r.Source).Add(float64(r.Missing))
+	m.filled.WithLabelValues(r.Source).Add(float64(r.Backfilled))
+	m.still.WithLabelValues(r.Source).Add(float64(r.StillMissing))
+	m.unknown.WithLabelValues(r.Source).Add(float64(r.Unknown))
 }

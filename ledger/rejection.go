@@ -12,6 +12,10 @@ import (
 // writer deletes older ones as it upserts new ones.
 const RejectionRetention = 7 * 24 * time.Hour
 
+// rejectionFlushDelay is how long rejections gather in memory before the
+// writer upserts them: under a flood, ten small commits a second.
+const rejectionFlushDelay = 100 * time.Millisecond
+
 // Rejection is one request the receiver refused.
 type Rejection struct {
 	Source     string // a configured source; the receiver records none for unknown ones
@@ -47,9 +51,9 @@ type rejections struct {
 }
 
 // RecordRejection counts r in the per-minute aggregate without waiting:
-// the group-commit writer upserts the aggregate with its next batch, so a
-// flood of rejected requests costs a few row updates per batch, not a
-// transaction per request. Rejections are best effort: ones that the
+// within rejectionFlushDelay the group-commit writer upserts the aggregate
+// with its next batch, so a flood of rejected requests costs a few row
+// updates ten times a second, not a transaction per request. Rejections are best effort: ones that the
 // writer cannot commit (a full disk, a closed ledger) are dropped.
 func (db *DB) RecordRejection(r Rejection) {
 	if r.At.IsZero() {
@@ -74,7 +78,14 @@ func (db *DB) RecordRejection(r Rejection) {
 	queue := !db.rej.queued
 	db.rej.queued = true
 	db.rej.mu.Unlock()
-	if queue && !db.tryEnqueue(writeOp{ctx: context.Background(), fn: db.flushRejections, done: make(chan error, 1)}) {
+	if queue {
+		time.AfterFunc(rejectionFlushDelay, db.queueRejections)
+	}
+}
+
+// queueRejections hands the writer a flush of the pending rejections.
+func (db *DB) queueRejections() {
+	if !db.tryEnqueue(writeOp{ctx: context.Background(), fn: db.flushRejections, done: make(chan error, 1)}) {
 		db.rej.mu.Lock()
 		db.rej.queued = false // the next rejection tries again; Close flushes what is left
 		db.rej.mu.Unlock()

@@ -57,10 +57,14 @@ func wrapHealth(err error) error {
 	return fmt.Errorf("ledger cannot commit: %w", err)
 }
 
-// probe is a write function that changes one row, so its commit appends to
-// the write-ahead log like any other write.
+// probeBytes is how much a write probe writes: about a large webhook's
+// event and receipt, so a probe that commits means a webhook could.
+const probeBytes = 64 << 10
+
+// probe is a write function that rewrites one row of probeBytes, so its
+// commit appends as much to the write-ahead log as a webhook would.
 func (db *DB) probe(ctx context.Context, tx *sql.Tx) error {
-	_, err := db.exec(ctx, tx, `INSERT INTO writer_probe (id, at) VALUES (1, ?)
-		ON CONFLICT (id) DO UPDATE SET at = excluded.at`, millis(db.Now()))
+	_, err := db.exec(ctx, tx, `INSERT INTO writer_probe (id, at, pad) VALUES (1, ?, randomblob(?))
+		ON CONFLICT (id) DO UPDATE SET at = excluded.at, pad = excluded.pad`, millis(db.Now()), probeBytes)
 	return translate(err)
 }

@@ -3,12 +3,14 @@ package sources_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,6 +32,18 @@ func mountTmpfs(t *testing.T, size string) string {
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
 	return dir
+}
+
+// health returns the status and body of GET /healthz.
+func health(t *testing.T, base string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, strings.TrimSpace(string(b))
 }
 
 func remount(t *testing.T, dir, opts string) {
@@ -77,7 +91,22 @@ func TestReceiverDiskFull(t *testing.T) {
 	}
 	t.Logf("%d events acknowledged before the disk filled, then %d answered 503", len(acked), full)
 
+	// Health says what the writer can do, not whether a read answers: 503
+	// with the reason while the disk is full, also once the writer has been
+	// idle (a write probe), and 200 again once space is back.
+	if st, body := health(t, srv.URL); st != http.StatusServiceUnavailable || !strings.Contains(body, "full") {
+		t.Errorf("healthz on a full disk = %d %s, want 503 naming the full disk", st, body)
+	}
+	time.Sleep(6 * time.Second) // past the last commit's freshness: the next check probes
+	if st, body := health(t, srv.URL); st != http.StatusServiceUnavailable {
+		t.Errorf("healthz on a full disk, writer idle = %d %s, want 503", st, body)
+	}
+
 	remount(t, dir, "size=64M")
+	time.Sleep(1100 * time.Millisecond) // past the probe spacing
+	if st, body := health(t, srv.URL); st != http.StatusOK {
+		t.Errorf("healthz after space came back = %d %s, want 200", st, body)
+	}
 	if st := send("evt_after_full"); st != http.StatusOK {
 		t.Errorf("after space came back: status %d, want 200", st)
 	}

@@ -16,9 +16,12 @@ CREATE TABLE rejections (
     PRIMARY KEY (source, reason, minute)
 ) WITHOUT ROWID;
 
--- Health: a one-row table the writer updates to prove it can commit when
--- nothing else has been written lately.
+-- Health: a one-row table the writer rewrites to prove it can commit when
+-- nothing else has been written lately. pad makes each probe write as much
+-- as a typical webhook does (a probe of one small row can succeed in the
+-- slack of a write-ahead log on a full disk).
 CREATE TABLE writer_probe (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    at INTEGER NOT NULL
+    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    at  INTEGER NOT NULL,
+    pad BLOB    NOT NULL DEFAULT x''
 );

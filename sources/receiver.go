@@ -26,6 +26,10 @@ const DefaultMaxBody = 1 << 20
 // held in memory at once (raised to MaxBody when that is larger).
 const DefaultBodyBudget = 32 << 20
 
+// bodyWait is how long a request waits for room in the body budget before
+// it is answered 503.
+const bodyWait = 2 * time.Second
+
 // UnknownSource is the metric label of requests for a source that is not
 // configured: label values come only from the configured sources and this.
 const UnknownSource = "unknown"
@@ -58,7 +62,8 @@ type ReceiverOptions struct {
 	MaxBody int64 // body limit in bytes; DefaultMaxBody when 0
 	// BodyBudget bounds the body bytes held at once across requests (each
 	// request counts its Content-Length, or MaxBody when it has none); a
-	// request over it is answered 503 with Retry-After. DefaultBodyBudget
+	// request that finds no room within two seconds is answered 503 with
+	// Retry-After. DefaultBodyBudget
 	// when 0, and never below MaxBody.
 	BodyBudget int64
 	// TrustedProxies are the peers whose X-Forwarded-For is believed for
@@ -161,7 +166,12 @@ func (rv *Receiver) receive(r *http.Request, src Source, rc *ledger.Receipt, sta
 	if r.ContentLength >= 0 {
 		weight = r.ContentLength
 	}
-	if !rv.bodies.TryAcquire(weight) {
+	// Wait a little for room: a burst queues briefly (a waiting request
+	// holds its connection, not its body), a flood is told to come back.
+	wait, cancel := context.WithTimeout(r.Context(), bodyWait)
+	err := rv.bodies.Acquire(wait, weight)
+	cancel()
+	if err != nil {
 		return false, ReasonBusy, errBusy
 	}
 	defer rv.bodies.Release(weight)

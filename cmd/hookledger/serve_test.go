@@ -76,7 +76,7 @@ func TestServeStripeOnly(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(body), `hookledger_webhooks_received_total{source="stripe"} 1`) {
+	if !strings.Contains(string(body), `hookledger_webhooks_received_total{outcome="new",source="stripe"} 1`) {
 		t.Errorf("/metrics lacks the received counter:\n%s", body)
 	}
 	logs := stderr.String()

@@ -321,3 +321,36 @@ func TestReceiverGitHubRealExamples(t *testing.T) {
 		t.Errorf("wrong github secret: status = %d, want 401", got)
 	}
 }
+
+// TestReceiverClientAddrBehindTrustedProxy: the address recorded is the
+// X-Forwarded-For client only when the peer is a trusted proxy.
+func TestReceiverClientAddrBehindTrustedProxy(t *testing.T) {
+	for _, tt := range []struct {
+		trusted string
+		want    string
+	}{{"127.0.0.0/8", "198.51.100.7"}, {"", "127.0.0.1:"}} {
+		db, err := ledger.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		proxies, err := sources.ParseTrustedProxies(tt.trusted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(sources.NewReceiver(db, []sources.Source{stripeSource(t)}, sources.ReceiverOptions{
+			TrustedProxies: proxies, Logger: slog.New(slog.DiscardHandler)}))
+		defer srv.Close()
+		h := &harness{db: db, srv: srv}
+		payload := stripePayload("evt_proxied")
+		hdr := stripeHeader(signStripe(payload, stripeSecret, time.Now()))
+		hdr.Set("X-Forwarded-For", "6.6.6.6, 198.51.100.7")
+		if got := h.post(t, "/webhooks/stripe", payload, hdr); got != 200 {
+			t.Fatalf("status = %d, want 200", got)
+		}
+		rcs, err := db.Receipts(context.Background(), "stripe", "evt_proxied")
+		if err != nil || len(rcs) != 1 || !strings.HasPrefix(rcs[0].RemoteAddr, tt.want) {
+			t.Errorf("trusted %q: receipts = %+v, %v; want remote address %s…", tt.trusted, rcs, err, tt.want)
+		}
+	}
+}

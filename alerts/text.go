@@ -83,7 +83,14 @@ func unknownText(r *reconcile.Report, th thresholds) (string, string) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%d unknown %s*: received with a valid signature, but %s's API does not know %s. ",
 		r.Unknown, plural(r.Unknown, "event"), r.Source, pick(r.Unknown, "it", "them"))
-	b.WriteString("This is a security signal: the webhook secret may have leaked, or the events come from the wrong account.\n")
+	b.WriteString("This is a security signal: the webhook secret may have leaked, or the events come from the wrong account.")
+	if r.Source == "github" {
+		// GitHub signs the body only: a captured delivery resent under a
+		// new X-GitHub-Delivery id verifies, and only reconcile can tell.
+		b.WriteString(" For GitHub it is also what a replayed delivery looks like: GitHub signs only the body, " +
+			"so a captured delivery resent under a new X-GitHub-Delivery id verifies; compare its payload with the deliveries GitHub lists.")
+	}
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "Ids: %s\n", idList(r.UnknownIDs, r.Unknown, th.maxIDs))
 	first := "EVENT_ID"
 	if len(r.UnknownIDs) > 0 {

@@ -160,7 +160,9 @@ func (db *DB) Path() string { return db.path }
 func (db *DB) Close() error {
 	db.once.Do(func() {
 		// Rejections still gathered in memory go with the last batch.
-		_ = db.SyncRejections(context.Background())
+		if db.rej.waiting() {
+			_ = db.SyncRejections(context.Background())
+		}
 		db.closeMu.Lock()
 		db.closed = true
 		db.closeMu.Unlock()

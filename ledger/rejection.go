@@ -50,6 +50,13 @@ type rejections struct {
 	lastPrune time.Time // writer only
 }
 
+// waiting reports whether rejections wait in memory for the writer.
+func (r *rejections) waiting() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.pending) > 0
+}
+
 // RecordRejection counts r in the per-minute aggregate without waiting:
 // within rejectionFlushDelay the group-commit writer upserts the aggregate
 // with its next batch, so a flood of rejected requests costs a few row

@@ -18,6 +18,8 @@ type statusJSON struct {
 	Sources map[string]sourceStatus `json:"sources"`
 	Alerts  []alertStatus           `json:"open_alerts"`
 	Jobs    []jobStatus             `json:"jobs"`
+	// Rejections are the last day's rejected requests per source and reason.
+	Rejections []rejectionStatus `json:"rejections"`
 }
 
 // sourceStatus is one source's line in `status --json`.
@@ -87,7 +89,7 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 // collectStatus reads the status of the ledger in db at now. Every list is
 // empty rather than null when there is nothing to show.
 func collectStatus(ctx context.Context, db *ledger.DB, now time.Time) (statusJSON, error) {
-	st := statusJSON{Sources: map[string]sourceStatus{}, Alerts: []alertStatus{}, Jobs: []jobStatus{}}
+	st := statusJSON{Sources: map[string]sourceStatus{}, Alerts: []alertStatus{}, Jobs: []jobStatus{}, Rejections: []rejectionStatus{}}
 	if err := st.addQueue(ctx, db, now); err != nil {
 		return st, fmt.Errorf("read queue stats: %w", err)
 	}
@@ -99,6 +101,9 @@ func collectStatus(ctx context.Context, db *ledger.DB, now time.Time) (statusJSO
 	}
 	if err := st.addJobs(ctx, db); err != nil {
 		return st, fmt.Errorf("read jobs: %w", err)
+	}
+	if err := st.addRejections(ctx, db, now); err != nil {
+		return st, fmt.Errorf("read rejections: %w", err)
 	}
 	return st, nil
 }
@@ -212,4 +217,5 @@ func printStatus(w io.Writer, st statusJSON) {
 			fmt.Fprintf(w, "  %-10s %-14s last run %s  %s\n", j.Name, j.Spec, j.LastRunAt.Format(time.RFC3339), state)
 		}
 	}
+	printRejections(w, st.Rejections)
 }

@@ -1,8 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/hookledger/hookledger/ledger"
 )
 
 func TestStatusJSON(t *testing.T) {
@@ -30,5 +36,42 @@ func TestStatusJSON(t *testing.T) {
 	}
 	if st.Alerts == nil || st.Jobs == nil {
 		t.Errorf("status --json = %s, want open_alerts and jobs as arrays, not null", out)
+	}
+}
+
+// TestStatusShowsRejections: rejected requests are kept as counts per
+// source, reason and minute; status sums the last day's and shows the
+// latest sample.
+func TestStatusShowsRejections(t *testing.T) {
+	w := newProcessWorld(t, 0)
+	db, err := ledger.Open(context.Background(), w.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for i := range 5 {
+		db.RecordRejection(ledger.Rejection{Source: "stripe", Reason: "signature", Status: 401,
+			At: now.Add(-time.Duration(i) * time.Minute), RemoteAddr: fmt.Sprintf("192.0.2.%d:1", i), Error: "no valid v1 signature"})
+	}
+	db.RecordRejection(ledger.Rejection{Source: "stripe", Reason: "signature", Status: 401, At: now.Add(-48 * time.Hour)})
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := w.run(t, nil, "status", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Rejections []rejectionStatus `json:"rejections"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Rejections) != 1 || st.Rejections[0].Count != 5 || st.Rejections[0].LastRemoteAddr != "192.0.2.0:1" {
+		t.Errorf("status rejections = %+v, want 5 signature rejections in the last day, last from 192.0.2.0:1", st.Rejections)
+	}
+	human, err := w.run(t, nil, "status")
+	if err != nil || !strings.Contains(human, "signature") || !strings.Contains(human, "192.0.2.0:1") {
+		t.Errorf("status = %q, %v; want the rejections listed", human, err)
 	}
 }

@@ -177,4 +177,3 @@ func grep(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
-

@@ -180,10 +180,7 @@ func (db *DB) Close() error {
 // Ping reports whether the ledger answers a read. It says nothing about
 // whether writes commit: see Health.
 func (db *DB) Ping(ctx context.Context) error {
-	db.closeMu.RLock()
-	closed := db.closed
-	db.closeMu.RUnlock()
-	if closed {
+	if db.isClosed() {
 		return ErrClosed
 	}
 	var one int
@@ -191,4 +188,11 @@ func (db *DB) Ping(ctx context.Context) error {
 		return fmt.Errorf("ping ledger: %w", translate(err))
 	}
 	return nil
+}
+
+// isClosed reports whether Close has begun.
+func (db *DB) isClosed() bool {
+	db.closeMu.RLock()
+	defer db.closeMu.RUnlock()
+	return db.closed
 }

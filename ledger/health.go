@@ -33,10 +33,7 @@ func (db *DB) noteCommit(err error) {
 // ErrClosed after Close, and an error wrapping ErrUnavailable when the store
 // refuses writes (disk full, read-only, I/O error).
 func (db *DB) Health(ctx context.Context) error {
-	db.closeMu.RLock()
-	closed := db.closed
-	db.closeMu.RUnlock()
-	if closed {
+	if db.isClosed() {
 		return ErrClosed
 	}
 	if o := db.lastCommit.Load(); o != nil && o.err == nil && time.Since(o.at) < healthFresh {

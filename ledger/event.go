@@ -90,7 +90,7 @@ type Outcome string
 const (
 	OutcomeAccepted  Outcome = "accepted"  // a new event, committed
 	OutcomeDuplicate Outcome = "duplicate" // an event already in the ledger
-	OutcomeRejected  Outcome = "rejected"  // not stored: bad signature, malformed, too large, …
+	OutcomeRejected  Outcome = "rejected"  // not stored; the receiver aggregates these (RecordRejection) rather than keep a row each
 )
 
 // Attempt is one run of the handler on an event.

@@ -156,8 +156,9 @@ func (db *DB) resolveIDs(ctx context.Context, tx *sql.Tx, chunk []*recordReq, in
 	return nil
 }
 
-// RecordReceipt stores a receipt for a request that carried no storable
-// event (rejected: bad signature, malformed, too large).
+// RecordReceipt stores one receipt row on its own, in a transaction of its
+// own. The receiver does not use it for rejected requests, which must not
+// cost a row each: it counts them with RecordRejection.
 func (db *DB) RecordReceipt(ctx context.Context, rc *Receipt) error {
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return db.insertReceipts(ctx, tx, []*Receipt{rc}, db.Now().UTC())

@@ -17,7 +17,7 @@ import (
 
 // TestReceiverRejectsWhatItCannotKeep: a signed webhook whose event the
 // ledger could not store faithfully, or whose id readers would read
-// apart, is answered 400 with the reason (in the answer and the receipt)
+// apart, is answered 400 with the reason (in the answer and the rejection count's sample)
 // and nothing is stored: out-of-range created times, nesting past
 // sources.MaxDepth, invalid UTF-8, an envelope member given twice or in
 // another case, an unpaired surrogate in the id, a non-UTF-8 GitHub
@@ -76,14 +76,29 @@ func TestReceiverRejectsWhatItCannotKeep(t *testing.T) {
 		if n != 0 {
 			t.Errorf("%d %s events stored, want none", n, src)
 		}
-		rcs, err := h.db.Receipts(ctx, src, "")
+		// Rejections are counted per source, reason and minute, each count
+		// with its last sample's error text.
+		if err := h.db.SyncRejections(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := h.db.Rejections(ctx, src, time.Time{}, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, rc := range rcs {
-			if rc.Status != http.StatusBadRequest || !strings.HasPrefix(rc.Reason, sources.ReasonMalformed+": ") {
-				t.Errorf("%s receipt = %d %q, want 400 malformed with the reason", src, rc.Status, rc.Reason)
+		want, got := 0, 0
+		for _, tc := range cases {
+			if tc.source == src {
+				want++
 			}
+		}
+		for _, r := range rows {
+			got += r.Count
+			if r.Reason != sources.ReasonMalformed || r.Last.Status != http.StatusBadRequest || r.Last.Error == "" {
+				t.Errorf("%s rejection = %+v, want 400 malformed with the reason", src, r)
+			}
+		}
+		if got != want {
+			t.Errorf("%s rejections counted %d, want %d", src, got, want)
 		}
 	}
 	// Within the limits: stored untouched, keyed on the exact "id".

@@ -35,6 +35,8 @@ type DB struct {
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 
+	tightened []string // files Open made private (see Tightened)
+
 	ledgerOnly atomic.Bool
 	recorded   chan struct{} // signalled (without blocking) when new events commit
 
@@ -53,8 +55,14 @@ type DB struct {
 
 // Open opens (creating if needed) the ledger at path, applies pending
 // migrations and starts the writer. The file uses WAL with synchronous=FULL:
-// a write that returned nil is on disk.
+// a write that returned nil is on disk. The file and its -wal and -shm are
+// private to the owner (mode 0600) whatever the umask; an existing one that
+// others could read is made so (see Tightened).
 func Open(ctx context.Context, path string) (*DB, error) {
+	tightened, err := privateFiles(path)
+	if err != nil {
+		return nil, fmt.Errorf("open ledger %s: %w", path, err)
+	}
 	w, err := sql.Open("sqlite", dsn(path, connWrite))
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
@@ -89,6 +97,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	db.tightened = tightened
 	go db.writeLoop()
 	return db, nil
 }

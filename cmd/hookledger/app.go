@@ -47,6 +47,9 @@ func openApp(ctx context.Context, cfg Config, logger *slog.Logger, provs provide
 	if err != nil {
 		return nil, err
 	}
+	for _, name := range db.Tightened() {
+		logger.Warn("ledger file was readable by other users: made it private (mode 0600)", "file", name)
+	}
 	a := &app{cfg: cfg, log: logger, db: db, provs: provs}
 	if err := a.build(); err != nil {
 		db.Close()

@@ -132,11 +132,11 @@ func (db *DB) MarkAlertSent(ctx context.Context, id int64, channel, ts string) e
 }
 
 // MarkAlertFailed records a failed delivery of message id: its error
-// (which the caller must have cleaned of secrets) and when to try again.
+// (redacted as SetRedact says) and when to try again.
 func (db *DB) MarkAlertFailed(ctx context.Context, id int64, errText string, next time.Time) error {
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE alert_messages SET attempts = attempts + 1, last_error = ?,
-			next_attempt_at = ? WHERE id = ? AND sent_at = 0`, errText, millis(next), id)
+			next_attempt_at = ? WHERE id = ? AND sent_at = 0`, db.redact(errText), millis(next), id)
 		return translate(err)
 	})
 	if err != nil {

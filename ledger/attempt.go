@@ -62,7 +62,7 @@ func (db *DB) Finish(ctx context.Context, results []*Result) error {
 			return err
 		}
 		for _, r := range rest {
-			if err := finishOne(ctx, upd, ins, r, now); err != nil {
+			if err := db.finishOne(ctx, upd, ins, r, now); err != nil {
 				return err
 			}
 		}
@@ -116,7 +116,7 @@ func (db *DB) finishProcessed(ctx context.Context, tx *sql.Tx, chunk []*Result, 
 			continue
 		}
 		args = append(args, c.Event.ID, c.Attempt, string(c.Origin), millis(r.Started), r.Duration.Microseconds(),
-			string(r.Outcome), truncateError(r.Error))
+			string(r.Outcome), db.errorText(r.Error))
 		n++
 	}
 	if n == 0 {
@@ -128,9 +128,9 @@ func (db *DB) finishProcessed(ctx context.Context, tx *sql.Tx, chunk []*Result, 
 	return translate(err)
 }
 
-func finishOne(ctx context.Context, upd, ins *sql.Stmt, r *Result, now int64) error {
+func (db *DB) finishOne(ctx context.Context, upd, ins *sql.Stmt, r *Result, now int64) error {
 	c := r.Claim
-	errText := truncateError(r.Error)
+	errText := db.errorText(r.Error)
 	state, uncount, next, lastErr, processedAt := StateFailed, 0, millis(r.NextAt), errText, int64(0)
 	attemptOrigin := ""
 	if c.Origin != c.Event.Origin {

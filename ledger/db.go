@@ -35,7 +35,8 @@ type DB struct {
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 
-	tightened []string // files Open made private (see Tightened)
+	tightened []string                            // files Open made private (see Tightened)
+	redactFn  atomic.Pointer[func(string) string] // see SetRedact
 
 	ledgerOnly atomic.Bool
 	recorded   chan struct{} // signalled (without blocking) when new events commit

@@ -49,13 +49,13 @@ func (db *DB) StartRun(ctx context.Context, r *Run) error {
 // and sets r.FinishedAt. It returns ErrNotFound for an unknown run.
 func (db *DB) FinishRun(ctx context.Context, r *Run) error {
 	r.FinishedAt = db.Now().UTC()
-	report := string(r.Report)
+	report := db.redact(string(r.Report))
 	if report == "" {
 		report = "{}"
 	}
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE runs SET finished_at = ?, complete = ?, report = ?, error = ?
-			WHERE id = ?`, millis(r.FinishedAt), r.Complete, report, r.Error, r.ID)
+			WHERE id = ?`, millis(r.FinishedAt), r.Complete, report, db.redact(r.Error), r.ID)
 		if err != nil {
 			return translate(err)
 		}
@@ -160,7 +160,7 @@ func (db *DB) StartJob(ctx context.Context, name, spec string, at time.Time) err
 func (db *DB) FinishJob(ctx context.Context, name string, at time.Time, jobErr error) error {
 	msg, ok, failed := "", millis(at), 0
 	if jobErr != nil {
-		msg, ok, failed = jobErr.Error(), 0, 1
+		msg, ok, failed = db.redact(jobErr.Error()), 0, 1
 	}
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE jobs SET finished_at = ?, error = ?,

@@ -147,12 +147,12 @@ func runAlertsFlush(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := ledger.Open(ctx, cfg.DB)
+	db, err := openWritable(ctx, env, cfg.DB)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	al, err := newAlerter(db, cfg, slog.New(slog.NewTextHandler(env.Stderr, nil)))
+	al, err := newAlerter(db, cfg, newLogger(env))
 	if err != nil {
 		return err
 	}

@@ -32,21 +32,31 @@ type app struct {
 // newApp opens the ledger and builds every component the configuration
 // turns on. client, when not nil, is the HTTP client for provider APIs.
 // The caller closes the app.
-func newApp(ctx context.Context, cfg Config, logger *slog.Logger, client *http.Client) (*app, error) {
+func newApp(ctx context.Context, env *Env, cfg Config, logger *slog.Logger, client *http.Client) (*app, error) {
+	logger = redactedLogger(env, cfg, logger)
 	provs, err := buildProviders(cfg, logger, client)
 	if err != nil {
 		return nil, err
 	}
-	return openApp(ctx, cfg, logger, provs)
+	return openApp(ctx, env, cfg, logger, provs)
+}
+
+// redactedLogger returns logger with every secret of cfg and env redacted
+// from its records.
+func redactedLogger(env *Env, cfg Config, logger *slog.Logger) *slog.Logger {
+	return slog.New(appRedactor(env, cfg).Handler(logger.Handler()))
 }
 
 // openApp is newApp with the providers already built, for a command that
-// checks its flags against them before it touches the ledger.
-func openApp(ctx context.Context, cfg Config, logger *slog.Logger, provs providers) (*app, error) {
+// checks its flags against them before it touches the ledger. logger must
+// be redacted (redactedLogger). Every error text the ledger stores and
+// every alert passes through the one redaction of the configured secrets.
+func openApp(ctx context.Context, env *Env, cfg Config, logger *slog.Logger, provs providers) (*app, error) {
 	db, err := ledger.Open(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
 	}
+	db.SetRedact(appRedactor(env, cfg).String)
 	for _, name := range db.Tightened() {
 		logger.Warn("ledger file was readable by other users: made it private (mode 0600)", "file", name)
 	}

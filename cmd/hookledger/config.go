@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/redact"
 )
 
 // Env is what a command sees of the world: its output writers and its
@@ -18,6 +20,10 @@ type Env struct {
 	// Ready, when set, is called with the listen address once serve (or
 	// demo) accepts connections; tests use it with HOOKLEDGER_ADDR=…:0.
 	Ready func(addr string)
+
+	// redact removes the environment's secrets from logs, output and
+	// the exit error; runWith sets it.
+	redact *redact.Redactor
 }
 
 // Config is hookledger's configuration from the environment (DESIGN.md).
@@ -130,19 +136,6 @@ func loadConfigDB(env *Env, dbPath string) (Config, error) {
 		cfg.DB = dbPath
 	}
 	return cfg, nil
-}
-
-// secrets lists every secret in the configuration, so that alerts can
-// make sure none of them ever reaches a message.
-func (c Config) secrets() []string {
-	out := append([]string{}, c.StripeWebhookSecrets...)
-	out = append(out, c.GitHubWebhookSecrets...)
-	for _, s := range []string{c.StripeAPIKey, c.GitHubToken, c.SlackBotToken, c.SlackWebhookURL, c.ForwardSecret} {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // orDefault returns v, or def when v is empty.

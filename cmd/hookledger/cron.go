@@ -25,7 +25,7 @@ func runCron(ctx context.Context, env *Env, args []string) error {
 	if cfg.Schedule == "off" {
 		return usageError("cron: the schedule is off; nothing to run")
 	}
-	a, err := newApp(ctx, cfg, newLogger(env), nil)
+	a, err := newApp(ctx, env, cfg, newLogger(env), nil)
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func startDemoWorld(ctx context.Context, env *Env, opts demoOptions, logger *slo
 
 	cfg, err := w.config(env)
 	if err == nil {
-		w.app, err = newApp(ctx, cfg, logger, nil)
+		w.app, err = newApp(ctx, env, cfg, logger, nil)
 	}
 	if err != nil {
 		ln.Close()

@@ -5,12 +5,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/redact"
 )
 
 func main() {
@@ -49,8 +52,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return runWith(ctx, env, args)
 }
 
-// runWith is run with an explicit environment, for tests.
-func runWith(ctx context.Context, env *Env, args []string) error {
+// runWith is run with an explicit environment, for tests. What the
+// command prints on stdout and the error it returns are redacted of every
+// configured secret.
+func runWith(ctx context.Context, env *Env, args []string) (err error) {
+	e := *env
+	e.redact = redact.New(envSecrets(env.Getenv)...)
+	stdout := e.redact.Writer(env.Stdout)
+	e.Stdout = stdout
+	defer func() { err = e.redact.Error(errors.Join(err, stdout.Flush())) }()
+	return runCommand(ctx, &e, args)
+}
+
+// runCommand runs the command args name.
+func runCommand(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 || isHelp(args[0]) {
 		usage(env.Stderr)
 		if len(args) == 0 {

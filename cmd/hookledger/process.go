@@ -42,7 +42,7 @@ func runProcess(ctx context.Context, env *Env, args []string) error {
 	if h == nil {
 		return usageError(errNoHandler.Error())
 	}
-	db, err := ledger.Open(ctx, cfg.DB)
+	db, err := openWritable(ctx, env, cfg.DB)
 	if err != nil {
 		return err
 	}
@@ -106,22 +106,23 @@ func processorConfig(cfg Config) ledger.ProcessorConfig {
 	}
 }
 
-// redactURL returns u with any userinfo and query removed: either may hold
-// a credential.
+// redactURL returns u's scheme, host and port only: its userinfo, path
+// and query may each hold a credential (…/hooks/SECRETpathtoken).
 func redactURL(u string) string {
 	p, err := url.Parse(u)
-	if err != nil {
+	if err != nil || p.Host == "" {
 		return "(unparsable URL)"
 	}
-	p.User, p.RawQuery, p.Fragment = nil, "", ""
-	return p.String()
+	return p.Scheme + "://" + p.Host
 }
 
 // secretVars are the environment variables that hold hookledger's own
 // credentials: the user's command gets the event, not the keys to the
 // providers or to Slack.
+// They are also what every output is redacted of (envSecrets): the forward
+// URL is among them as its path or query may carry a token.
 var secretVars = []string{"STRIPE_WEBHOOK_SECRET", "STRIPE_API_KEY", "GITHUB_WEBHOOK_SECRET", "GITHUB_TOKEN",
-	"SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "HOOKLEDGER_FORWARD_SECRET"}
+	"SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "HOOKLEDGER_FORWARD_SECRET", "HOOKLEDGER_FORWARD_URL"}
 
 // withoutSecrets returns environ ("NAME=value" entries) less secretVars.
 func withoutSecrets(environ []string) []string {

@@ -66,7 +66,7 @@ func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) e
 		return err
 	}
 	// The command's output is its report: only warnings go to the log.
-	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logger := redactedLogger(env, cfg, slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	provs, err := buildProviders(cfg, logger, nil)
 	if err != nil {
 		return err
@@ -75,7 +75,7 @@ func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) e
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, cfg, logger, provs)
+	a, err := openApp(ctx, env, cfg, logger, provs)
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if len(cfg.StripeWebhookSecrets) == 0 && len(cfg.GitHubWebhookSecrets) == 0 {
 		return usageError("serve: no webhook source configured: set STRIPE_WEBHOOK_SECRET and/or GITHUB_WEBHOOK_SECRET")
 	}
-	a, err := newApp(ctx, cfg, newLogger(env), nil)
+	a, err := newApp(ctx, env, cfg, newLogger(env), nil)
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,8 @@ func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 	}
 }
 
-// newLogger returns the text logger on env.Stderr that serve and demo use.
+// newLogger returns the text logger on env.Stderr that serve and demo use,
+// redacted of the environment's secrets.
 func newLogger(env *Env) *slog.Logger {
-	return slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return slog.New(env.redact.Handler(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 }

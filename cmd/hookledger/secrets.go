@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/redact"
+	"github.com/hookledger/hookledger/ledger"
+)
+
+// envSecrets returns every secret the environment configures: the value
+// of each of secretVars and, for the comma-separated ones (rotation), each
+// item. runWith builds the Redactor for the command's output and its exit
+// error from it, before any setting is parsed.
+func envSecrets(getenv func(string) string) []string {
+	var out []string
+	for _, name := range secretVars {
+		if v := getenv(name); v != "" {
+			out = append(out, v)
+			out = append(out, splitList(v)...)
+		}
+	}
+	return out
+}
+
+// secrets lists every secret in the configuration (the values of
+// secretVars, from wherever they came: the demo makes its own), for the
+// app's Redactor and the alerter.
+func (c Config) secrets() []string {
+	out := append([]string{}, c.StripeWebhookSecrets...)
+	out = append(out, c.GitHubWebhookSecrets...)
+	for _, s := range []string{c.StripeAPIKey, c.GitHubToken, c.SlackBotToken, c.SlackWebhookURL, c.ForwardSecret,
+		c.ForwardURL} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// openWritable opens the ledger at path for a command that writes to it,
+// with the command's redaction applied to every error text it stores.
+func openWritable(ctx context.Context, env *Env, path string) (*ledger.DB, error) {
+	db, err := ledger.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	db.SetRedact(env.redact.String)
+	return db, nil
+}
+
+// appRedactor returns the Redactor of an app on cfg: the configuration's
+// secrets and the environment's.
+func appRedactor(env *Env, cfg Config) *redact.Redactor {
+	return redact.New(append(cfg.secrets(), env.redact.Secrets()...)...)
+}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -195,62 +193,4 @@ func durationEnv(getenv func(string) string, name string, def time.Duration) (ti
 		return 0, usageError(fmt.Sprintf("%s: want a duration such as 10s, 5m or 1d", name))
 	}
 	return d, nil
-}
-
-// newFlagSet returns a ContinueOnError FlagSet for a subcommand whose usage
-// text (with an example) goes to env.Stderr.
-func newFlagSet(env *Env, name, synopsis, example string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(env.Stderr, "usage: hookledger %s\n\nexample:\n  %s\n\nflags:\n", synopsis, example)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseFlags parses args into fs, turning flag errors into usage errors.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError(err.Error())
-	}
-	return nil
-}
-
-// parseArgs is parseFlags for a command with positional arguments: flags
-// may come before, between or after them ("events show stripe evt_1
-// --json"), as people type them. It returns the positional arguments; a
-// lone "--" ends flag parsing.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		for len(args) > 0 && (args[0] == "-" || !strings.HasPrefix(args[0], "-")) {
-			pos, args = append(pos, args[0]), args[1:]
-		}
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-	}
-}
-
-// parseNoArgs is parseFlags for a command that takes flags only: a
-// positional argument left over is a usage error.
-func parseNoArgs(fs *flag.FlagSet, args []string) error {
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError(fmt.Sprintf("%s: unexpected argument %q", fs.Name(), fs.Arg(0)))
-	}
-	return nil
 }

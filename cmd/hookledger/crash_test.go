@@ -23,14 +23,20 @@ import (
 	"github.com/hookledger/hookledger/ledger"
 )
 
-// buildBinary compiles this command once per test binary run.
+// binDir holds the binary buildBinary built; TestMain removes it.
+var binDir string
+
+// buildBinary compiles this command once per test binary run, stamped with
+// the checkout's commit when there is one (-buildvcs=auto overrides a
+// GOFLAGS=-buildvcs=false).
 var buildBinary = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "hookledger-bin")
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "hookledger")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-buildvcs=auto", "-o", bin, ".").CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/redact"
@@ -42,6 +43,7 @@ func commands() []command {
 		{"cron", "run only the scheduled jobs", runCron},
 		{"demo", "the whole pipeline offline, against the built-in fake providers", runDemo},
 		{"bench", "measure ingest, processing and reconcile throughput on loopback", runBench},
+		{"version", "print the version, commit and Go version", runVersion},
 	}
 }
 
@@ -64,22 +66,47 @@ func runWith(ctx context.Context, env *Env, args []string) (err error) {
 	return runCommand(ctx, &e, args)
 }
 
-// runCommand runs the command args name.
+// runCommand runs the command args name: help and the command list go to
+// stdout when asked for, to stderr with a usage error otherwise.
 func runCommand(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 || isHelp(args[0]) {
+	switch {
+	case len(args) == 0:
 		usage(env.Stderr)
-		if len(args) == 0 {
-			return usageError("no command given")
-		}
-		return nil
+		return usageError("no command given")
+	case args[0] == "--version" || args[0] == "-version":
+		return runVersion(ctx, env, args[1:])
+	case isHelp(args[0]):
+		return runHelp(ctx, env, args[1:])
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(ctx, env, args[1:])
-		}
+	if c, ok := findCommand(commands(), args[0]); ok {
+		return c.run(ctx, env, args[1:])
 	}
 	usage(env.Stderr)
 	return usageError(fmt.Sprintf("unknown command %q", args[0]))
+}
+
+// runHelp is `hookledger help [COMMAND [SUBCOMMAND]]`: the command list,
+// or the named command's own help (as `COMMAND -h` prints it), on stdout.
+func runHelp(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 || isHelp(args[0]) {
+		usage(env.Stdout)
+		return nil
+	}
+	if _, ok := findCommand(commands(), args[0]); !ok {
+		usage(env.Stderr)
+		return usageError(fmt.Sprintf("help: unknown command %q", args[0]))
+	}
+	return runCommand(ctx, env, append(slices.Clone(args), "-h"))
+}
+
+// findCommand returns the command of cmds called name.
+func findCommand(cmds []command, name string) (command, bool) {
+	for _, c := range cmds {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
 }
 
 // usage prints the command list to w.
@@ -90,23 +117,27 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run `hookledger COMMAND -h` for a command's flags. Configuration comes from")
-	fmt.Fprintln(w, "HOOKLEDGER_*, STRIPE_*, GITHUB_* and SLACK_* environment variables (see README).")
+	fmt.Fprintln(w, "Run `hookledger help COMMAND` (or `hookledger COMMAND --help`) for a command's flags.")
+	fmt.Fprintln(w, "Configuration comes from HOOKLEDGER_*, STRIPE_*, GITHUB_* and SLACK_* environment")
+	fmt.Fprintln(w, "variables (see README); `hookledger --version` prints the version.")
 }
 
-// dispatch runs the subcommand of group named by args[0] ("events list"),
-// printing the group's subcommands for -h or a missing or unknown name.
+// dispatch runs the subcommand of group named by args[0] ("events list").
+// For -h it prints the group's subcommands on stdout; for a missing or
+// unknown name, on stderr with a usage error.
 func dispatch(ctx context.Context, env *Env, group string, args []string, subs []command) error {
 	if len(args) > 0 {
-		for _, c := range subs {
-			if c.name == args[0] {
-				return c.run(ctx, env, args[1:])
-			}
+		if c, ok := findCommand(subs, args[0]); ok {
+			return c.run(ctx, env, args[1:])
 		}
 	}
-	fmt.Fprintf(env.Stderr, "usage: hookledger %s SUBCOMMAND [flags]\n\n", group)
+	w := env.Stderr
+	if len(args) > 0 && isHelp(args[0]) {
+		w = env.Stdout
+	}
+	fmt.Fprintf(w, "usage: hookledger %s SUBCOMMAND [flags]\n\n", group)
 	for _, c := range subs {
-		fmt.Fprintf(env.Stderr, "  %-6s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-6s %s\n", c.name, c.summary)
 	}
 	switch {
 	case len(args) == 0:

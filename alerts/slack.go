@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -103,9 +104,16 @@ type logSender struct{ log *slog.Logger }
 
 func (s *logSender) name() string { return "log" }
 
+// send logs one record per line of the message, each with the message's
+// id, source and kind: a text handler would escape a multi-line text into
+// one long line of "\n"s, unreadable in a terminal or a journal.
 func (s *logSender) send(ctx context.Context, m ledger.AlertMessage) (string, string, error) {
-	s.log.LogAttrs(ctx, slog.LevelWarn, "alert", slog.String("source", m.Source), slog.String("kind", m.Kind),
-		slog.Int64("message_id", m.ID), slog.String("text", m.Text))
+	lines := strings.Split(strings.TrimRight(m.Text, "\n"), "\n")
+	for i, line := range lines {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "alert", slog.String("source", m.Source), slog.String("kind", m.Kind),
+			slog.Int64("message_id", m.ID), slog.String("line", fmt.Sprintf("%d/%d", i+1, len(lines))),
+			slog.String("text", line))
+	}
 	return "log", "", nil
 }
 

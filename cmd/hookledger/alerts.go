@@ -137,10 +137,15 @@ func printAlerts(w io.Writer, out alertsJSON, all bool) error {
 // runAlertsFlush is `hookledger alerts flush`: one delivery pass over the
 // outbox, now.
 func runAlertsFlush(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "alerts flush", "alerts flush [--db PATH]",
+	fs := newFlagSet(env, "alerts flush", "alerts flush [--db PATH] [--log-format text|json] [--log-level L]",
 		"SLACK_BOT_TOKEN=xoxb-… SLACK_CHANNEL=C0123 hookledger alerts flush")
 	dbPath := fs.String("db", "", dbFlagUsage)
+	logf := addLogFlags(fs, slog.LevelInfo)
 	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	lc, err := logf.config(env, slog.LevelInfo)
+	if err != nil {
 		return err
 	}
 	cfg, err := loadConfigDB(env, *dbPath)
@@ -152,7 +157,7 @@ func runAlertsFlush(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	al, err := newAlerter(db, cfg, newLogger(env))
+	al, err := newAlerter(db, cfg, newLogger(env, lc))
 	if err != nil {
 		return err
 	}

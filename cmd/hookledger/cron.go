@@ -2,17 +2,23 @@ package main
 
 import (
 	"context"
+	"log/slog"
 )
 
 // runCron is `hookledger cron`: the scheduled jobs (reconcile, deep,
 // alerts) and alert delivery, without the receiver or the processor, for a
 // deployment where those run in another process on the same ledger.
 func runCron(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "cron", "cron [--db PATH] [--schedule 'name=spec;…']",
+	fs := newFlagSet(env, "cron", "cron [--db PATH] [--schedule 'name=spec;…'] [--log-format text|json] [--log-level L]",
 		"HOOKLEDGER_SCHEDULE='reconcile=@every 15m;deep=@daily;alerts=@every 1m' hookledger cron")
 	dbPath := fs.String("db", "", dbFlagUsage)
 	schedule := fs.String("schedule", "", "jobs to run, name=spec pairs split by ; (default $HOOKLEDGER_SCHEDULE or the built-in schedule)")
+	logf := addLogFlags(fs, slog.LevelInfo)
 	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	lc, err := logf.config(env, slog.LevelInfo)
+	if err != nil {
 		return err
 	}
 	cfg, err := loadConfigDB(env, *dbPath)
@@ -25,7 +31,7 @@ func runCron(ctx context.Context, env *Env, args []string) error {
 	if cfg.Schedule == "off" {
 		return usageError("cron: the schedule is off; nothing to run")
 	}
-	a, err := newApp(ctx, env, cfg, newLogger(env), nil)
+	a, err := newApp(ctx, env, cfg, newLogger(env, lc), nil)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 // pipeline on purpose so it can see the closing checks catch it.
 type demoOptions struct {
 	seed    uint64
+	log     logConfig
 	db      string // ledger path; "" for a temporary one removed at exit
 	keep    bool   // the ledger at db is kept
 	verbose bool
@@ -47,13 +49,18 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 
 // parseDemoFlags parses demo's flags; a --db that exists is a usage error.
 func parseDemoFlags(env *Env, args []string) (demoOptions, error) {
-	fs := newFlagSet(env, "demo", "demo [--seed N] [--db PATH] [--verbose]",
+	fs := newFlagSet(env, "demo", "demo [--seed N] [--db PATH] [--verbose] [--log-format text|json] [--log-level L]",
 		"hookledger demo --seed 7 --db demo.db")
 	var o demoOptions
 	fs.Uint64Var(&o.seed, "seed", 1, "seed for event ids and for which events are dropped, duplicated and reordered")
 	fs.StringVar(&o.db, "db", "", "keep the ledger at this path (a new file); default a temporary one removed at exit")
 	fs.BoolVar(&o.verbose, "verbose", false, "log what every component does on stderr")
+	logf := addLogFlags(fs, slog.LevelWarn)
 	if err := parseNoArgs(fs, args); err != nil {
+		return o, err
+	}
+	var err error
+	if o.log, err = logf.config(env, slog.LevelWarn); err != nil {
 		return o, err
 	}
 	if o.db != "" {
@@ -80,7 +87,7 @@ func demo(ctx context.Context, env *Env, opts demoOptions) (err error) {
 		defer os.RemoveAll(dir)
 		opts.db = filepath.Join(dir, "demo.db")
 	}
-	w, err := startDemoWorld(ctx, env, opts, newDemoLogger(env.Stderr, opts.verbose))
+	w, err := startDemoWorld(ctx, env, opts, newDemoLogger(env.Stderr, opts.verbose, opts.log))
 	if err != nil {
 		return err
 	}

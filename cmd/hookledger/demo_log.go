@@ -6,15 +6,22 @@ import (
 	"log/slog"
 )
 
-// newDemoLogger returns the demo's logger on w. With verbose, every record
-// at info and above goes through. Otherwise only warnings and errors do,
-// less the ones the story retells from the ledger: each retry the outage
-// causes, and the alerts the log transport "posts".
-func newDemoLogger(w io.Writer, verbose bool) *slog.Logger {
-	if verbose {
-		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+// newDemoLogger returns the demo's logger on w, in lc's format. With
+// verbose, every record at info and above goes through. Otherwise only
+// warnings and errors do, less the ones the story retells from the ledger:
+// each retry the outage causes, and the alerts the log transport "posts".
+// A level lc sets (--log-level) replaces either default.
+func newDemoLogger(w io.Writer, verbose bool, lc logConfig) *slog.Logger {
+	if !lc.set {
+		lc.level = slog.LevelWarn
+		if verbose {
+			lc.level = slog.LevelInfo
+		}
 	}
-	return slog.New(demoLogFilter{Handler: slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn})})
+	if verbose {
+		return slog.New(logHandler(w, lc))
+	}
+	return slog.New(demoLogFilter{Handler: logHandler(w, lc)})
 }
 
 // demoRetold are the records, by component and message, that the story prints

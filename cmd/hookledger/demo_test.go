@@ -190,7 +190,7 @@ func TestDemoStripeMixIsSeeded(t *testing.T) {
 
 func TestDemoLogFilter(t *testing.T) {
 	var buf bytes.Buffer
-	log := newDemoLogger(&buf, false)
+	log := newDemoLogger(&buf, false, logConfig{})
 	log.With("component", "alerts").Warn("alert", "text", "retold by the story")
 	log.With("component", "processor").Warn("attempt failed, will retry")
 	log.With("component", "alerts").Warn("alert delivery failed", "error", "slack down")
@@ -208,7 +208,7 @@ func TestDemoLogFilter(t *testing.T) {
 		}
 	}
 	buf.Reset()
-	newDemoLogger(&buf, true).With("component", "alerts").Info("alert")
+	newDemoLogger(&buf, true, logConfig{}).With("component", "alerts").Info("alert")
 	if !strings.Contains(buf.String(), "msg=alert") {
 		t.Errorf("verbose log dropped an alert record: %q", buf.String())
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"slices"
@@ -21,11 +22,16 @@ var errNoHandler = errors.New("no handler configured: set HOOKLEDGER_FORWARD_URL
 // runProcess is `hookledger process`: one drain of the queue through the
 // configured handler, for a deployment that processes from cron.
 func runProcess(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "process", "process [--db PATH] [--workers N]",
+	fs := newFlagSet(env, "process", "process [--db PATH] [--workers N] [--log-format text|json] [--log-level L]",
 		"HOOKLEDGER_FORWARD_URL=http://127.0.0.1:9000/hooks hookledger process")
 	dbPath := fs.String("db", "", dbFlagUsage)
 	workers := fs.Int("workers", 0, "concurrent handler calls (default $HOOKLEDGER_WORKERS or 8)")
+	logf := addLogFlags(fs, slog.LevelInfo)
 	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	lc, err := logf.config(env, slog.LevelInfo)
+	if err != nil {
 		return err
 	}
 	if *workers < 0 {
@@ -51,7 +57,7 @@ func runProcess(ctx context.Context, env *Env, args []string) error {
 	if *workers > 0 {
 		pcfg.Workers = *workers
 	}
-	pcfg.Logger = newLogger(env)
+	pcfg.Logger = newLogger(env, lc)
 	p, err := ledger.NewProcessor(db, h, pcfg)
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ type windowFunc = func(context.Context, sources.Lister) (sources.Window, error)
 type reconcileFlags struct {
 	since, until, source, mode, db string
 	dryRun, json                   bool
+	log                            logConfig
 }
 
 // runReconcile is `hookledger reconcile`: one pass over the window the
@@ -32,7 +33,7 @@ type reconcileFlags struct {
 // {"runs": [REPORT, …]}.
 func runReconcile(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "reconcile",
-		"reconcile [--since D|T] [--until T] [--source NAME] [--dry-run] [--mode backfill|redeliver] [--json] [--db PATH]",
+		"reconcile [--since D|T] [--until T] [--source NAME] [--dry-run] [--mode backfill|redeliver] [--json] [--db PATH] [--log-level L]",
 		"hookledger reconcile --since 7d --source stripe --dry-run")
 	var f reconcileFlags
 	fs.StringVar(&f.since, "since", "", "window start: a duration back from now (7d, 36h) or an RFC 3339 time\n(default: from the last complete run, or the provider's retention)")
@@ -42,7 +43,14 @@ func runReconcile(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.mode, "mode", "backfill", "what to do about missing events: backfill (from the provider's API) or redeliver")
 	fs.BoolVar(&f.json, "json", false, `print {"runs": [REPORT, …]} on stdout`)
 	fs.StringVar(&f.db, "db", "", dbFlagUsage)
+	// The command's output is its report: by default only warnings go to
+	// the log.
+	logf := addLogFlags(fs, slog.LevelWarn)
 	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	var err error
+	if f.log, err = logf.config(env, slog.LevelWarn); err != nil {
 		return err
 	}
 	cfg, err := loadConfigDB(env, f.db)
@@ -65,8 +73,7 @@ func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) e
 	if _, err := reconcileWindow(f, time.Now()); err != nil {
 		return err
 	}
-	// The command's output is its report: only warnings go to the log.
-	logger := redactedLogger(env, cfg, slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	logger := redactedLogger(env, cfg, newLogger(env, f.log))
 	provs, err := buildProviders(cfg, logger, nil)
 	if err != nil {
 		return err

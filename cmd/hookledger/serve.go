@@ -20,12 +20,17 @@ const shutdownTimeout = 30 * time.Second
 // runServe is `hookledger serve`: the receiver, the processor and the
 // scheduled jobs in one process until ctx ends.
 func runServe(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "serve", "serve [--addr HOST:PORT] [--db PATH] [--no-schedule]",
+	fs := newFlagSet(env, "serve", "serve [--addr HOST:PORT] [--db PATH] [--no-schedule] [--log-format text|json] [--log-level L]",
 		"STRIPE_WEBHOOK_SECRET=whsec_… hookledger serve --addr 127.0.0.1:8080")
 	addr := fs.String("addr", "", "listen address (default $HOOKLEDGER_ADDR or 127.0.0.1:8080)")
 	dbPath := fs.String("db", "", dbFlagUsage)
 	noSchedule := fs.Bool("no-schedule", false, "do not run the scheduled jobs (reconcile, alerts)")
+	logf := addLogFlags(fs, slog.LevelInfo)
 	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	lc, err := logf.config(env, slog.LevelInfo)
+	if err != nil {
 		return err
 	}
 	cfg, err := loadConfigDB(env, *dbPath)
@@ -41,7 +46,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if len(cfg.StripeWebhookSecrets) == 0 && len(cfg.GitHubWebhookSecrets) == 0 {
 		return usageError("serve: no webhook source configured: set STRIPE_WEBHOOK_SECRET and/or GITHUB_WEBHOOK_SECRET")
 	}
-	a, err := newApp(ctx, env, cfg, newLogger(env), nil)
+	a, err := newApp(ctx, env, cfg, newLogger(env, lc), nil)
 	if err != nil {
 		return err
 	}
@@ -128,10 +133,4 @@ func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelWarn),
 	}
-}
-
-// newLogger returns the text logger on env.Stderr that serve and demo use,
-// redacted of the environment's secrets.
-func newLogger(env *Env) *slog.Logger {
-	return slog.New(env.redact.Handler(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 }

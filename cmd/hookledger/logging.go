@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+)
+
+// logFlags are --log-format and --log-level, which every command that
+// logs (serve, cron, demo, process, reconcile, alerts flush) takes; the
+// environment's HOOKLEDGER_LOG_FORMAT and HOOKLEDGER_LOG_LEVEL are their
+// defaults.
+type logFlags struct{ format, level string }
+
+// addLogFlags adds the log flags to fs; def names the command's own
+// default level in the usage text.
+func addLogFlags(fs *flagSet, def slog.Level) *logFlags {
+	f := &logFlags{}
+	fs.StringVar(&f.format, "log-format", "", "log format on stderr: text or json (default $HOOKLEDGER_LOG_FORMAT or text)")
+	fs.StringVar(&f.level, "log-level", "", "lowest level logged: debug, info, warn or error (default $HOOKLEDGER_LOG_LEVEL or "+
+		strings.ToLower(def.String())+")")
+	return f
+}
+
+// logConfig is how a command logs.
+type logConfig struct {
+	json  bool
+	level slog.Level
+	set   bool // the level was chosen (flag or environment), not the command's default
+}
+
+// config returns the logging f and env ask for, def the level when
+// neither names one. A bad value is a usage error naming the flag or the
+// variable it came from.
+func (f *logFlags) config(env *Env, def slog.Level) (logConfig, error) {
+	lc := logConfig{level: def}
+	format, from := pick(f.format, "--log-format", env.Getenv("HOOKLEDGER_LOG_FORMAT"), "HOOKLEDGER_LOG_FORMAT")
+	switch strings.ToLower(format) {
+	case "", "text":
+	case "json":
+		lc.json = true
+	default:
+		return lc, usageError(fmt.Sprintf("%s: want text or json", from))
+	}
+	level, from := pick(f.level, "--log-level", env.Getenv("HOOKLEDGER_LOG_LEVEL"), "HOOKLEDGER_LOG_LEVEL")
+	if level == "" {
+		return lc, nil
+	}
+	l, ok := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn,
+		"warning": slog.LevelWarn, "error": slog.LevelError}[strings.ToLower(level)]
+	if !ok {
+		return lc, usageError(fmt.Sprintf("%s: want debug, info, warn or error", from))
+	}
+	lc.level, lc.set = l, true
+	return lc, nil
+}
+
+// pick returns the flag's value and name when it is set, else the
+// variable's.
+func pick(flagValue, flagName, envValue, envName string) (string, string) {
+	if flagValue != "" {
+		return flagValue, flagName
+	}
+	return envValue, envName
+}
+
+// logHandler is the handler of lc writing to w.
+func logHandler(w io.Writer, lc logConfig) slog.Handler {
+	opts := &slog.HandlerOptions{Level: lc.level}
+	if lc.json {
+		return slog.NewJSONHandler(w, opts)
+	}
+	return slog.NewTextHandler(w, opts)
+}
+
+// newLogger returns a command's logger on env.Stderr, as lc says,
+// redacted of the environment's secrets.
+func newLogger(env *Env, lc logConfig) *slog.Logger {
+	return slog.New(env.redact.Handler(logHandler(env.Stderr, lc)))
+}

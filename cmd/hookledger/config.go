@@ -1,13 +1,18 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/redact"
+	"github.com/hookledger/hookledger/ledger/handler"
+	"github.com/hookledger/hookledger/sources/github"
 )
 
 // Env is what a command sees of the world: its output writers and its
@@ -120,7 +125,67 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if c.Receiver, err = loadReceiverConfig(getenv); err != nil {
 		return c, err
 	}
-	return c, nil
+	return c, c.validate()
+}
+
+// validate checks the settings whose mistakes would otherwise show only
+// once the process runs: the schedule (when a job is due), the listen
+// address (a listen error) and the URLs (at the first request). Each error
+// names the variable, never its value (some URLs are secrets). The
+// handler, GitHub hooks and Slack settings are checked here too, so that a
+// mistake stops the command before it opens (or creates) the ledger.
+func (c Config) validate() error {
+	if _, err := scheduleJobs(c.Schedule); err != nil {
+		return usageError("HOOKLEDGER_SCHEDULE: " + err.Error())
+	}
+	if err := checkAddr(c.Addr); err != nil {
+		return usageError("HOOKLEDGER_ADDR: " + err.Error())
+	}
+	for _, u := range []struct{ name, value string }{
+		{"HOOKLEDGER_FORWARD_URL", c.ForwardURL}, {"STRIPE_API_BASE", c.StripeAPIBase},
+		{"GITHUB_API_URL", c.GitHubAPIURL}, {"SLACK_API_URL", c.SlackAPIURL}, {"SLACK_WEBHOOK_URL", c.SlackWebhookURL},
+	} {
+		if err := checkURL(u.value); err != nil {
+			return usageError(u.name + ": " + err.Error())
+		}
+	}
+	if c.ForwardSecret != "" {
+		if _, err := handler.ParseSecret(c.ForwardSecret); err != nil {
+			return usageError("HOOKLEDGER_FORWARD_SECRET: " + err.Error())
+		}
+	}
+	if _, err := github.ParseHooks(c.GitHubHooks); err != nil {
+		return usageError("GITHUB_HOOKS: " + err.Error())
+	}
+	if c.SlackBotToken != "" && c.SlackChannel == "" {
+		return usageError("SLACK_BOT_TOKEN needs SLACK_CHANNEL")
+	}
+	return nil
+}
+
+// checkAddr checks a listen address: host:port, the port a number up to
+// 65535 (0 picks a free one).
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("want HOST:PORT, e.g. 127.0.0.1:8080")
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n > 65535 {
+		return errors.New("want a port number up to 65535")
+	}
+	return nil
+}
+
+// checkURL checks that u, when set, is an absolute http or https URL.
+func checkURL(u string) error {
+	if u == "" {
+		return nil
+	}
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return errors.New("want an absolute http:// or https:// URL")
+	}
+	return nil
 }
 
 // loadConfigDB is loadConfig from env with a --db flag's value, when not

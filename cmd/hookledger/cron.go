@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"strings"
 )
 
 // runCron is `hookledger cron`: the scheduled jobs (reconcile, deep,
@@ -26,9 +27,12 @@ func runCron(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if *schedule != "" {
+		if _, err := scheduleJobs(*schedule); err != nil {
+			return usageError("--schedule: " + err.Error())
+		}
 		cfg.Schedule = *schedule
 	}
-	if cfg.Schedule == "off" {
+	if strings.TrimSpace(cfg.Schedule) == "off" {
 		return usageError("cron: the schedule is off; nothing to run")
 	}
 	a, err := newApp(ctx, env, cfg, newLogger(env, lc), nil)

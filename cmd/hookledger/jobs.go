@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/hookledger/hookledger/reconcile"
 )
@@ -27,14 +29,14 @@ func (a *app) startJobs(ctx context.Context) (stop func(context.Context), err er
 		case <-ctx.Done():
 		}
 	}
-	if a.cfg.Schedule == "off" {
-		a.log.Info("scheduled jobs off")
-		return stopDelivery, nil
-	}
-	jobs, err := reconcile.ParseSchedule(a.cfg.Schedule)
+	jobs, err := scheduleJobs(a.cfg.Schedule)
 	if err != nil {
 		cancel()
 		return nil, usageError("HOOKLEDGER_SCHEDULE: " + err.Error())
+	}
+	if len(jobs) == 0 {
+		a.log.Info("scheduled jobs off")
+		return stopDelivery, nil
 	}
 	sched := reconcile.NewScheduler(a.db, a.log, func(ctx context.Context, job string, err error) {
 		if aerr := a.alerter.JobDone(ctx, job, err); aerr != nil {
@@ -63,6 +65,29 @@ func (a *app) startJobs(ctx context.Context) (stop func(context.Context), err er
 	}, nil
 }
 
+// jobNames are the jobs a schedule can name.
+var jobNames = []string{"reconcile", "deep", "alerts"}
+
+// scheduleJobs parses a schedule (HOOKLEDGER_SCHEDULE, cron --schedule):
+// "" is the default schedule, "off" none. It fails on a spec that does
+// not parse and on a job it does not know, so that a bad schedule stops a
+// command before it starts rather than when the job is due.
+func scheduleJobs(spec string) ([]reconcile.Job, error) {
+	if strings.TrimSpace(spec) == "off" {
+		return nil, nil
+	}
+	jobs, err := reconcile.ParseSchedule(spec)
+	if err != nil {
+		return nil, err
+	}
+	for _, j := range jobs {
+		if !slices.Contains(jobNames, j.Name) {
+			return nil, fmt.Errorf("unknown job %q (want %s)", j.Name, strings.Join(jobNames, ", "))
+		}
+	}
+	return jobs, nil
+}
+
 // job returns the work of the scheduled job name: reconcile (incremental,
 // from each source's watermark), deep (everything the providers keep) or
 // alerts (dead and stuck events).
@@ -84,6 +109,6 @@ func (a *app) job(name string) (reconcile.JobFunc, error) {
 	case "alerts":
 		return a.alerter.Check, nil
 	default:
-		return nil, usageError(fmt.Sprintf("HOOKLEDGER_SCHEDULE: unknown job %q (want reconcile, deep or alerts)", name))
+		return nil, fmt.Errorf("unknown job %q", name)
 	}
 }

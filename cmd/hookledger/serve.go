@@ -38,6 +38,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if *addr != "" {
+		if err := checkAddr(*addr); err != nil {
+			return usageError("--addr: " + err.Error())
+		}
 		cfg.Addr = *addr
 	}
 	if *noSchedule {

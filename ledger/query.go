@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"math"
 	"strings"
 	"time"
 )
@@ -15,6 +16,7 @@ type EventFilter struct {
 	State  State
 	Since  time.Time // received at or after
 	Limit  int       // 0: no cap
+	Newest bool      // newest received first (else oldest first)
 }
 
 // eventColumns are the columns scanEvent reads, payload excluded.
@@ -22,13 +24,17 @@ const eventColumns = `id, source, event_id, type, action, account, content_type,
 	created_at, received_at, origin, state, attempts, next_attempt_at, last_error,
 	processed_at, updated_at`
 
-// Events yields the events matching f in the order they were received,
-// without their payloads, reading in pages so memory stays flat however
-// many match. After an error it yields (nil, err) once and stops.
+// Events yields the events matching f in the order they were received
+// (newest first with f.Newest), without their payloads, reading in pages so
+// memory stays flat however many match. After an error it yields (nil,
+// err) once and stops.
 func (db *DB) Events(ctx context.Context, f EventFilter) iter.Seq2[*Event, error] {
 	return func(yield func(*Event, error) bool) {
 		const page = 500
 		after, seen := int64(0), 0
+		if f.Newest {
+			after = math.MaxInt64
+		}
 		for {
 			n := page
 			if f.Limit > 0 && f.Limit-seen < n {
@@ -56,7 +62,10 @@ func (db *DB) Events(ctx context.Context, f EventFilter) iter.Seq2[*Event, error
 }
 
 func (db *DB) eventsPage(ctx context.Context, f EventFilter, after int64, n int) ([]*Event, error) {
-	where := []string{"id > ?"}
+	where, order := []string{"id > ?"}, "id"
+	if f.Newest {
+		where, order = []string{"id < ?"}, "id DESC"
+	}
 	args := []any{after}
 	if f.Source != "" {
 		where, args = append(where, "source = ?"), append(args, f.Source)
@@ -69,7 +78,7 @@ func (db *DB) eventsPage(ctx context.Context, f EventFilter, after int64, n int)
 	}
 	args = append(args, n)
 	rows, err := db.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY id LIMIT ?`, args...)
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", translate(err))
 	}
@@ -84,6 +93,33 @@ func (db *DB) eventsPage(ctx context.Context, f EventFilter, after int64, n int)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list events: %w", translate(err))
+	}
+	return out, nil
+}
+
+// Sources returns the distinct sources of the events in the ledger, in
+// order; nil when it holds none. It seeks the (source, event_id) index
+// once per source rather than reading every event.
+func (db *DB) Sources(ctx context.Context) ([]string, error) {
+	rows, err := db.r.QueryContext(ctx, `WITH RECURSIVE s(source) AS (
+			SELECT min(source) FROM events
+			UNION ALL
+			SELECT (SELECT min(source) FROM events WHERE source > s.source) FROM s WHERE s.source IS NOT NULL)
+		SELECT source FROM s WHERE source IS NOT NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("list sources: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("list sources: %w", translate(err))
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list sources: %w", translate(err))
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -87,5 +88,52 @@ func TestReadCommandsUsage(t *testing.T) {
 		if code := exitCode(err, io.Discard); code != exitUsage || stdout.String() != "" {
 			t.Errorf("%v = exit %d (%v), stdout %q; want %d and nothing on stdout", args, code, err, stdout, exitUsage)
 		}
+	}
+}
+
+// TestEventsListDefaults holds that `events list` shows the newest events
+// first, at most 100 unless --limit says otherwise (0: all), that --json
+// stays uncapped as DESIGN.md promises scripts, that a negative limit is a
+// usage error, and that a --source the ledger has never seen is named.
+func TestEventsListDefaults(t *testing.T) {
+	w := newProcessWorld(t, 130)
+	ids := func(out string) []string {
+		var got []string
+		for _, line := range strings.Split(out, "\n") {
+			if f := strings.Fields(line); len(f) > 1 && f[0] == "stripe" {
+				got = append(got, f[1])
+			}
+		}
+		return got
+	}
+	out, err := w.run(t, nil, "events", "list")
+	if got := ids(out); err != nil || len(got) != 100 || got[0] != "evt_129" || got[99] != "evt_30" {
+		t.Errorf("events list = %d rows from %v (%v), want the newest 100, evt_129 first:\n%s", len(got), got[:min(1, len(got))], err, out)
+	}
+	if !strings.Contains(out, "--limit 0") {
+		t.Errorf("a capped table does not say how to see all:\n%s", out)
+	}
+	out, _ = w.run(t, nil, "events", "list", "--limit", "0")
+	if got := ids(out); len(got) != 130 {
+		t.Errorf("events list --limit 0 = %d rows, want all 130", len(got))
+	}
+	out, _ = w.run(t, nil, "events", "list", "--limit", "2", "--oldest-first")
+	if got := ids(out); !slices.Equal(got, []string{"evt_0", "evt_1"}) {
+		t.Errorf("events list --limit 2 --oldest-first = %v, want evt_0, evt_1", got)
+	}
+	out, _ = w.run(t, nil, "events", "list", "--json")
+	var evs []map[string]any
+	if err := json.Unmarshal([]byte(out), &evs); err != nil || len(evs) != 130 || evs[0]["event_id"] != "evt_129" {
+		t.Errorf("events list --json = %d events (%v), want all 130 newest first", len(evs), err)
+	}
+
+	env, stdout, stderr := testEnv(map[string]string{"HOOKLEDGER_DB": w.dbPath})
+	err = runWith(context.Background(), env, []string{"events", "list", "--limit", "-1"})
+	if code := exitCode(err, io.Discard); code != exitUsage || stdout.String() != "" {
+		t.Errorf("events list --limit -1 = exit %d (%v), stdout %q; want 2 and nothing", code, err, stdout)
+	}
+	err = runWith(context.Background(), env, []string{"events", "list", "--source", "strpe"})
+	if err != nil || !strings.Contains(stderr.String(), `no event from source "strpe" (sources seen: stripe)`) {
+		t.Errorf("events list --source strpe = %v, stderr %q; want it to name the unseen source", err, stderr)
 	}
 }

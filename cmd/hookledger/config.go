@@ -29,7 +29,8 @@ type Env struct {
 	redact *redact.Redactor
 }
 
-// Config is hookledger's configuration from the environment (DESIGN.md).
+// Config is hookledger's configuration from the environment (the README's
+// Configuration table).
 // Flags override it per command.
 type Config struct {
 	DB            string
@@ -70,7 +71,7 @@ const defaultDBPath = "hookledger.db"
 // dbFlagUsage is the usage text of the --db flag every ledger command takes.
 const dbFlagUsage = "ledger path (default $HOOKLEDGER_DB or " + defaultDBPath + ")"
 
-// loadConfig reads Config from getenv, applying DESIGN.md's defaults. It
+// loadConfig reads Config from getenv, applying the README's defaults. It
 // fails on values that do not parse, naming the variable but not its value.
 func loadConfig(getenv func(string) string) (Config, error) {
 	c := Config{

@@ -111,7 +111,7 @@ func noteUnseenSource(ctx context.Context, env *Env, db *ledger.DB, source strin
 }
 
 // eventJSON is an event's shape in `events list --json` and `events show
-// --json` (DESIGN.md): scripts depend on these names.
+// --json` (docs/design.md): scripts depend on these names.
 type eventJSON struct {
 	Source        string          `json:"source"`
 	EventID       string          `json:"event_id"`

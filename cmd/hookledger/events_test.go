@@ -13,7 +13,7 @@ import (
 	"github.com/hookledger/hookledger/ledger"
 )
 
-// eventKeys are the fields DESIGN.md promises in `events list --json`.
+// eventKeys are the fields docs/design.md promises in `events list --json`.
 var eventKeys = []string{"source", "event_id", "type", "state", "origin", "attempts", "created_at", "received_at"}
 
 func TestEventsListJSON(t *testing.T) {
@@ -93,7 +93,7 @@ func TestReadCommandsUsage(t *testing.T) {
 
 // TestEventsListDefaults holds that `events list` shows the newest events
 // first, at most 100 unless --limit says otherwise (0: all), that --json
-// stays uncapped as DESIGN.md promises scripts, that a negative limit is a
+// stays uncapped as docs/design.md promises scripts, that a negative limit is a
 // usage error, and that a --source the ledger has never seen is named.
 func TestEventsListDefaults(t *testing.T) {
 	w := newProcessWorld(t, 130)

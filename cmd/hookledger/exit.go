@@ -7,7 +7,7 @@ import (
 	"io"
 )
 
-// Exit codes, shared by every command (DESIGN.md):
+// Exit codes, shared by every command (docs/design.md):
 // 0 success; 1 the run could not finish; 2 usage error; 3 gaps remain.
 const (
 	exitOK    = 0

@@ -156,7 +156,7 @@ type faultRun struct {
 	rep  reconcile.Report
 }
 
-// reportKeys are the REPORT fields DESIGN.md promises scripts.
+// reportKeys are the REPORT fields docs/design.md promises scripts.
 var reportKeys = []string{"source", "since", "until", "expected", "in_ledger", "missing", "backfilled",
 	"redelivered", "still_missing", "unknown", "pending", "stuck", "dead", "missing_ids", "unknown_ids",
 	"error", "complete"}

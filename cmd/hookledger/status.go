@@ -11,7 +11,7 @@ import (
 	"github.com/hookledger/hookledger/ledger"
 )
 
-// statusJSON is `status --json` (DESIGN.md): counts per source and state,
+// statusJSON is `status --json` (docs/design.md): counts per source and state,
 // oldest pending age, last successful reconcile per source, plus open
 // alerts and the last run of each scheduled job.
 type statusJSON struct {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestLogFormatAndLevel holds that serve logs JSON, one object a line,
@@ -64,7 +65,10 @@ func TestBadLogSettingIsUsageError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		env, _, stderr := testEnv(tt.vars)
-		err := runWith(context.Background(), env, tt.args)
+		// A command that took the bad value would run on: bound it.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := runWith(ctx, env, tt.args)
+		cancel()
 		if code := exitCode(err, stderr); code != exitUsage || !strings.Contains(stderr.String(), tt.want) {
 			t.Errorf("%v %v: exit %d, stderr %q; want 2 naming %s", tt.vars, tt.args, code, stderr, tt.want)
 		}

@@ -36,6 +36,7 @@ func startServeInProcess(t *testing.T, vars map[string]string, args ...string) (
 	case addr := <-ready:
 		return "http://" + addr, stderr
 	case err := <-done:
+		done <- err // for the cleanup, which waits for serve's end
 		t.Fatalf("serve exited early: %v\n%s", err, stderr)
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not start")

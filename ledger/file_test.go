@@ -32,21 +32,32 @@ func checkPrivate(t *testing.T, path string) {
 	}
 }
 
+// openWritten opens the ledger at path, closed when the test ends, and
+// writes to it with checkpoints off, so that its -wal and -shm exist.
+func openWritten(t *testing.T, path string) *DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.w.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.StartRun(ctx, &Run{Source: "stripe", Job: "manual"}); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // TestLedgerFilesPrivateUnderUmask022 holds that customer data is not
 // world-readable: under the common umask 022, a new ledger, its -wal and
 // its -shm are all 0600.
 func TestLedgerFilesPrivateUnderUmask022(t *testing.T) {
 	withUmask(t, 0o022)
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.StartRun(ctx, &Run{Source: "stripe", Job: "manual"}); err != nil {
-		t.Fatal(err)
-	}
+	db := openWritten(t, path)
 	checkPrivate(t, path)
 	if got := db.Tightened(); got != nil {
 		t.Errorf("Tightened() = %q for a new ledger, want nil", got)
@@ -58,31 +69,20 @@ func TestLedgerFilesPrivateUnderUmask022(t *testing.T) {
 // that Open says which files it changed.
 func TestExistingWorldReadableLedgerIsTightened(t *testing.T) {
 	withUmask(t, 0o022)
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Keep a -wal and -shm on disk, as a crash would, then open them up.
-	if _, err := db.w.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.StartRun(ctx, &Run{Source: "stripe", Job: "manual"}); err != nil {
-		t.Fatal(err)
-	}
+	openWritten(t, path)
+	// The -wal and -shm stay on disk, as after a crash: open them all up.
 	names := []string{path, path + "-wal", path + "-shm"}
 	for _, name := range names {
 		if err := os.Chmod(name, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	db2, err := Open(ctx, path)
+	db2, err := Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db2.Close()
-	defer db.Close()
 	checkPrivate(t, path)
 	if got := db2.Tightened(); !slices.Equal(got, names) {
 		t.Errorf("Tightened() = %q, want %q", got, names)

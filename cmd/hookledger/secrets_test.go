@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,9 +30,9 @@ var echoSecrets = map[string]string{
 // newEchoProvider is a provider API (or a proxy in front of one) that
 // answers every request 401 with the Authorization header it got in the
 // error text, in Stripe's and GitHub's error shapes. It counts the echoes.
-func newEchoProvider(t *testing.T, echoes *int) *httptest.Server {
+func newEchoProvider(t *testing.T, echoes *atomic.Int64) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		*echoes++
+		echoes.Add(1)
 		auth := r.Header.Get("Authorization")
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
@@ -117,7 +118,7 @@ func ledgerText(t *testing.T, path string) string {
 // Slack, and not in serve's log, whose start-up lines also name the forward
 // URL by scheme, host and port only.
 func TestEchoedSecretsNeverLeave(t *testing.T) {
-	echoes := 0
+	var echoes atomic.Int64
 	api := newEchoProvider(t, &echoes)
 	slack := newSlackRecorder(t)
 	dbPath := filepath.Join(t.TempDir(), "echo.db")
@@ -155,8 +156,8 @@ func TestEchoedSecretsNeverLeave(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if echoes < 4 {
-		t.Errorf("the provider echoed %d times, want at least 4 (two sources, two runs)", echoes)
+	if n := echoes.Load(); n < 4 {
+		t.Errorf("the provider echoed %d times, want at least 4 (two sources, two runs)", n)
 	}
 	checkNoSecret(t, "serve's log", log.String())
 	checkNoSecret(t, "Slack", strings.Join(slack.texts(), "\n"))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/redact"
 	"github.com/hookledger/hookledger/ledger"
@@ -14,12 +15,26 @@ import (
 func envSecrets(getenv func(string) string) []string {
 	var out []string
 	for _, name := range secretVars {
-		if v := getenv(name); v != "" {
+		v := getenv(name)
+		if name == "HOOKLEDGER_FORWARD_URL" {
+			v = forwardURLSecret(v)
+		}
+		if v != "" {
 			out = append(out, v)
 			out = append(out, splitList(v)...)
 		}
 	}
 	return out
+}
+
+// forwardURLSecret returns the forward URL u when its userinfo, path or
+// query may hold a token, else "": a bare scheme://host:port is no secret,
+// and it is what the logs name the forward URL by.
+func forwardURLSecret(u string) string {
+	if strings.TrimSuffix(u, "/") == redactURL(u) {
+		return ""
+	}
+	return u
 }
 
 // secrets lists every secret in the configuration (the values of
@@ -29,7 +44,7 @@ func (c Config) secrets() []string {
 	out := append([]string{}, c.StripeWebhookSecrets...)
 	out = append(out, c.GitHubWebhookSecrets...)
 	for _, s := range []string{c.StripeAPIKey, c.GitHubToken, c.SlackBotToken, c.SlackWebhookURL, c.ForwardSecret,
-		c.ForwardURL} {
+		forwardURLSecret(c.ForwardURL)} {
 		if s != "" {
 			out = append(out, s)
 		}

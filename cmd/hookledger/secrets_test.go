@@ -196,3 +196,18 @@ func TestSecretVarsAllRedacted(t *testing.T) {
 		}
 	}
 }
+
+func TestForwardURLSecret(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"http://127.0.0.1:3000", ""},
+		{"http://127.0.0.1:3000/", ""},
+		{"http://127.0.0.1:3000/hooks/SECRETpathtoken", "http://127.0.0.1:3000/hooks/SECRETpathtoken"},
+		{"https://user:pass@app.example", "https://user:pass@app.example"},
+		{"https://app.example/?token=abc", "https://app.example/?token=abc"},
+	}
+	for _, tt := range tests {
+		if got := forwardURLSecret(tt.in); got != tt.want {
+			t.Errorf("forwardURLSecret(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

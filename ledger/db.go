@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,17 +56,44 @@ type DB struct {
 	once     sync.Once
 }
 
+// Options tune how Open uses the file. The zero value is the default.
+type Options struct {
+	// AutoCheckpoint is how many WAL pages a commit may leave before it
+	// checkpoints them into the database file: 0 is SQLite's default
+	// (1000 pages), a negative value never checkpoints, leaving it to
+	// Litestream, which then must run.
+	AutoCheckpoint int
+}
+
 // Open opens (creating if needed) the ledger at path, applies pending
 // migrations and starts the writer. The file uses WAL with synchronous=FULL:
 // a write that returned nil is on disk. The file and its -wal and -shm are
 // private to the owner (mode 0600) whatever the umask; an existing one that
-// others could read is made so (see Tightened).
+// others could read is made so (see Tightened). A new file is created with
+// auto_vacuum=INCREMENTAL, so that prune can return freed pages to the file
+// system; a ledger created before that keeps its mode until Vacuum.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
+	// Before privateFiles creates it: an empty file is new too.
+	fresh := isNewFile(path)
 	tightened, err := privateFiles(path)
 	if err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
-	w, err := sql.Open("sqlite", dsn(path, connWrite))
+	wdsn := dsn(path, connWrite)
+	if fresh {
+		// auto_vacuum must be set before the first table, and before WAL
+		// mode writes the file's first page: the pragma leads the DSN.
+		wdsn = withPragma(wdsn, "auto_vacuum(INCREMENTAL)", true)
+	}
+	if o.AutoCheckpoint != 0 {
+		wdsn = withPragma(wdsn, "wal_autocheckpoint("+strconv.Itoa(max(o.AutoCheckpoint, 0))+")", false)
+	}
+	w, err := sql.Open("sqlite", wdsn)
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
@@ -145,6 +174,24 @@ func dsn(path string, kind int) string {
 // "%" (escapes), "?" (the query) and "#" (the fragment).
 func uriPath(path string) string {
 	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+}
+
+// isNewFile reports whether path holds no database yet: it does not exist
+// or is empty.
+func isNewFile(path string) bool {
+	st, err := os.Stat(path)
+	return errors.Is(err, os.ErrNotExist) || (err == nil && st.Size() == 0)
+}
+
+// withPragma returns d with one more _pragma parameter, first or last
+// among them: modernc applies them in order.
+func withPragma(d, pragma string, first bool) string {
+	base, query, _ := strings.Cut(d, "?")
+	p := url.Values{"_pragma": {pragma}}.Encode()
+	if first {
+		return base + "?" + p + "&" + query
+	}
+	return base + "?" + query + "&" + p
 }
 
 // SetLedgerOnly makes Record store new events as processed: the mode for a

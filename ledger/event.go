@@ -68,6 +68,9 @@ type Event struct {
 	LastError     string
 	ProcessedAt   time.Time
 	UpdatedAt     time.Time
+	// PayloadPrunedAt is when retention dropped the payload of this
+	// processed event (Payload is then empty); zero while it is kept.
+	PayloadPrunedAt time.Time
 }
 
 // Receipt is one HTTP request answered by the receiver.

@@ -22,7 +22,7 @@ type EventFilter struct {
 // eventColumns are the columns scanEvent reads, payload excluded.
 const eventColumns = `id, source, event_id, type, action, account, content_type, headers,
 	created_at, received_at, origin, state, attempts, next_attempt_at, last_error,
-	processed_at, updated_at`
+	processed_at, updated_at, payload_pruned_at`
 
 // Events yields the events matching f in the order they were received
 // (newest first with f.Newest), without their payloads, reading in pages so
@@ -144,10 +144,11 @@ func scanEvent(scan func(dest ...any) error) (*Event, error) {
 		ev                                         Event
 		headers, origin, state                     string
 		created, received, next, processed, update int64
+		pruned                                     int64
 	)
 	err := scan(&ev.ID, &ev.Source, &ev.EventID, &ev.Type, &ev.Action, &ev.Account, &ev.ContentType,
 		&headers, &created, &received, &origin, &state, &ev.Attempts, &next, &ev.LastError,
-		&processed, &update)
+		&processed, &update, &pruned)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -159,6 +160,7 @@ func scanEvent(scan func(dest ...any) error) (*Event, error) {
 	ev.Origin, ev.State = Origin(origin), State(state)
 	ev.CreatedAt, ev.ReceivedAt = fromMillis(created), fromMillis(received)
 	ev.NextAttemptAt, ev.ProcessedAt, ev.UpdatedAt = fromMillis(next), fromMillis(processed), fromMillis(update)
+	ev.PayloadPrunedAt = fromMillis(pruned)
 	return &ev, nil
 }
 

@@ -12,6 +12,10 @@ import (
 // under a live lease: replaying it now could run it twice at once.
 var ErrLeased = errors.New("event is being processed")
 
+// ErrPayloadPruned is returned by Requeue for an event whose payload
+// retention dropped: there is nothing left to feed the handler.
+var ErrPayloadPruned = errors.New("payload was pruned by retention")
+
 // Requeued describes one event a replay put back in the queue.
 type Requeued struct {
 	ID        int64 // ledger row id
@@ -34,18 +38,21 @@ type DeadFilter struct {
 // its state, so the processor runs it again: its next attempt records
 // origin replay, its attempt history stays, and it gets a fresh budget of
 // attempts. It returns ErrNotFound for an unknown event and ErrLeased for
-// one under a live lease.
+// one under a live lease, ErrPayloadPruned for one whose payload is gone.
 func (db *DB) Requeue(ctx context.Context, source, eventID string) (*Requeued, error) {
 	now := millis(db.Now())
 	rq := &Requeued{Source: source, EventID: eventID}
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var state string
-		var leaseUntil, created int64
-		err := tx.QueryRowContext(ctx, `SELECT id, type, state, attempts, lease_until, created_at
+		var leaseUntil, created, pruned int64
+		err := tx.QueryRowContext(ctx, `SELECT id, type, state, attempts, lease_until, created_at, payload_pruned_at
 			FROM events WHERE source = ? AND event_id = ?`, source, eventID).
-			Scan(&rq.ID, &rq.Type, &state, &rq.Attempts, &leaseUntil, &created)
+			Scan(&rq.ID, &rq.Type, &state, &rq.Attempts, &leaseUntil, &created, &pruned)
 		if err != nil {
 			return translate(err)
+		}
+		if pruned != 0 {
+			return ErrPayloadPruned
 		}
 		rq.PrevState, rq.CreatedAt = State(state), fromMillis(created)
 		if rq.PrevState == StateProcessing && leaseUntil > now {

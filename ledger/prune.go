@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -63,11 +64,16 @@ type PruneReport struct {
 	FreePages     int
 	AutoVacuum    bool // the file returns freed pages (auto_vacuum=INCREMENTAL)
 
-	Batches  int           // write batches run
-	MaxBatch time.Duration // the longest any one batch held the writer
-	Held     time.Duration // all batches together
-	Duration time.Duration // the whole prune, pauses included
+	Batches     int           // write batches run
+	SlowBatches int           // batches that held the writer longer than SlowBatch
+	MaxBatch    time.Duration // the longest any one batch held the writer
+	Held        time.Duration // all batches together
+	Duration    time.Duration // the whole prune, pauses included
 }
+
+// SlowBatch is how long a maintenance batch may hold the writer before
+// PruneReport counts it as slow: intake queued behind it waits that long.
+const SlowBatch = 50 * time.Millisecond
 
 // Prune deletes, in bounded batches through the writer, what r says has
 // expired, then returns the freed pages to the file system a bounded step
@@ -127,10 +133,12 @@ func (db *DB) prune(ctx context.Context, o PruneOptions, b *batcher) error {
 		}
 	}
 	if cut, ok := o.cutoff(o.Payloads); ok {
+		q, err := db.payloadPruneQuery(ctx)
+		if err != nil {
+			return fmt.Errorf("prune payloads: %w", err)
+		}
 		n, err := b.run(ctx, func(ctx context.Context, tx *sql.Tx, limit int) (int, error) {
-			return db.execCount(ctx, tx, `UPDATE events SET payload = x'', payload_pruned_at = ?
-				WHERE id IN (SELECT id FROM events INDEXED BY events_payload_due
-					WHERE `+payloadDue+` ORDER BY received_at LIMIT ?)`, now, cut, cut, limit)
+			return db.execCount(ctx, tx, q, now, cut, cut, limit)
 		})
 		b.rep.Payloads += n
 		if err != nil {
@@ -148,6 +156,38 @@ func (db *DB) prune(ctx context.Context, o PruneOptions, b *batcher) error {
 		}
 	}
 	return nil
+}
+
+// payloadPruneQuery returns the statement that drops the payloads of a
+// batch of due events: it takes the prune time, the cutoff twice and the
+// batch size. An UPDATE that shrinks a row never rebalances its page, so
+// each emptied page would stay in the file, about one per event; a delete
+// does rebalance. REPLACE deletes each old row and inserts its short copy
+// under the same id in one statement, so the attempts' foreign keys hold
+// at the statement's end. The columns are read from the table, so one
+// added later is copied too, never reset.
+func (db *DB) payloadPruneQuery(ctx context.Context) (string, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT name FROM pragma_table_info('events') ORDER BY cid`)
+	if err != nil {
+		return "", translate(err)
+	}
+	cols, err := scanIDs(rows)
+	if err != nil {
+		return "", err
+	}
+	sel := make([]string, len(cols))
+	for i, c := range cols {
+		switch c {
+		case "payload":
+			sel[i] = "x''"
+		case "payload_pruned_at":
+			sel[i] = "?"
+		default:
+			sel[i] = c
+		}
+	}
+	return `INSERT OR REPLACE INTO events (` + strings.Join(cols, ", ") + `) SELECT ` + strings.Join(sel, ", ") +
+		` FROM events INDEXED BY events_payload_due WHERE ` + payloadDue + ` ORDER BY received_at LIMIT ?`, nil
 }
 
 // payloadDue selects processed events whose payload is due to go, on the

@@ -79,6 +79,9 @@ func (b *batcher) once(ctx context.Context, fn step, limit int) (int, time.Durat
 	b.rep.Batches++
 	b.rep.Held += held
 	b.rep.MaxBatch = max(b.rep.MaxBatch, held)
+	if held > SlowBatch {
+		b.rep.SlowBatches++
+	}
 	if err != nil {
 		return 0, held, err
 	}

@@ -45,7 +45,7 @@ type Options struct {
 	BatchSize     int           // listed events diffed per ledger query; default 500
 	IDLimit       int           // ids kept per list in a report (counts stay exact); default 100
 	StuckAfter    time.Duration // pending or failed longer than this is stuck; default 15m
-	Overlap       time.Duration // an incremental run starts this long before the watermark; default 1h
+	Overlap       time.Duration // an incremental run starts this long before the watermark; default DefaultOverlap
 	RedeliverWait time.Duration // how long to wait for redelivered events to arrive; default 30s
 	Concurrency   int           // parallel Fetch/Redeliver calls; default 8
 	// EdgeSlack widens the listing before the window start so that an event
@@ -57,6 +57,10 @@ type Options struct {
 	// of events listed so far for source.
 	Progress func(source string, listed int)
 }
+
+// DefaultOverlap is how far before its watermark an incremental run
+// starts by default, so an event dated just before it is checked again.
+const DefaultOverlap = time.Hour
 
 // withDefaults returns o with every zero field set to its default.
 func (o Options) withDefaults() Options {
@@ -70,7 +74,7 @@ func (o Options) withDefaults() Options {
 	o.IDLimit = orDefault(o.IDLimit, 100)
 	o.Concurrency = orDefault(o.Concurrency, 8)
 	o.StuckAfter = orDefault(o.StuckAfter, 15*time.Minute)
-	o.Overlap = orDefault(o.Overlap, time.Hour)
+	o.Overlap = orDefault(o.Overlap, DefaultOverlap)
 	o.RedeliverWait = orDefault(o.RedeliverWait, 30*time.Second)
 	o.EdgeSlack = orDefault(o.EdgeSlack, 5*time.Minute)
 	return o

@@ -9,8 +9,8 @@ import (
 
 // DefaultSchedule is the schedule used when HOOKLEDGER_SCHEDULE is empty:
 // an incremental reconcile every 15 minutes, a deep one daily over the
-// providers' retention, alert checks every minute.
-const DefaultSchedule = "reconcile=@every 15m;deep=@daily;alerts=@every 1m"
+// providers' retention, alert checks every minute, retention hourly.
+const DefaultSchedule = "reconcile=@every 15m;deep=@daily;alerts=@every 1m;prune=@hourly"
 
 // Job is one scheduled job: a name and its cron spec.
 type Job struct {

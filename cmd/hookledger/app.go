@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -27,6 +28,8 @@ type app struct {
 	metrics *metrics.Metrics
 	proc    *ledger.Processor // nil in ledger-only mode
 	alerter *alerts.Alerter
+
+	warnedVacuum atomic.Bool // the prune job said once that the file keeps freed pages
 }
 
 // newApp opens the ledger and builds every component the configuration
@@ -52,7 +55,10 @@ func redactedLogger(env *Env, cfg Config, logger *slog.Logger) *slog.Logger {
 // be redacted (redactedLogger). Every error text the ledger stores and
 // every alert passes through the one redaction of the configured secrets.
 func openApp(ctx context.Context, env *Env, cfg Config, logger *slog.Logger, provs providers) (*app, error) {
-	db, err := ledger.Open(ctx, cfg.DB)
+	if err := checkRetention(cfg, provs); err != nil {
+		return nil, err
+	}
+	db, err := ledger.OpenWith(ctx, cfg.DB, ledger.Options{AutoCheckpoint: cfg.AutoCheckpoint})
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/redact"
+	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/ledger/handler"
 	"github.com/hookledger/hookledger/sources/github"
 )
@@ -45,6 +46,11 @@ type Config struct {
 	Lease         time.Duration // how long a claimed event is a worker's before another may retake it
 	Schedule      string
 	Receiver      receiverConfig
+	// Retention is how long prune keeps each kind of row (0: for ever).
+	Retention ledger.Retention
+	// AutoCheckpoint is HOOKLEDGER_WAL_AUTOCHECKPOINT as ledger.Options
+	// takes it: 0 SQLite's default, negative off (Litestream checkpoints).
+	AutoCheckpoint int
 
 	StripeWebhookSecrets []string
 	StripeAPIKey         string
@@ -124,6 +130,12 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.Receiver, err = loadReceiverConfig(getenv); err != nil {
+		return c, err
+	}
+	if c.Retention, err = loadRetention(getenv); err != nil {
+		return c, err
+	}
+	if c.AutoCheckpoint, err = autoCheckpointEnv(getenv); err != nil {
 		return c, err
 	}
 	return c, c.validate()

@@ -20,6 +20,7 @@ func runEvents(ctx context.Context, env *Env, args []string) error {
 	return dispatch(ctx, env, "events", args, []command{
 		{"list", "list events, newest received first", runEventsList},
 		{"show", "one event with its payload, receipts and attempts", runEventsShow},
+		{"purge", "delete dead events for good (--state dead, --yes)", runEventsPurge},
 	})
 }
 
@@ -113,23 +114,26 @@ func noteUnseenSource(ctx context.Context, env *Env, db *ledger.DB, source strin
 // eventJSON is an event's shape in `events list --json` and `events show
 // --json` (docs/design.md): scripts depend on these names.
 type eventJSON struct {
-	Source        string          `json:"source"`
-	EventID       string          `json:"event_id"`
-	Type          string          `json:"type"`
-	Action        string          `json:"action,omitempty"`
-	Account       string          `json:"account,omitempty"`
-	State         ledger.State    `json:"state"`
-	Origin        ledger.Origin   `json:"origin"`
-	Attempts      int             `json:"attempts"`
-	CreatedAt     jsonTime        `json:"created_at"`
-	ReceivedAt    jsonTime        `json:"received_at"`
-	ProcessedAt   *time.Time      `json:"processed_at,omitempty"`
-	NextAttemptAt *time.Time      `json:"next_attempt_at,omitempty"`
-	LastError     string          `json:"last_error,omitempty"`
-	Payload       json.RawMessage `json:"payload,omitempty"`
-	PayloadBase64 string          `json:"payload_base64,omitempty"` // a payload that is not UTF-8
-	Receipts      []receiptJSON   `json:"receipts,omitempty"`
-	AttemptLog    []attemptJSON   `json:"attempt_log,omitempty"`
+	Source        string        `json:"source"`
+	EventID       string        `json:"event_id"`
+	Type          string        `json:"type"`
+	Action        string        `json:"action,omitempty"`
+	Account       string        `json:"account,omitempty"`
+	State         ledger.State  `json:"state"`
+	Origin        ledger.Origin `json:"origin"`
+	Attempts      int           `json:"attempts"`
+	CreatedAt     jsonTime      `json:"created_at"`
+	ReceivedAt    jsonTime      `json:"received_at"`
+	ProcessedAt   *time.Time    `json:"processed_at,omitempty"`
+	NextAttemptAt *time.Time    `json:"next_attempt_at,omitempty"`
+	LastError     string        `json:"last_error,omitempty"`
+	// PayloadPrunedAt is set when retention dropped the payload; the
+	// event then has no payload.
+	PayloadPrunedAt *time.Time      `json:"payload_pruned_at,omitempty"`
+	Payload         json.RawMessage `json:"payload,omitempty"`
+	PayloadBase64   string          `json:"payload_base64,omitempty"` // a payload that is not UTF-8
+	Receipts        []receiptJSON   `json:"receipts,omitempty"`
+	AttemptLog      []attemptJSON   `json:"attempt_log,omitempty"`
 }
 
 // receiptJSON is one receipt in `events show --json`.
@@ -176,6 +180,9 @@ func toEventJSON(ev *ledger.Event) eventJSON {
 	}
 	if !ev.ProcessedAt.IsZero() {
 		j.ProcessedAt = &ev.ProcessedAt
+	}
+	if !ev.PayloadPrunedAt.IsZero() {
+		j.PayloadPrunedAt = &ev.PayloadPrunedAt
 	}
 	if !ev.NextAttemptAt.IsZero() && (ev.State == ledger.StateFailed || ev.State == ledger.StatePending) {
 		j.NextAttemptAt = &ev.NextAttemptAt

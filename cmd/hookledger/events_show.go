@@ -63,7 +63,9 @@ func eventDetail(ctx context.Context, db *ledger.DB, source, id string) (eventJS
 		return eventJSON{}, 0, fmt.Errorf("read attempts: %w", err)
 	}
 	j := toEventJSON(ev)
-	setPayload(&j, ev.Payload)
+	if ev.PayloadPrunedAt.IsZero() {
+		setPayload(&j, ev.Payload)
+	}
 	for _, rc := range rcs {
 		j.Receipts = append(j.Receipts, receiptJSON{Outcome: rc.Outcome, Status: rc.Status, Reason: rc.Reason,
 			RemoteAddr: rc.RemoteAddr, BodySize: rc.BodySize, ReceivedAt: rc.ReceivedAt,
@@ -105,7 +107,11 @@ func printEvent(w io.Writer, j eventJSON, size int) {
 	if j.LastError != "" {
 		fmt.Fprintf(w, "  last error:  %s\n", j.LastError)
 	}
-	fmt.Fprintf(w, "  payload:     %d bytes (--json shows it)\n", size)
+	if j.PayloadPrunedAt != nil {
+		fmt.Fprintf(w, "  payload:     pruned %s (HOOKLEDGER_RETENTION_PAYLOADS)\n", j.PayloadPrunedAt.Format(time.RFC3339))
+	} else {
+		fmt.Fprintf(w, "  payload:     %d bytes (--json shows it)\n", size)
+	}
 	fmt.Fprintf(w, "receipts:\n")
 	for _, rc := range j.Receipts {
 		fmt.Fprintf(w, "  %s  %-9s %d  %s %s\n", rc.ReceivedAt.Format(time.RFC3339), rc.Outcome, rc.Status, rc.RemoteAddr, rc.Reason)

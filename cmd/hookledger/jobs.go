@@ -66,7 +66,7 @@ func (a *app) startJobs(ctx context.Context) (stop func(context.Context), err er
 }
 
 // jobNames are the jobs a schedule can name.
-var jobNames = []string{"reconcile", "deep", "alerts"}
+var jobNames = []string{"reconcile", "deep", "alerts", "prune"}
 
 // scheduleJobs parses a schedule (HOOKLEDGER_SCHEDULE, cron --schedule):
 // "" is the default schedule, "off" none. It fails on a spec that does
@@ -89,8 +89,8 @@ func scheduleJobs(spec string) ([]reconcile.Job, error) {
 }
 
 // job returns the work of the scheduled job name: reconcile (incremental,
-// from each source's watermark), deep (everything the providers keep) or
-// alerts (dead and stuck events).
+// from each source's watermark), deep (everything the providers keep),
+// alerts (dead and stuck events) or prune (retention).
 func (a *app) job(name string) (reconcile.JobFunc, error) {
 	switch name {
 	case "reconcile", "deep":
@@ -108,6 +108,8 @@ func (a *app) job(name string) (reconcile.JobFunc, error) {
 		}, nil
 	case "alerts":
 		return a.alerter.Check, nil
+	case "prune":
+		return a.pruneJob, nil
 	default:
 		return nil, fmt.Errorf("unknown job %q", name)
 	}

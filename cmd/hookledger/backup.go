@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/hookledger/hookledger/ledger"
+)
+
+// runBackup is `hookledger backup PATH`: a consistent copy of the ledger,
+// taken while serve keeps receiving (never `cp` a live ledger: commits
+// still in the WAL are not in the main file).
+func runBackup(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "backup", "backup PATH [--db PATH]",
+		"hookledger backup /var/backups/hookledger-$(date +%F).db")
+	dbPath := fs.String("db", "", dbFlagUsage)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("backup: want PATH, the file to write (it must not exist)")
+	}
+	src := *dbPath
+	if src == "" {
+		src = orDefault(env.Getenv("HOOKLEDGER_DB"), defaultDBPath)
+	}
+	if _, err := os.Stat(src); err != nil {
+		return fmt.Errorf("backup: no ledger at %s: %w", src, err)
+	}
+	db, err := ledger.Open(ctx, src)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Backup(ctx, pos[0]); err != nil {
+		return err
+	}
+	st, err := os.Stat(pos[0])
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	fmt.Fprintf(env.Stdout, "backed up %s to %s (%d bytes)\n", src, pos[0], st.Size())
+	return nil
+}
+
+// runVacuum is `hookledger vacuum`: the one-time, offline conversion of a
+// ledger created before auto_vacuum, so that prune returns space to the
+// file system. It refuses while anything else has the ledger open.
+func runVacuum(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "vacuum", "vacuum [--db PATH]",
+		"systemctl stop hookledger && hookledger vacuum && systemctl start hookledger")
+	dbPath := fs.String("db", "", dbFlagUsage)
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	path := *dbPath
+	if path == "" {
+		path = orDefault(env.Getenv("HOOKLEDGER_DB"), defaultDBPath)
+	}
+	before := ledgerSize(path)
+	if err := ledger.Vacuum(ctx, path); err != nil {
+		return fmt.Errorf("%w (stop serve and cron first)", err)
+	}
+	fmt.Fprintf(env.Stdout, "vacuumed %s: %d -> %d bytes, auto_vacuum=INCREMENTAL\n", path, before, ledgerSize(path))
+	return nil
+}
+
+// ledgerSize is the bytes of the ledger file and its WAL.
+func ledgerSize(path string) int64 {
+	var n int64
+	for _, p := range []string{path, path + "-wal"} {
+		if st, err := os.Stat(p); err == nil {
+			n += st.Size()
+		}
+	}
+	return n
+}

@@ -84,6 +84,7 @@ type pruneJSON struct {
 	FreePages     int               `json:"free_pages"`
 	AutoVacuum    bool              `json:"auto_vacuum"`
 	Batches       int               `json:"batches"`
+	SlowBatches   int               `json:"slow_batches"`
 	MaxBatchMS    float64           `json:"max_batch_ms"`
 	DurationMS    float64           `json:"duration_ms"`
 }

@@ -104,19 +104,26 @@ func checkRetention(cfg Config, p providers) error {
 	return usageError(fmt.Sprintf("HOOKLEDGER_RETENTION_EVENTS is %s, shorter than the %s that reconcile still lists "+
 		"(the longest provider window, %s, plus the %s incremental overlap): pruned events would be reported missing; "+
 		"set at least %s, or off", formatDays(cfg.Retention.Events), formatDays(floor), formatDays(floor-reconcile.DefaultOverlap),
-		reconcile.DefaultOverlap, formatDays(floor)))
+		formatDays(reconcile.DefaultOverlap), formatDays(floor)))
 }
 
-// formatDays prints d in days when it is whole days ("30d"), else as Go
-// prints it, with days ahead of the rest ("30d1h0m0s").
+// formatDays prints d as parseDuration reads it, days first and no zero
+// units: "30d", "30d1h", "90m".
 func formatDays(d time.Duration) string {
 	const day = 24 * time.Hour
-	switch {
-	case d%day == 0:
-		return strconv.Itoa(int(d/day)) + "d"
-	case d > day:
-		return strconv.Itoa(int(d/day)) + "d" + (d % day).String()
-	default:
-		return d.String()
+	out := ""
+	if d >= day {
+		out, d = strconv.Itoa(int(d/day))+"d", d%day
 	}
+	if d > 0 || out == "" {
+		rest := d.String() // "1h0m0s", "1h30m0s", "1m30s"
+		if strings.HasSuffix(rest, "m0s") {
+			rest = strings.TrimSuffix(rest, "0s")
+		}
+		if strings.HasSuffix(rest, "h0m") {
+			rest = strings.TrimSuffix(rest, "0m")
+		}
+		out += rest
+	}
+	return out
 }

@@ -99,3 +99,15 @@ func Vacuum(ctx context.Context, path string) error {
 	}
 	return nil
 }
+
+// FileSize returns the bytes the ledger at path takes on disk: the file and
+// its WAL; 0 for a file that is not there.
+func FileSize(path string) int64 {
+	var n int64
+	for _, p := range []string{path, path + "-wal"} {
+		if st, err := os.Stat(p); err == nil {
+			n += st.Size()
+		}
+	}
+	return n
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -154,16 +153,8 @@ func TestPruneReturnsSpaceToFileSystem(t *testing.T) {
 	db, c := clockedDB(t)
 	ctx := context.Background()
 	db.SetLedgerOnly(true)
-	payload := []byte(`{"data":"` + strings.Repeat("x", 3000) + `"}`)
-	var wg sync.WaitGroup
-	for i := range 2000 {
-		wg.Go(func() { recordNow(t, db, fmt.Sprintf("evt_%04d", i), payload) })
-		if i%64 == 63 {
-			wg.Wait()
-		}
-	}
-	wg.Wait()
-	before := fileSize(t, db.Path())
+	recordMany(t, db, "evt_", 2000, 3000)
+	before := ledger.FileSize(db.Path())
 	c.Add(100 * day)
 	rep, err := db.Prune(ctx, ledger.PruneOptions{Retention: ledger.Retention{Events: 90 * day}})
 	if err != nil {
@@ -175,10 +166,25 @@ func TestPruneReturnsSpaceToFileSystem(t *testing.T) {
 	if err := db.Close(); err != nil { // the last close checkpoints the WAL
 		t.Fatal(err)
 	}
-	if after := fileSize(t, db.Path()); after > before/4 {
+	if after := ledger.FileSize(db.Path()); after > before/4 {
 		t.Errorf("file is %d bytes after pruning every event, was %d: space not returned", after, before)
 	}
-	t.Logf("prune of 2000 events: %d batches, longest %v, file %d -> %d bytes", rep.Batches, rep.MaxBatch, before, fileSize(t, db.Path()))
+	t.Logf("prune of 2000 events: %d batches, longest %v, file %d -> %d bytes", rep.Batches, rep.MaxBatch, before, ledger.FileSize(db.Path()))
+}
+
+// recordMany records n events with payloads of about size bytes, a few
+// hundred at a time so that they share commits.
+func recordMany(t *testing.T, db *ledger.DB, prefix string, n, size int) {
+	t.Helper()
+	payload := []byte(`{"data":"` + strings.Repeat("x", size) + `"}`)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { recordNow(t, db, fmt.Sprintf("%s%05d", prefix, i), payload) })
+		if i%256 == 255 {
+			wg.Wait()
+		}
+	}
+	wg.Wait()
 }
 
 func count(t *testing.T, db *ledger.DB, f ledger.EventFilter) int {
@@ -191,65 +197,4 @@ func count(t *testing.T, db *ledger.DB, f ledger.EventFilter) int {
 		n++
 	}
 	return n
-}
-
-func fileSize(t *testing.T, path string) int64 {
-	t.Helper()
-	var total int64
-	for _, p := range []string{path, path + "-wal"} {
-		if st, err := os.Stat(p); err == nil {
-			total += st.Size()
-		}
-	}
-	return total
-}
-
-// TestPruneUnderIntakeHoldsTheWriterBriefly prunes 20,000 expired events
-// and their payloads while eight writers keep recording, and reports the
-// longest any prune batch held the writer and the slowest Record meanwhile
-// (RELIABILITY.md). The bound asserted is generous, for a loaded machine;
-// the logged figures are the measurement.
-func TestPruneUnderIntakeHoldsTheWriterBriefly(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: fills 20,000 events")
-	}
-	db, c := clockedDB(t)
-	ctx := context.Background()
-	db.SetLedgerOnly(true)
-	payload := []byte(`{"data":"` + strings.Repeat("x", 2500) + `"}`)
-	var wg sync.WaitGroup
-	for i := range 20_000 {
-		if i == 10_000 {
-			wg.Wait()
-			c.Add(60 * day) // the second half loses only its payloads
-		}
-		wg.Go(func() { recordNow(t, db, fmt.Sprintf("evt_old_%05d", i), payload) })
-		if i%256 == 255 {
-			wg.Wait()
-		}
-	}
-	wg.Wait()
-	db.SetLedgerOnly(false)
-	db.Now = time.Now // the writers record at the real time; the prune runs at the clock's
-	w := startWriters(t, db, 8)
-	w.waitFor(t, 200)
-	w.snapshot() // resets the slowest-Record figure
-	rep, err := db.Prune(ctx, ledger.PruneOptions{Now: c.Now().Add(40 * day),
-		Retention: ledger.Retention{Payloads: 30 * day, Events: 90 * day}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.mu.Lock()
-	slowest := w.maxLat
-	w.mu.Unlock()
-	w.halt()
-	t.Logf("pruned %d events and %d payloads in %d batches over %v: longest batch %v, mean %v, %d over %v; slowest Record meanwhile %v",
-		rep.Events, rep.Payloads, rep.Batches, rep.Duration, rep.MaxBatch, rep.Held/time.Duration(max(rep.Batches, 1)),
-		rep.SlowBatches, ledger.SlowBatch, slowest)
-	if rep.Events != 10_000 || rep.Payloads != 10_000 {
-		t.Errorf("Prune() = %d events, %d payloads; want 10000 each", rep.Events, rep.Payloads)
-	}
-	if rep.MaxBatch > 500*time.Millisecond {
-		t.Errorf("a prune batch held the writer %v, want well under 50ms", rep.MaxBatch)
-	}
 }

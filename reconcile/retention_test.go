@@ -3,7 +3,6 @@ package reconcile_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -234,7 +233,7 @@ func TestRetentionLevelsOffAndKeepsWhatReconcileNeeds(t *testing.T) {
 					d, rep.Expected, rep.Missing, rep.Unknown, rep.Complete)
 			}
 		}
-		sizes[d] = ledgerBytes(path)
+		sizes[d] = ledger.FileSize(path)
 	}
 	for _, d := range []int{29, 59, 89, 99, 109, 119} {
 		t.Logf("day %3d: ledger + WAL %6.1f MB", d+1, float64(sizes[d])/1e6)
@@ -271,15 +270,4 @@ func TestRetentionLevelsOffAndKeepsWhatReconcileNeeds(t *testing.T) {
 	if rep := a.deepCheck(); rep.Missing == 0 {
 		t.Errorf("deep reconcile after pruning events at 20d reports no missing event; the check cannot fail")
 	}
-}
-
-// ledgerBytes is the size of the ledger file and its WAL.
-func ledgerBytes(path string) int64 {
-	var n int64
-	for _, p := range []string{path, path + "-wal"} {
-		if st, err := os.Stat(p); err == nil {
-			n += st.Size()
-		}
-	}
-	return n
 }

@@ -59,21 +59,10 @@ func runVacuum(ctx context.Context, env *Env, args []string) error {
 	if path == "" {
 		path = orDefault(env.Getenv("HOOKLEDGER_DB"), defaultDBPath)
 	}
-	before := ledgerSize(path)
+	before := ledger.FileSize(path)
 	if err := ledger.Vacuum(ctx, path); err != nil {
 		return fmt.Errorf("%w (stop serve and cron first)", err)
 	}
-	fmt.Fprintf(env.Stdout, "vacuumed %s: %d -> %d bytes, auto_vacuum=INCREMENTAL\n", path, before, ledgerSize(path))
+	fmt.Fprintf(env.Stdout, "vacuumed %s: %d -> %d bytes, auto_vacuum=INCREMENTAL\n", path, before, ledger.FileSize(path))
 	return nil
-}
-
-// ledgerSize is the bytes of the ledger file and its WAL.
-func ledgerSize(path string) int64 {
-	var n int64
-	for _, p := range []string{path, path + "-wal"} {
-		if st, err := os.Stat(p); err == nil {
-			n += st.Size()
-		}
-	}
-	return n
 }

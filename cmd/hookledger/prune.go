@@ -58,10 +58,12 @@ func (a *app) pruneJob(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.log.Info("pruned", "component", "retention", "payloads", rep.Payloads, "events", rep.Events,
-		"receipts", rep.Receipts, "runs", rep.Runs, "alert_messages", rep.AlertMessages, "alerts", rep.Alerts,
-		"vacuumed_pages", rep.VacuumedPages, "free_pages", rep.FreePages, "batches", rep.Batches,
-		"slow_batches", rep.SlowBatches, "max_batch_ms", millisOf(rep.MaxBatch))
+	if rep.Payloads+rep.Events+rep.Receipts+rep.Runs+rep.AlertMessages+rep.Alerts+rep.VacuumedPages > 0 {
+		a.log.Info("pruned", "component", "retention", "payloads", rep.Payloads, "events", rep.Events,
+			"receipts", rep.Receipts, "runs", rep.Runs, "alert_messages", rep.AlertMessages, "alerts", rep.Alerts,
+			"vacuumed_pages", rep.VacuumedPages, "free_pages", rep.FreePages, "batches", rep.Batches,
+			"slow_batches", rep.SlowBatches, "max_batch_ms", millisOf(rep.MaxBatch))
+	}
 	if !rep.AutoVacuum && rep.FreePages > 0 && !a.warnedVacuum.Swap(true) {
 		a.log.Warn("pruned space stays inside the ledger file", "component", "retention", "free_pages", rep.FreePages,
 			"hint", "stop serve and run `hookledger vacuum` once to return it to the file system")

@@ -91,9 +91,15 @@ func TestLitestreamReplicaHasEveryAcknowledgedEvent(t *testing.T) {
 	}()
 
 	w := startWriters(t, db, 8)
+	defer w.halt()              // before the ledger closes
 	time.Sleep(4 * time.Second) // under load: several syncs and checkpoints
-	mid := restore(t, bin, replica, filepath.Join(dir, "mid.db"))
-	missingFrom(t, mid, nil) // a restore taken under load is consistent
+	// A restore taken under load is consistent (once Litestream has its
+	// first snapshot, which it takes at its own pace).
+	mid, err := restoreWithin(t, bin, replica, filepath.Join(dir, "mid.db"), 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missingFrom(t, mid, nil)
 	time.Sleep(2 * time.Second)
 	w.halt()
 	acked := w.snapshot()
@@ -104,7 +110,10 @@ func TestLitestreamReplicaHasEveryAcknowledgedEvent(t *testing.T) {
 	var missing []string
 	deadline := time.Now().Add(60 * time.Second)
 	for i := 0; ; i++ {
-		out := restore(t, bin, replica, filepath.Join(dir, fmt.Sprintf("restored-%d.db", i)))
+		out, err := restoreWithin(t, bin, replica, filepath.Join(dir, fmt.Sprintf("restored-%d.db", i)), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if missing = missingFrom(t, out, acked); len(missing) == 0 {
 			r, err := ledger.Open(ctx, out)
 			if err != nil {
@@ -122,12 +131,21 @@ func TestLitestreamReplicaHasEveryAcknowledgedEvent(t *testing.T) {
 		len(missing), len(acked), missing[0])
 }
 
-// restore runs litestream restore of replica into out and returns out.
-func restore(t *testing.T, bin, replica, out string) string {
-	t.Helper()
-	cmd := exec.Command(bin, "restore", "-o", out, replica)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("litestream restore: %v\n%s", err, b)
+// restoreWithin runs litestream restore of replica into out, trying again
+// for up to wait while the replica has nothing to restore yet, and
+// returns out.
+func restoreWithin(t *testing.T, bin, replica, out string, wait time.Duration) (string, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		b, err := exec.Command(bin, "restore", "-o", out, replica).CombinedOutput()
+		if err == nil {
+			return out, nil
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("litestream restore: %v\n%s", err, b)
+		}
+		t.Logf("litestream restore not possible yet (%v): %s", err, b)
+		os.Remove(out)
+		time.Sleep(500 * time.Millisecond)
 	}
-	return out
 }

@@ -44,6 +44,7 @@ type agingLedger struct {
 	fates    map[string]ledger.AttemptOutcome // events that must never finish, by id
 	keepSeen map[string]ledger.State          // their state once settled
 	openFP   string                           // the open alert's fingerprint
+	dups     []string                         // per day, the event delivered twice
 }
 
 // fate decides what processing does to event i of a day: most are
@@ -72,6 +73,7 @@ func (a *agingLedger) liveDay(d int) {
 	start := a.day0.Add(time.Duration(d) * day)
 	a.clock.Set(start.Add(day - time.Minute))
 	evs := make([]*stripetest.Event, a.perDay)
+	defer func() { a.dups = append(a.dups, evs[0].ID) }()
 	for i := range evs {
 		evs[i] = a.fake.AddEvent("invoice.paid", start.Add(time.Duration(i)*day/time.Duration(a.perDay)), nil)
 		if o, keep := fate(i); keep {
@@ -184,6 +186,31 @@ func (a *agingLedger) checkUnfinished(d int) {
 	}
 }
 
+// checkRowRetention checks the other policies at the end of the run:
+// duplicate receipts kept 7 days, runs and delivered alert messages 30,
+// and the source's watermark still there.
+func (a *agingLedger) checkRowRetention() {
+	t, ctx := a.t, context.Background()
+	last := len(a.dups) - 1
+	for _, c := range []struct{ age, want int }{{10, 1}, {2, 2}} {
+		rcs, err := a.db.Receipts(ctx, "stripe", a.dups[last-c.age])
+		if err != nil || len(rcs) != c.want {
+			t.Errorf("event delivered twice %d days ago has %d receipts (%v), want %d", c.age, len(rcs), err, c.want)
+		}
+	}
+	runs, err := a.db.RecentRuns(ctx, "", 1000)
+	if err != nil || len(runs) < 29 || len(runs) > 32 {
+		t.Errorf("%d reconcile runs kept (%v), want the last 30 days' (one a day)", len(runs), err)
+	}
+	if _, ok, err := a.db.Watermark(ctx, "stripe"); !ok || err != nil {
+		t.Errorf("the watermark is gone after pruning runs: %v", err)
+	}
+	msgs, err := a.db.AlertMessages(ctx, true, 0)
+	if err != nil || len(msgs) < 29 || len(msgs) > 32 {
+		t.Errorf("%d alert messages kept (%v), want the last 30 days' (one a day)", len(msgs), err)
+	}
+}
+
 // TestRetentionLevelsOffAndKeepsWhatReconcileNeeds ages a ledger through
 // 120 days of Stripe traffic with every retention policy at its default,
 // pruning daily, and shows: the file levels off once the event retention
@@ -267,6 +294,8 @@ func TestRetentionLevelsOffAndKeepsWhatReconcileNeeds(t *testing.T) {
 			t.Errorf("%d %s events kept, want at least one a day", states[s], s)
 		}
 	}
+
+	a.checkRowRetention()
 
 	// The check above can fail: with events kept 20 days, under Stripe's
 	// 30, the deep reconcile finds the pruned ones missing.

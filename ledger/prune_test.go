@@ -141,6 +141,12 @@ func TestPrunePayloadKeepsRowAndRefusesReplay(t *testing.T) {
 	if len(old.Payload) != 0 || !old.PayloadPrunedAt.Equal(c.Now()) || old.State != ledger.StateProcessed {
 		t.Errorf("old event: payload %q, pruned at %v, state %s; want empty, %v, processed", old.Payload, old.PayloadPrunedAt, old.State, c.Now())
 	}
+	if atts, err := db.Attempts(ctx, old.ID); err != nil || len(atts) != 1 {
+		t.Errorf("old event has %d attempts after its payload was pruned (%v), want its 1", len(atts), err)
+	}
+	if rcs, err := db.Receipts(ctx, "stripe", "evt_old"); err != nil || len(rcs) != 1 {
+		t.Errorf("old event has %d receipts after its payload was pruned (%v), want its 1", len(rcs), err)
+	}
 	if _, err := db.Requeue(ctx, "stripe", "evt_old"); !errors.Is(err, ledger.ErrPayloadPruned) {
 		t.Errorf("Requeue(pruned) error = %v, want ErrPayloadPruned", err)
 	}

@@ -11,7 +11,7 @@ import (
 // deployment where those run in another process on the same ledger.
 func runCron(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "cron", "cron [--db PATH] [--schedule 'name=spec;…'] [--log-format text|json] [--log-level L]",
-		"HOOKLEDGER_SCHEDULE='reconcile=@every 15m;deep=@daily;alerts=@every 1m' hookledger cron")
+		"HOOKLEDGER_SCHEDULE='reconcile=@every 15m;deep=@daily;alerts=@every 1m;prune=@hourly' hookledger cron")
 	dbPath := fs.String("db", "", dbFlagUsage)
 	schedule := fs.String("schedule", "", "jobs to run, name=spec pairs split by ; (default $HOOKLEDGER_SCHEDULE or the built-in schedule)")
 	logf := addLogFlags(fs, slog.LevelInfo)

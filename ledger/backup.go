@@ -43,7 +43,7 @@ func (db *DB) backup(ctx context.Context, path string) error {
 	}
 	// Its own connection: the read pool is query_only, which VACUUM INTO
 	// refuses, and the write connection is the writer's alone.
-	c, err := sql.Open("sqlite", "file:"+db.path+"?_pragma=busy_timeout(10000)")
+	c, err := sql.Open("sqlite", "file:"+uriPath(db.path)+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func Vacuum(ctx context.Context, path string) error {
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("vacuum ledger: %w", err)
 	}
-	c, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)&_pragma=locking_mode(EXCLUSIVE)")
+	c, err := sql.Open("sqlite", "file:"+uriPath(path)+"?_pragma=busy_timeout(0)&_pragma=locking_mode(EXCLUSIVE)")
 	if err != nil {
 		return fmt.Errorf("vacuum ledger: %w", err)
 	}

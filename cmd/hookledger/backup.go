@@ -29,7 +29,8 @@ func runBackup(ctx context.Context, env *Env, args []string) error {
 	if _, err := os.Stat(src); err != nil {
 		return fmt.Errorf("backup: no ledger at %s: %w", src, err)
 	}
-	db, err := ledger.Open(ctx, src)
+	// Read-only: the backup takes no write lock, so intake never waits.
+	db, err := ledger.OpenReadOnly(ctx, src)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/hookledger/hookledger/ledger"
@@ -35,7 +36,14 @@ func runEventsPurge(ctx context.Context, env *Env, args []string) error {
 		}
 		f.Before = t
 	}
-	db, err := openLedger(ctx, env, *dbPath)
+	cfg, err := loadConfigDB(env, *dbPath)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(cfg.DB); err != nil {
+		return fmt.Errorf("events purge: no ledger at %s: %w", cfg.DB, err)
+	}
+	db, err := openConfigured(ctx, cfg)
 	if err != nil {
 		return err
 	}

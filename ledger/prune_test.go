@@ -204,3 +204,43 @@ func count(t *testing.T, db *ledger.DB, f ledger.EventFilter) int {
 	}
 	return n
 }
+
+// TestPruneUnderIntakeHoldsTheWriterBriefly prunes 20,000 expired events
+// and their payloads while eight writers keep recording, and reports the
+// longest any prune batch held the writer and the slowest Record meanwhile
+// (RELIABILITY.md). The bound asserted is generous, for a loaded machine;
+// the logged figures are the measurement.
+func TestPruneUnderIntakeHoldsTheWriterBriefly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: fills 20,000 events")
+	}
+	db, c := clockedDB(t)
+	ctx := context.Background()
+	db.SetLedgerOnly(true)
+	recordMany(t, db, "evt_old_", 10_000, 2500)
+	c.Add(60 * day) // the second half loses only its payloads
+	recordMany(t, db, "evt_new_", 10_000, 2500)
+	db.SetLedgerOnly(false)
+	db.Now = time.Now // the writers record at the real time; the prune runs at the clock's
+	w := startWriters(t, db, 8)
+	w.waitFor(t, 200)
+	w.snapshot() // resets the slowest-Record figure
+	rep, err := db.Prune(ctx, ledger.PruneOptions{Now: c.Now().Add(40 * day),
+		Retention: ledger.Retention{Payloads: 30 * day, Events: 90 * day}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.mu.Lock()
+	slowest := w.maxLat
+	w.mu.Unlock()
+	w.halt()
+	t.Logf("pruned %d events and %d payloads in %d batches over %v: longest batch %v, mean %v, %d over %v; slowest Record meanwhile %v",
+		rep.Events, rep.Payloads, rep.Batches, rep.Duration, rep.MaxBatch, rep.Held/time.Duration(max(rep.Batches, 1)),
+		rep.SlowBatches, ledger.SlowBatch, slowest)
+	if rep.Events != 10_000 || rep.Payloads != 10_000 {
+		t.Errorf("Prune() = %d events, %d payloads; want 10000 each", rep.Events, rep.Payloads)
+	}
+	if !raceEnabled && rep.MaxBatch > 500*time.Millisecond { // -race slows every statement
+		t.Errorf("a prune batch held the writer %v, want well under 50ms", rep.MaxBatch)
+	}
+}

@@ -287,8 +287,10 @@ func TestRetentionLevelsOffAndKeepsWhatReconcileNeeds(t *testing.T) {
 			t.Errorf("day %d: ledger is %d bytes, more than 1.15× its %d bytes at day 91: it does not level off", d+1, sizes[d], sizes[90])
 		}
 	}
-	// Generous: the figure to watch is the logged one (RELIABILITY.md).
-	if maxBatch > 500*time.Millisecond {
+	// Generous, and only without the race detector, whose slowdown of
+	// every SQLite statement makes the figure meaningless: the figure to
+	// watch is the logged one (RELIABILITY.md).
+	if !raceEnabled && maxBatch > 500*time.Millisecond {
 		t.Errorf("a prune batch held the writer %v, want well under 50ms", maxBatch)
 	}
 	states := map[ledger.State]int{}

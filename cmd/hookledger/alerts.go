@@ -152,7 +152,7 @@ func runAlertsFlush(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openConfigured(ctx, env, cfg)
+	db, err := openWritable(ctx, env, cfg)
 	if err != nil {
 		return err
 	}

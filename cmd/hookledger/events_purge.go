@@ -43,7 +43,7 @@ func runEventsPurge(ctx context.Context, env *Env, args []string) error {
 	if _, err := os.Stat(cfg.DB); err != nil {
 		return fmt.Errorf("events purge: no ledger at %s: %w", cfg.DB, err)
 	}
-	db, err := openConfigured(ctx, cfg)
+	db, err := openWritable(ctx, env, cfg)
 	if err != nil {
 		return err
 	}

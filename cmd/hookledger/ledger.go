@@ -18,14 +18,3 @@ func openLedger(ctx context.Context, env *Env, path string) (*ledger.DB, error) 
 	}
 	return ledger.OpenReadOnly(ctx, path)
 }
-
-// openConfigured is openWritable for cfg.DB with the configured options
-// (HOOKLEDGER_WAL_AUTOCHECKPOINT).
-func openConfigured(ctx context.Context, env *Env, cfg Config) (*ledger.DB, error) {
-	db, err := ledger.OpenWith(ctx, cfg.DB, ledger.Options{AutoCheckpoint: cfg.AutoCheckpoint})
-	if err != nil {
-		return nil, err
-	}
-	db.SetRedact(env.redact.String)
-	return db, nil
-}

@@ -48,7 +48,7 @@ func runProcess(ctx context.Context, env *Env, args []string) error {
 	if h == nil {
 		return usageError(errNoHandler.Error())
 	}
-	db, err := openConfigured(ctx, env, cfg)
+	db, err := openWritable(ctx, env, cfg)
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func runPrune(ctx context.Context, env *Env, args []string) error {
 	if _, err := os.Stat(cfg.DB); err != nil {
 		return fmt.Errorf("prune: no ledger at %s: %w", cfg.DB, err)
 	}
-	db, err := openConfigured(ctx, env, cfg)
+	db, err := openWritable(ctx, env, cfg)
 	if err != nil {
 		return err
 	}

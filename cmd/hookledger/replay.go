@@ -49,7 +49,7 @@ func runReplay(ctx context.Context, env *Env, args []string) error {
 // processor (or, with dryRun, only says what it would replay). It fails
 // when the attempt does not end processed.
 func replayOne(ctx context.Context, env *Env, cfg Config, source, eventID string, dryRun bool) error {
-	db, err := openConfigured(ctx, env, cfg)
+	db, err := openWritable(ctx, env, cfg)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func replayDead(ctx context.Context, env *Env, cfg Config, source, since string,
 		}
 		f.Since = t
 	}
-	db, err := openConfigured(ctx, env, cfg)
+	db, err := openWritable(ctx, env, cfg)
 	if err != nil {
 		return err
 	}

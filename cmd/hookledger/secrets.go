@@ -52,10 +52,11 @@ func (c Config) secrets() []string {
 	return out
 }
 
-// openWritable opens the ledger at path for a command that writes to it,
-// with the command's redaction applied to every error text it stores.
-func openWritable(ctx context.Context, env *Env, path string) (*ledger.DB, error) {
-	db, err := ledger.Open(ctx, path)
+// openWritable opens the ledger cfg.DB for a command that writes to it,
+// with the configured options (HOOKLEDGER_WAL_AUTOCHECKPOINT) and the
+// command's redaction applied to every error text it stores.
+func openWritable(ctx context.Context, env *Env, cfg Config) (*ledger.DB, error) {
+	db, err := ledger.OpenWith(ctx, cfg.DB, ledger.Options{AutoCheckpoint: cfg.AutoCheckpoint})
 	if err != nil {
 		return nil, err
 	}

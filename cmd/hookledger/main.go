@@ -41,6 +41,7 @@ func commands() []command {
 		{"status", "counts per source and state, oldest pending, last reconcile, open alerts", runStatus},
 		{"alerts", "list alerts and deliver the outbox", runAlerts},
 		{"cron", "run only the scheduled jobs", runCron},
+		{"sources", "configured sources, routes, secret fingerprints, capabilities", runSources},
 		{"demo", "the whole pipeline offline, against the built-in fake providers", runDemo},
 		{"bench", "measure ingest, processing and reconcile throughput on loopback", runBench},
 		{"version", "print the version, commit and Go version", runVersion},

@@ -12,10 +12,22 @@ import (
 
 // providers is what the configuration turns on: the sources the receiver
 // verifies (a webhook secret is set) and the ones reconcile can list (API
-// credentials are set).
+// credentials are set), and a description of each for `hookledger sources`.
 type providers struct {
 	Webhook   []sources.Source
 	Reconcile []sources.Lister
+	Info      []sourceInfo
+}
+
+// sourceInfo describes one configured source, never its secrets.
+type sourceInfo struct {
+	Name         string
+	Route        string   // the receiver's path
+	Fingerprints []string // of each webhook secret, see sources.Fingerprint
+	Caps         sources.Capabilities
+	Webhook      bool   // the receiver verifies it (a secret is set)
+	Reconcile    bool   // reconcile lists it (API credentials are set)
+	Needs        string // what reconcile needs when the provider can list but is not set up
 }
 
 // buildProviders builds every provider the configuration mentions. A
@@ -37,6 +49,7 @@ func buildProviders(cfg Config, logger *slog.Logger, client *http.Client) (provi
 			return p, fmt.Errorf("configure stripe: %w", err)
 		}
 		p.add(s, len(cfg.StripeWebhookSecrets) > 0, cfg.StripeAPIKey != "")
+		p.describe(s, cfg.StripeWebhookSecrets, cfg.StripeAPIKey != "", "STRIPE_API_KEY")
 	}
 	if len(cfg.GitHubWebhookSecrets) > 0 || cfg.GitHubToken != "" {
 		hooks, err := github.ParseHooks(cfg.GitHubHooks)
@@ -55,6 +68,7 @@ func buildProviders(cfg Config, logger *slog.Logger, client *http.Client) (provi
 			return p, fmt.Errorf("configure github: %w", err)
 		}
 		p.add(s, len(cfg.GitHubWebhookSecrets) > 0, cfg.GitHubToken != "" && len(hooks) > 0)
+		p.describe(s, cfg.GitHubWebhookSecrets, cfg.GitHubToken != "" && len(hooks) > 0, "GITHUB_TOKEN and GITHUB_HOOKS")
 	}
 	return p, nil
 }
@@ -67,6 +81,32 @@ func (p *providers) add(l sources.Lister, webhook, reconcile bool) {
 	if reconcile {
 		p.Reconcile = append(p.Reconcile, l)
 	}
+}
+
+// describe adds the description of s, configured with secrets and, when
+// reconcile is false, needing what needs says to be reconciled.
+func (p *providers) describe(s sources.Source, secrets []string, reconcile bool, needs string) {
+	info := sourceInfo{Name: s.Name(), Route: "/webhooks/" + s.Name(), Caps: sources.CapabilitiesOf(s),
+		Webhook: len(secrets) > 0, Reconcile: reconcile}
+	for _, sec := range secrets {
+		info.Fingerprints = append(info.Fingerprints, sources.Fingerprint(sec))
+	}
+	if !reconcile && info.Caps.List {
+		info.Needs = needs
+	}
+	p.Info = append(p.Info, info)
+}
+
+// liveOnly returns the configured sources that cannot be reconciled
+// because their provider lists nothing, with the note saying so.
+func (p providers) liveOnly() []sourceInfo {
+	var out []sourceInfo
+	for _, in := range p.Info {
+		if in.Caps.LiveOnly != "" {
+			out = append(out, in)
+		}
+	}
+	return out
 }
 
 // names lists the sources' names, for log lines.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/redact"
 	"github.com/hookledger/hookledger/ledger/handler"
 	"github.com/hookledger/hookledger/sources/github"
+	"github.com/hookledger/hookledger/sources/standard"
 )
 
 // Env is what a command sees of the world: its output writers and its
@@ -58,6 +60,14 @@ type Config struct {
 	GitHubAPIURL         string
 	GitHubHooks          string // owner/repo:ID and org:NAME:ID, comma-separated
 
+	SlackSigningSecrets []string // SLACK_SIGNING_SECRET: the Slack Events API source
+	ZoomSecretTokens    []string // ZOOM_WEBHOOK_SECRET_TOKEN: the Zoom source
+	ShopifySecrets      []string // SHOPIFY_WEBHOOK_SECRET: the Shopify source
+
+	// StandardSources are the Standard Webhooks senders of
+	// HOOKLEDGER_STANDARD_SOURCES, each with its <NAME>_WEBHOOK_SECRET.
+	StandardSources []standardSource
+
 	SlackBotToken   string
 	SlackChannel    string
 	SlackWebhookURL string
@@ -90,6 +100,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		GitHubToken:          getenv("GITHUB_TOKEN"),
 		GitHubAPIURL:         orDefault(getenv("GITHUB_API_URL"), "https://api.github.com/"),
 		GitHubHooks:          getenv("GITHUB_HOOKS"),
+		SlackSigningSecrets:  splitList(getenv("SLACK_SIGNING_SECRET")),
+		ZoomSecretTokens:     splitList(getenv("ZOOM_WEBHOOK_SECRET_TOKEN")),
+		ShopifySecrets:       splitList(getenv("SHOPIFY_WEBHOOK_SECRET")),
 		SlackBotToken:        getenv("SLACK_BOT_TOKEN"),
 		SlackChannel:         getenv("SLACK_CHANNEL"),
 		SlackWebhookURL:      getenv("SLACK_WEBHOOK_URL"),
@@ -124,6 +137,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.Receiver, err = loadReceiverConfig(getenv); err != nil {
+		return c, err
+	}
+	if c.StandardSources, err = standardSources(getenv); err != nil {
 		return c, err
 	}
 	return c, c.validate()
@@ -187,6 +203,34 @@ func checkURL(u string) error {
 		return errors.New("want an absolute http:// or https:// URL")
 	}
 	return nil
+}
+
+// standardSource is one Standard Webhooks sender: its name and secrets.
+type standardSource struct {
+	Name    string
+	Secrets []string
+}
+
+// builtinSources are the names a Standard Webhooks source may not take.
+var builtinSources = []string{"stripe", "github", "slack", "zoom", "shopify", "paddle"}
+
+// standardSources reads HOOKLEDGER_STANDARD_SOURCES ("clerk,resend") and
+// each name's <NAME>_WEBHOOK_SECRET. A name that is repeated, one of the
+// built-in providers, or without a secret is a usage error (a malformed
+// name is refused by buildProviders).
+func standardSources(getenv func(string) string) ([]standardSource, error) {
+	var out []standardSource
+	for _, name := range splitList(getenv("HOOKLEDGER_STANDARD_SOURCES")) {
+		if slices.Contains(builtinSources, name) || slices.ContainsFunc(out, func(s standardSource) bool { return s.Name == name }) {
+			return nil, usageError(fmt.Sprintf("HOOKLEDGER_STANDARD_SOURCES: %q is repeated or a built-in source", name))
+		}
+		secrets := splitList(getenv(standard.SecretVar(name)))
+		if len(secrets) == 0 {
+			return nil, usageError(fmt.Sprintf("HOOKLEDGER_STANDARD_SOURCES names %q: set %s", name, standard.SecretVar(name)))
+		}
+		out = append(out, standardSource{Name: name, Secrets: secrets})
+	}
+	return out, nil
 }
 
 // loadConfigDB is loadConfig from env with a --db flag's value, when not

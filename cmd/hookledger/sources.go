@@ -7,6 +7,7 @@ import (
 
 	"github.com/hookledger/hookledger/sources"
 	"github.com/hookledger/hookledger/sources/github"
+	"github.com/hookledger/hookledger/sources/standard"
 	"github.com/hookledger/hookledger/sources/stripe"
 )
 
@@ -70,7 +71,21 @@ func buildProviders(cfg Config, logger *slog.Logger, client *http.Client) (provi
 		p.add(s, len(cfg.GitHubWebhookSecrets) > 0, cfg.GitHubToken != "" && len(hooks) > 0)
 		p.describe(s, cfg.GitHubWebhookSecrets, cfg.GitHubToken != "" && len(hooks) > 0, "GITHUB_TOKEN and GITHUB_HOOKS")
 	}
+	for _, std := range cfg.StandardSources {
+		s, err := standard.New(standard.Config{Name: std.Name, Secrets: std.Secrets})
+		if err != nil {
+			return p, usageError(fmt.Sprintf("HOOKLEDGER_STANDARD_SOURCES / %s: %v", standard.SecretVar(std.Name), err))
+		}
+		p.addLive(s, std.Secrets)
+	}
 	return p, nil
+}
+
+// addLive turns on live-only source s for the receiver, verified with
+// secrets.
+func (p *providers) addLive(s sources.Source, secrets []string) {
+	p.Webhook = append(p.Webhook, s)
+	p.describe(s, secrets, false, "")
 }
 
 // add turns l on for the receiver (webhook) and for reconcile as asked.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hookledger/hookledger/sources"
 	"github.com/hookledger/hookledger/sources/github"
+	"github.com/hookledger/hookledger/sources/slack"
 	"github.com/hookledger/hookledger/sources/standard"
 	"github.com/hookledger/hookledger/sources/stripe"
 )
@@ -70,6 +71,9 @@ func buildProviders(cfg Config, logger *slog.Logger, client *http.Client) (provi
 		}
 		p.add(s, len(cfg.GitHubWebhookSecrets) > 0, cfg.GitHubToken != "" && len(hooks) > 0)
 		p.describe(s, cfg.GitHubWebhookSecrets, cfg.GitHubToken != "" && len(hooks) > 0, "GITHUB_TOKEN and GITHUB_HOOKS")
+	}
+	if len(cfg.SlackSigningSecrets) > 0 {
+		p.addLive(slack.New(slack.Config{SigningSecrets: cfg.SlackSigningSecrets}), cfg.SlackSigningSecrets)
 	}
 	for _, std := range cfg.StandardSources {
 		s, err := standard.New(standard.Config{Name: std.Name, Secrets: std.Secrets})

@@ -9,6 +9,7 @@ import (
 	"github.com/hookledger/hookledger/sources/github"
 	"github.com/hookledger/hookledger/sources/slack"
 	"github.com/hookledger/hookledger/sources/standard"
+	"github.com/hookledger/hookledger/sources/zoom"
 	"github.com/hookledger/hookledger/sources/stripe"
 )
 
@@ -74,6 +75,9 @@ func buildProviders(cfg Config, logger *slog.Logger, client *http.Client) (provi
 	}
 	if len(cfg.SlackSigningSecrets) > 0 {
 		p.addLive(slack.New(slack.Config{SigningSecrets: cfg.SlackSigningSecrets}), cfg.SlackSigningSecrets)
+	}
+	if len(cfg.ZoomSecretTokens) > 0 {
+		p.addLive(zoom.New(zoom.Config{SecretTokens: cfg.ZoomSecretTokens}), cfg.ZoomSecretTokens)
 	}
 	for _, std := range cfg.StandardSources {
 		s, err := standard.New(standard.Config{Name: std.Name, Secrets: std.Secrets})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hookledger/hookledger/sources"
 	"github.com/hookledger/hookledger/sources/github"
+	"github.com/hookledger/hookledger/sources/shopify"
 	"github.com/hookledger/hookledger/sources/slack"
 	"github.com/hookledger/hookledger/sources/standard"
 	"github.com/hookledger/hookledger/sources/zoom"
@@ -78,6 +79,9 @@ func buildProviders(cfg Config, logger *slog.Logger, client *http.Client) (provi
 	}
 	if len(cfg.ZoomSecretTokens) > 0 {
 		p.addLive(zoom.New(zoom.Config{SecretTokens: cfg.ZoomSecretTokens}), cfg.ZoomSecretTokens)
+	}
+	if len(cfg.ShopifySecrets) > 0 {
+		p.addLive(shopify.New(shopify.Config{Secrets: cfg.ShopifySecrets}), cfg.ShopifySecrets)
 	}
 	for _, std := range cfg.StandardSources {
 		s, err := standard.New(standard.Config{Name: std.Name, Secrets: std.Secrets})

@@ -10,8 +10,8 @@ import (
 	"github.com/hookledger/hookledger/sources/shopify"
 	"github.com/hookledger/hookledger/sources/slack"
 	"github.com/hookledger/hookledger/sources/standard"
-	"github.com/hookledger/hookledger/sources/zoom"
 	"github.com/hookledger/hookledger/sources/stripe"
+	"github.com/hookledger/hookledger/sources/zoom"
 )
 
 // providers is what the configuration turns on: the sources the receiver

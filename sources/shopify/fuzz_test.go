@@ -15,15 +15,15 @@ import (
 // FuzzVerifySignature: every error wraps ErrSignature; an accepted header
 // decodes to the HMAC of the body under one of the configured secrets.
 func FuzzVerifySignature(f *testing.F) {
-	f.Add(shopify.Sign(secret, []byte(`{"id":1}`)), []byte(`{"id":1}`))
-	f.Add(shopify.Sign(oldSecret, []byte(`{}`))+" ", []byte(`{}`))
+	f.Add(shopify.Sign([]byte(`{"id":1}`), secret), []byte(`{"id":1}`))
+	f.Add(shopify.Sign([]byte(`{}`), oldSecret)+" ", []byte(`{}`))
 	f.Add("=", []byte{})
 	f.Add("AAAA", []byte("x"))
 	secrets := []string{secret, oldSecret}
 	f.Fuzz(func(t *testing.T, sig string, body []byte) {
 		h := http.Header{}
 		h.Set(shopify.SignatureHeader, sig)
-		err := shopify.VerifySignature(h, body, shopify.VerifyOptions{Secrets: secrets})
+		err := shopify.VerifySignature(body, h, shopify.VerifyOptions{Secrets: secrets})
 		if err != nil {
 			if !errors.Is(err, sources.ErrSignature) {
 				t.Fatalf("VerifySignature() = %v", err)

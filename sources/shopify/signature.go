@@ -47,7 +47,7 @@ func ParseSignature(v string) ([]byte, bool) {
 // configured secret (without stopping early). It returns nil or one of the
 // Err* sentinels, never naming a secret or the signature. Shopify signs no
 // timestamp, so there is no tolerance to check.
-func VerifySignature(header http.Header, body []byte, opts VerifyOptions) error {
+func VerifySignature(body []byte, header http.Header, opts VerifyOptions) error {
 	if len(strings.Join(opts.Secrets, "")) == 0 {
 		return ErrNoSecret
 	}
@@ -75,7 +75,7 @@ func VerifySignature(header http.Header, body []byte, opts VerifyOptions) error 
 }
 
 // Sign returns the X-Shopify-Hmac-Sha256 value Shopify sends for body.
-func Sign(secret string, body []byte) string {
+func Sign(body []byte, secret string) string {
 	return base64.StdEncoding.EncodeToString(mac(secret, body))
 }
 

@@ -97,7 +97,7 @@ func (s *Source) Capabilities() sources.Capabilities {
 // the headers describe. CreatedAt is X-Shopify-Triggered-At, or now when it
 // is absent or unreadable. Errors wrap sources.ErrSignature or ErrMalformed.
 func (s *Source) Verify(header http.Header, body []byte) (*ledger.Event, error) {
-	if err := VerifySignature(header, body, s.opts); err != nil {
+	if err := VerifySignature(body, header, s.opts); err != nil {
 		return nil, err
 	}
 	id := strings.TrimSpace(header.Get(EventIDHeader))

@@ -48,7 +48,7 @@ func TestShopifyDocumentedCheckAgrees(t *testing.T) {
 	}
 	var reqs []request
 	for _, b := range bodies {
-		reqs = append(reqs, request{string(b), shopify.Sign(secret, b)})
+		reqs = append(reqs, request{string(b), shopify.Sign(b, secret)})
 	}
 	in, _ := json.Marshal(map[string]any{"secret": secret, "requests": reqs})
 	var got []bool

@@ -40,7 +40,7 @@ func FuzzVerifySignature(f *testing.F) {
 			h.Set(slack.TimestampHeader, ts)
 			h.Set(slack.SignatureHeader, sign(key, h.Get(slack.TimestampHeader), body))
 		}
-		err := slack.VerifySignature(h, body, slack.VerifyOptions{Secrets: secrets, Now: func() time.Time { return now }})
+		err := slack.VerifySignature(body, h, slack.VerifyOptions{Secrets: secrets, Now: func() time.Time { return now }})
 		if err != nil {
 			if !errors.Is(err, sources.ErrSignature) {
 				t.Fatalf("VerifySignature() = %v, want ErrSignature", err)

@@ -52,7 +52,7 @@ type VerifyOptions struct {
 // with every configured secret in constant time, then the timestamp
 // against the tolerance. It returns nil or one of the Err* sentinels, never
 // naming a secret or a signature value.
-func VerifySignature(header http.Header, body []byte, opts VerifyOptions) error {
+func VerifySignature(body []byte, header http.Header, opts VerifyOptions) error {
 	if len(strings.Join(opts.Secrets, "")) == 0 {
 		return ErrNoSecret
 	}

@@ -79,7 +79,7 @@ func (s *Source) Capabilities() sources.Capabilities {
 // returns (nil, nil) for an event_callback, and the signature or envelope
 // error otherwise.
 func (s *Source) Handshake(header http.Header, body []byte) (*sources.Answer, error) {
-	if err := VerifySignature(header, body, s.opts); err != nil {
+	if err := VerifySignature(body, header, s.opts); err != nil {
 		return nil, err
 	}
 	env, err := ParseEnvelope(body)
@@ -100,7 +100,7 @@ func (s *Source) Handshake(header http.Header, body []byte) (*sources.Answer, er
 // sentinels) or sources.ErrMalformed (a handshake or another type included:
 // the receiver calls Handshake first).
 func (s *Source) Verify(header http.Header, body []byte) (*ledger.Event, error) {
-	if err := VerifySignature(header, body, s.opts); err != nil {
+	if err := VerifySignature(body, header, s.opts); err != nil {
 		return nil, err
 	}
 	env, err := ParseEnvelope(body)

@@ -50,7 +50,7 @@ func TestSlackGoVerifierAgrees(t *testing.T) {
 			{"stale", slacktest.Header(secret, now.Add(-6*time.Minute), body, 0), body, false},
 		} {
 			theirs := slackGoVerify(tc.header, tc.body)
-			ours := slack.VerifySignature(tc.header, tc.body, slack.VerifyOptions{Secrets: []string{secret}})
+			ours := slack.VerifySignature(tc.body, tc.header, slack.VerifyOptions{Secrets: []string{secret}})
 			if (theirs == nil) != tc.ok || (ours == nil) != tc.ok {
 				t.Errorf("%s: slack-go = %v, ours = %v; want ok %v", tc.name, theirs, ours, tc.ok)
 			}

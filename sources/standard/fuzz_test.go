@@ -69,7 +69,7 @@ func FuzzVerify(f *testing.F) {
 		ts := now.Unix() + skew%1000
 		sig := "v1,AAAA"
 		if signIt {
-			sig = standard.Sign(keys[int(which)%2], standard.Message{ID: id, Timestamp: ts}, body)
+			sig = standard.Sign(body, keys[int(which)%2], standard.Message{ID: id, Timestamp: ts})
 		}
 		h := http.Header{}
 		h.Set("webhook-id", id)

@@ -99,7 +99,7 @@ func TestNPMStandardWebhooksVerifiesOurSignatures(t *testing.T) {
 	for i, key := range [][]byte{keys[0], wrong[0]} {
 		msg := standard.Message{ID: fmt.Sprintf("msg_%d", i), Timestamp: now}
 		reqs = append(reqs, request{Body: body, Headers: map[string]string{
-			"webhook-id": msg.ID, "webhook-timestamp": fmt.Sprint(now), "webhook-signature": standard.Sign(key, msg, []byte(body)),
+			"webhook-id": msg.ID, "webhook-timestamp": fmt.Sprint(now), "webhook-signature": standard.Sign([]byte(body), key, msg),
 		}})
 	}
 	in, _ := json.Marshal(map[string]any{"secret": testSecret, "requests": reqs})

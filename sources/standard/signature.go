@@ -133,7 +133,7 @@ func ParseHeaders(header http.Header) (Signed, error) {
 // time with every key, without stopping early), and the timestamp must lie
 // within the tolerance of now. It returns the message, or one of the Err*
 // sentinels; an error never includes a secret or a signature value.
-func VerifyRequest(header http.Header, body []byte, opts VerifyOptions) (Message, error) {
+func VerifyRequest(body []byte, header http.Header, opts VerifyOptions) (Message, error) {
 	if len(opts.Keys) == 0 {
 		return Message{}, ErrNoSecret
 	}
@@ -158,7 +158,7 @@ func VerifyRequest(header http.Header, body []byte, opts VerifyOptions) (Message
 
 // Sign returns the webhook-signature value for body sent as msg, signed
 // with key: "v1," and the base64 MAC. For tests, fakes and the demo.
-func Sign(key []byte, msg Message, body []byte) string {
+func Sign(body, key []byte, msg Message) string {
 	return "v1," + base64.StdEncoding.EncodeToString(mac(key, msg, body))
 }
 

@@ -102,7 +102,7 @@ func (s *Source) Capabilities() sources.Capabilities {
 // none), CreatedAt the signed timestamp. Errors wrap sources.ErrSignature
 // (one of the Err* sentinels) or sources.ErrMalformed.
 func (s *Source) Verify(header http.Header, body []byte) (*ledger.Event, error) {
-	msg, err := VerifyRequest(header, body, s.opts)
+	msg, err := VerifyRequest(body, header, s.opts)
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ func sign(t testing.TB, secret, id string, ts int64, body string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return standard.Sign(keys[0], standard.Message{ID: id, Timestamp: ts}, []byte(body))
+	return standard.Sign([]byte(body), keys[0], standard.Message{ID: id, Timestamp: ts})
 }
 
 func TestVerifyCases(t *testing.T) {
@@ -111,7 +111,7 @@ func TestNewRejectsBadNamesAndSecrets(t *testing.T) {
 
 func ExampleSign() {
 	keys, _ := standard.DecodeSecrets([]string{testSecret})
-	fmt.Println(standard.Sign(keys[0], standard.Message{ID: "msg_p5jXN8AQM9LWM0D4loKWxJek", Timestamp: 1614265330},
-		[]byte(`{"test": 2432232314}`)))
+	fmt.Println(standard.Sign([]byte(`{"test": 2432232314}`), keys[0],
+		standard.Message{ID: "msg_p5jXN8AQM9LWM0D4loKWxJek", Timestamp: 1614265330}))
 	// Output: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=
 }

@@ -53,7 +53,7 @@ type VerifyOptions struct {
 // every configured secret token in constant time, then the timestamp. It
 // returns the secret token that matched (to answer a URL validation with),
 // or one of the Err* sentinels, never naming a secret or signature value.
-func VerifySignature(header http.Header, body []byte, opts VerifyOptions) (string, error) {
+func VerifySignature(body []byte, header http.Header, opts VerifyOptions) (string, error) {
 	if len(strings.Join(opts.Secrets, "")) == 0 {
 		return "", ErrNoSecret
 	}

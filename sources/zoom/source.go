@@ -108,7 +108,7 @@ func ParseEnvelope(body []byte) (Envelope, error) {
 // Handshake answers a verified endpoint.url_validation; it returns
 // (nil, nil) for any other notification.
 func (s *Source) Handshake(header http.Header, body []byte) (*sources.Answer, error) {
-	token, err := VerifySignature(header, body, s.opts)
+	token, err := VerifySignature(body, header, s.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func EncryptToken(secretToken, plainToken string) string {
 // EventID "{event}:{event_ts}", Type the event name, Account the account_id,
 // CreatedAt event_ts. Errors wrap sources.ErrSignature or ErrMalformed.
 func (s *Source) Verify(header http.Header, body []byte) (*ledger.Event, error) {
-	if _, err := VerifySignature(header, body, s.opts); err != nil {
+	if _, err := VerifySignature(body, header, s.opts); err != nil {
 		return nil, err
 	}
 	env, err := ParseEnvelope(body)

@@ -41,7 +41,7 @@ func Match(secrets []string, ts string, body, sum []byte) int {
 }
 
 // Sign returns the signature header value for body sent at ts with secret.
-func Sign(secret, ts string, body []byte) string {
+func Sign(body []byte, secret, ts string) string {
 	return prefix + hex.EncodeToString(mac(secret, ts, body))
 }
 

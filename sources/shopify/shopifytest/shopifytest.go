@@ -43,6 +43,6 @@ func Header(secret string, d Delivery, body []byte) http.Header {
 	if d.WebhookID != "" {
 		h.Set(shopify.WebhookIDHeader, d.WebhookID)
 	}
-	h.Set(shopify.SignatureHeader, shopify.Sign(secret, body))
+	h.Set(shopify.SignatureHeader, shopify.Sign(body, secret))
 	return h
 }

@@ -51,7 +51,7 @@ func Header(secret string, t time.Time, body []byte, retry int) http.Header {
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", "Slackbot 1.0 (+https://api.slack.com/robots)")
 	h.Set(slack.TimestampHeader, ts)
-	h.Set(slack.SignatureHeader, v0sig.Sign(secret, ts, body))
+	h.Set(slack.SignatureHeader, v0sig.Sign(body, secret, ts))
 	if retry > 0 {
 		h.Set(slack.RetryNumHeader, strconv.Itoa(retry))
 		h.Set(slack.RetryReasonHeader, "http_timeout")

@@ -44,6 +44,6 @@ func Header(secretToken string, t time.Time, body []byte) http.Header {
 	h.Set("User-Agent", "Zoom Marketplace/1.0a")
 	h.Set("X-Zm-Trackingid", "v=2.0&s=1&rid=test"+ts)
 	h.Set(zoom.TimestampHeader, ts)
-	h.Set(zoom.SignatureHeader, v0sig.Sign(secretToken, ts, body))
+	h.Set(zoom.SignatureHeader, v0sig.Sign(body, secretToken, ts))
 	return h
 }

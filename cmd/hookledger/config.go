@@ -64,6 +64,11 @@ type Config struct {
 	ZoomSecretTokens    []string // ZOOM_WEBHOOK_SECRET_TOKEN: the Zoom source
 	ShopifySecrets      []string // SHOPIFY_WEBHOOK_SECRET: the Shopify source
 
+	PaddleWebhookSecrets []string
+	PaddleAPIKey         string
+	PaddleAPIURL         string
+	PaddleSettingID      string // PADDLE_NOTIFICATION_SETTING_ID: the destination reconcile lists
+
 	// StandardSources are the Standard Webhooks senders of
 	// HOOKLEDGER_STANDARD_SOURCES, each with its <NAME>_WEBHOOK_SECRET.
 	StandardSources []standardSource
@@ -103,6 +108,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		SlackSigningSecrets:  splitList(getenv("SLACK_SIGNING_SECRET")),
 		ZoomSecretTokens:     splitList(getenv("ZOOM_WEBHOOK_SECRET_TOKEN")),
 		ShopifySecrets:       splitList(getenv("SHOPIFY_WEBHOOK_SECRET")),
+		PaddleWebhookSecrets: splitList(getenv("PADDLE_WEBHOOK_SECRET")),
+		PaddleAPIKey:         getenv("PADDLE_API_KEY"),
+		PaddleAPIURL:         getenv("PADDLE_API_URL"),
+		PaddleSettingID:      getenv("PADDLE_NOTIFICATION_SETTING_ID"),
 		SlackBotToken:        getenv("SLACK_BOT_TOKEN"),
 		SlackChannel:         getenv("SLACK_CHANNEL"),
 		SlackWebhookURL:      getenv("SLACK_WEBHOOK_URL"),
@@ -161,6 +170,7 @@ func (c Config) validate() error {
 	for _, u := range []struct{ name, value string }{
 		{"HOOKLEDGER_FORWARD_URL", c.ForwardURL}, {"STRIPE_API_BASE", c.StripeAPIBase},
 		{"GITHUB_API_URL", c.GitHubAPIURL}, {"SLACK_API_URL", c.SlackAPIURL}, {"SLACK_WEBHOOK_URL", c.SlackWebhookURL},
+		{"PADDLE_API_URL", c.PaddleAPIURL},
 	} {
 		if err := checkURL(u.value); err != nil {
 			return usageError(u.name + ": " + err.Error())

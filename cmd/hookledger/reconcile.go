@@ -147,7 +147,7 @@ func pickSource(provs providers, name string) ([]sources.Lister, error) {
 		}
 	}
 	if len(listers) == 0 {
-		return nil, usageError("reconcile: no source to reconcile: set STRIPE_API_KEY, and/or GITHUB_TOKEN with GITHUB_HOOKS")
+		return nil, usageError("reconcile: no source to reconcile: set STRIPE_API_KEY, GITHUB_TOKEN with GITHUB_HOOKS, or PADDLE_API_KEY with PADDLE_NOTIFICATION_SETTING_ID")
 	}
 	if name == "" {
 		return listers, nil

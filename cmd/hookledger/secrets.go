@@ -50,13 +50,13 @@ func forwardURLSecret(u string) string {
 func (c Config) secrets() []string {
 	out := append([]string{}, c.StripeWebhookSecrets...)
 	out = append(out, c.GitHubWebhookSecrets...)
-	for _, list := range [][]string{c.SlackSigningSecrets, c.ZoomSecretTokens, c.ShopifySecrets} {
+	for _, list := range [][]string{c.SlackSigningSecrets, c.ZoomSecretTokens, c.ShopifySecrets, c.PaddleWebhookSecrets} {
 		out = append(out, list...)
 	}
 	for _, s := range c.StandardSources {
 		out = append(out, s.Secrets...)
 	}
-	for _, s := range []string{c.StripeAPIKey, c.GitHubToken, c.SlackBotToken, c.SlackWebhookURL, c.ForwardSecret,
+	for _, s := range []string{c.StripeAPIKey, c.GitHubToken, c.PaddleAPIKey, c.SlackBotToken, c.SlackWebhookURL, c.ForwardSecret,
 		forwardURLSecret(c.ForwardURL)} {
 		if s != "" {
 			out = append(out, s)

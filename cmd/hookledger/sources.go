@@ -7,6 +7,7 @@ import (
 
 	"github.com/hookledger/hookledger/sources"
 	"github.com/hookledger/hookledger/sources/github"
+	"github.com/hookledger/hookledger/sources/paddle"
 	"github.com/hookledger/hookledger/sources/shopify"
 	"github.com/hookledger/hookledger/sources/slack"
 	"github.com/hookledger/hookledger/sources/standard"
@@ -73,6 +74,22 @@ func buildProviders(cfg Config, logger *slog.Logger, client *http.Client) (provi
 		}
 		p.add(s, len(cfg.GitHubWebhookSecrets) > 0, cfg.GitHubToken != "" && len(hooks) > 0)
 		p.describe(s, cfg.GitHubWebhookSecrets, cfg.GitHubToken != "" && len(hooks) > 0, "GITHUB_TOKEN and GITHUB_HOOKS")
+	}
+	if len(cfg.PaddleWebhookSecrets) > 0 || cfg.PaddleAPIKey != "" {
+		s, err := paddle.New(paddle.Config{
+			WebhookSecrets:        cfg.PaddleWebhookSecrets,
+			APIKey:                cfg.PaddleAPIKey,
+			APIURL:                cfg.PaddleAPIURL,
+			NotificationSettingID: cfg.PaddleSettingID,
+			HTTPClient:            client,
+			Logger:                logger,
+		})
+		if err != nil {
+			return p, fmt.Errorf("configure paddle: %w", err)
+		}
+		reconcile := cfg.PaddleAPIKey != "" && cfg.PaddleSettingID != ""
+		p.add(s, len(cfg.PaddleWebhookSecrets) > 0, reconcile)
+		p.describe(s, cfg.PaddleWebhookSecrets, reconcile, "PADDLE_API_KEY and PADDLE_NOTIFICATION_SETTING_ID")
 	}
 	if len(cfg.SlackSigningSecrets) > 0 {
 		p.addLive(slack.New(slack.Config{SigningSecrets: cfg.SlackSigningSecrets}), cfg.SlackSigningSecrets)

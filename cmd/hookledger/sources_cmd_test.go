@@ -22,6 +22,8 @@ func allSourcesEnv(t *testing.T) map[string]string {
 		"SLACK_SIGNING_SECRET":        "slack-signing-secret-0123456789",
 		"ZOOM_WEBHOOK_SECRET_TOKEN":   "zoom-secret-token-0123456789",
 		"SHOPIFY_WEBHOOK_SECRET":      "shpss_shopify_secret_0123456789",
+		"PADDLE_WEBHOOK_SECRET":       "pdl_ntfset_01abc_paddle_secret_0123456789",
+		"PADDLE_API_KEY":              "pdl_live_apikey_0123456789",
 		"HOOKLEDGER_STANDARD_SOURCES": "clerk,resend",
 		"CLERK_WEBHOOK_SECRET":        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 		"RESEND_WEBHOOK_SECRET":       "whsec_cmVzZW5kLXNlY3JldC0wMTIzNDU2Nzg5,whsec_b2xkLXJlc2VuZC1zZWNyZXQ=",
@@ -59,6 +61,7 @@ func TestSourcesListsEveryConfiguredSource(t *testing.T) {
 	}{
 		"stripe":  {"verify,list,fetch", true, false, vars["STRIPE_WEBHOOK_SECRET"]},
 		"github":  {"verify,list,fetch,redeliver", false, false, vars["GITHUB_WEBHOOK_SECRET"]},
+		"paddle":  {"verify,list,fetch,redeliver", false, false, vars["PADDLE_WEBHOOK_SECRET"]},
 		"slack":   {"verify", false, true, vars["SLACK_SIGNING_SECRET"]},
 		"zoom":    {"verify", false, true, vars["ZOOM_WEBHOOK_SECRET_TOKEN"]},
 		"shopify": {"verify", false, true, vars["SHOPIFY_WEBHOOK_SECRET"]},
@@ -89,7 +92,7 @@ func TestSourcesListsEveryConfiguredSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, line := range []string{"Slack has no API that lists past events: gaps there are caught by silence and counts, not by reconcile",
-		"off: set GITHUB_TOKEN and GITHUB_HOOKS", "/webhooks/clerk"} {
+		"off: set GITHUB_TOKEN and GITHUB_HOOKS", "off: set PADDLE_API_KEY and PADDLE_NOTIFICATION_SETTING_ID", "/webhooks/clerk"} {
 		if !strings.Contains(human.String(), line) {
 			t.Errorf("sources output lacks %q:\n%s", line, human)
 		}

@@ -119,8 +119,9 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run `hookledger help COMMAND` (or `hookledger COMMAND --help`) for a command's flags.")
-	fmt.Fprintln(w, "Configuration comes from HOOKLEDGER_*, STRIPE_*, GITHUB_* and SLACK_* environment")
-	fmt.Fprintln(w, "variables (see README); `hookledger --version` prints the version.")
+	fmt.Fprintln(w, "Configuration comes from HOOKLEDGER_*, STRIPE_*, GITHUB_*, PADDLE_*, SLACK_*, ZOOM_*")
+	fmt.Fprintln(w, "and SHOPIFY_* environment variables (see README); `hookledger --version` prints the")
+	fmt.Fprintln(w, "version.")
 }
 
 // dispatch runs the subcommand of group named by args[0] ("events list").

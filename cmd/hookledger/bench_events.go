@@ -218,4 +218,3 @@ func runTag(now time.Time) string {
 	s := strconv.FormatInt(now.UnixNano(), 36)
 	return "1B" + s[len(s)-8:]
 }
-

@@ -107,7 +107,9 @@ var benchSchemes = map[string]*benchScheme{
 			k, _ := standard.DecodeSecrets([]string{secret})
 			return k[0]
 		},
-		signed: func(p *eventPool, seq int, mac hash.Hash) { fmt.Fprintf(mac, "msg_%s.%d.", p.idSuffix(seq), p.timestamp) },
+		signed: func(p *eventPool, seq int, mac hash.Hash) {
+			fmt.Fprintf(mac, "msg_%s.%d.", p.idSuffix(seq), p.timestamp)
+		},
 		headers: func(p *eventPool, seq int, sum []byte, h http.Header) {
 			h.Set(standard.IDHeader, "msg_"+p.idSuffix(seq))
 			h.Set(standard.TimestampHeader, strconv.FormatInt(p.timestamp, 10))

@@ -2,11 +2,12 @@ package sources
 
 import "time"
 
-// Skew places a signed Unix timestamp ts against now and a tolerance: -1
-// when it is older than now-tolerance, +1 when it is later than
-// now+tolerance, else 0. A zero or negative tolerance means def; a nil now
-// means time.Now. It never overflows, however absurd ts is.
-func Skew(ts int64, tolerance, def time.Duration, now func() time.Time) int {
+// CheckTimestamp places a signed Unix timestamp ts against now and a
+// tolerance: it returns tooOld (a provider's own sentinel) when ts is older
+// than now-tolerance, tooNew when it is later than now+tolerance, else nil.
+// A zero or negative tolerance means def; a nil now means time.Now. It never
+// overflows, however absurd ts is.
+func CheckTimestamp(ts int64, tolerance, def time.Duration, now func() time.Time, tooOld, tooNew error) error {
 	if tolerance <= 0 {
 		tolerance = def
 	}
@@ -17,9 +18,9 @@ func Skew(ts int64, tolerance, def time.Duration, now func() time.Time) int {
 	unix, limit := now().Unix(), int64(tolerance/time.Second)
 	switch {
 	case ts < unix-limit:
-		return -1
+		return tooOld
 	case ts > unix+limit:
-		return 1
+		return tooNew
 	}
-	return 0
+	return nil
 }

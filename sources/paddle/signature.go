@@ -121,13 +121,7 @@ func VerifySignature(body []byte, header string, opts VerifyOptions) error {
 		return ErrBadSignature
 	}
 	ts, _ := strconv.ParseInt(p.TS, 10, 64)
-	switch sources.Skew(ts, opts.Tolerance, DefaultTolerance, opts.Now) {
-	case -1:
-		return ErrTooOld
-	case 1:
-		return ErrTooNew
-	}
-	return nil
+	return sources.CheckTimestamp(ts, opts.Tolerance, DefaultTolerance, opts.Now, ErrTooOld, ErrTooNew)
 }
 
 // Sign returns the Paddle-Signature value for body sent at t, with one h1

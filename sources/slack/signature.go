@@ -3,8 +3,6 @@ package slack
 import (
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hookledger/hookledger/sources"
@@ -53,26 +51,11 @@ type VerifyOptions struct {
 // against the tolerance. It returns nil or one of the Err* sentinels, never
 // naming a secret or a signature value.
 func VerifySignature(body []byte, header http.Header, opts VerifyOptions) error {
-	if len(strings.Join(opts.Secrets, "")) == 0 {
-		return ErrNoSecret
-	}
-	rawSig, rawTS := header.Get(SignatureHeader), strings.TrimSpace(header.Get(TimestampHeader))
-	if rawSig == "" || rawTS == "" {
-		return ErrNoSignature
-	}
-	sum, ok := v0sig.Parse(rawSig)
-	ts, err := strconv.ParseInt(rawTS, 10, 64)
-	if !ok || err != nil {
-		return ErrBadHeader
-	}
-	if v0sig.Match(opts.Secrets, rawTS, body, sum) < 0 {
-		return ErrBadSignature
-	}
-	switch sources.Skew(ts, opts.Tolerance, DefaultTolerance, opts.Now) {
-	case -1:
-		return ErrTooOld
-	case 1:
-		return ErrTooNew
-	}
-	return nil
+	_, err := v0sig.Verify(body, header.Get(SignatureHeader), header.Get(TimestampHeader),
+		v0sig.Options{Secrets: opts.Secrets, Tolerance: opts.Tolerance, Default: DefaultTolerance, Now: opts.Now}, errs)
+	return err
 }
+
+// errs are the sentinels v0sig.Verify returns for Slack.
+var errs = v0sig.Errors{NoSecret: ErrNoSecret, NoSignature: ErrNoSignature, BadHeader: ErrBadHeader,
+	BadSignature: ErrBadSignature, TooOld: ErrTooOld, TooNew: ErrTooNew}

@@ -153,7 +153,7 @@ func VerifyRequest(body []byte, header http.Header, opts VerifyOptions) (Message
 	if !ok {
 		return Message{}, ErrBadSignature
 	}
-	return p.Message, checkTimestamp(p.Timestamp, opts)
+	return p.Message, sources.CheckTimestamp(p.Timestamp, opts.Tolerance, DefaultTolerance, opts.Now, ErrTooOld, ErrTooNew)
 }
 
 // Sign returns the webhook-signature value for body sent as msg, signed
@@ -170,14 +170,4 @@ func mac(key []byte, msg Message, body []byte) []byte {
 	h.Write([]byte{'.'})
 	h.Write(body)
 	return h.Sum(nil)
-}
-
-func checkTimestamp(ts int64, opts VerifyOptions) error {
-	switch sources.Skew(ts, opts.Tolerance, DefaultTolerance, opts.Now) {
-	case -1:
-		return ErrTooOld
-	case 1:
-		return ErrTooNew
-	}
-	return nil
 }

@@ -7,8 +7,51 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/hookledger/hookledger/sources"
 )
+
+// Errors are a provider's own sentinels for each way a check fails.
+type Errors struct {
+	NoSecret, NoSignature, BadHeader, BadSignature, TooOld, TooNew error
+}
+
+// Options configures Verify.
+type Options struct {
+	Secrets   []string      // any one verifies (several while rotating)
+	Tolerance time.Duration // zero or negative means Default
+	Default   time.Duration
+	Now       func() time.Time
+}
+
+// Verify checks the signature header value sig over "v0:{ts}:{body}"
+// with every configured secret in constant time, then ts against the
+// tolerance. It returns the secret that matched, or one of errs.
+func Verify(body []byte, sig, ts string, o Options, errs Errors) (string, error) {
+	if len(strings.Join(o.Secrets, "")) == 0 {
+		return "", errs.NoSecret
+	}
+	ts = strings.TrimSpace(ts)
+	if sig == "" || ts == "" {
+		return "", errs.NoSignature
+	}
+	sum, ok := Parse(sig)
+	unix, err := strconv.ParseInt(ts, 10, 64)
+	if !ok || err != nil {
+		return "", errs.BadHeader
+	}
+	i := Match(o.Secrets, ts, body, sum)
+	if i < 0 {
+		return "", errs.BadSignature
+	}
+	if err := sources.CheckTimestamp(unix, o.Tolerance, o.Default, o.Now, errs.TooOld, errs.TooNew); err != nil {
+		return "", err
+	}
+	return o.Secrets[i], nil
+}
 
 // prefix starts every signature header value.
 const prefix = "v0="

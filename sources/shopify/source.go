@@ -25,8 +25,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/tidwall/gjson"
+	"unicode/utf8"
 
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/sources"
@@ -52,8 +51,8 @@ var (
 	ErrNoID = fmt.Errorf("shopify: missing %s and %s headers: %w", EventIDHeader, WebhookIDHeader, sources.ErrMalformed)
 	// ErrNoTopic means the X-Shopify-Topic header is missing.
 	ErrNoTopic = fmt.Errorf("shopify: missing %s header: %w", TopicHeader, sources.ErrMalformed)
-	// ErrBadPayload means the body is not JSON.
-	ErrBadPayload = fmt.Errorf("shopify: payload is not JSON: %w", sources.ErrMalformed)
+	// ErrBadIDHeader means the id, topic or shop domain header is not UTF-8.
+	ErrBadIDHeader = fmt.Errorf("shopify: an id, topic or shop header is not valid UTF-8: %w", sources.ErrMalformed)
 )
 
 // keptHeaders are the non-secret headers stored with an event.
@@ -105,16 +104,20 @@ func (s *Source) Verify(header http.Header, body []byte) (*ledger.Event, error) 
 		id = strings.TrimSpace(header.Get(WebhookIDHeader))
 	}
 	topic := strings.TrimSpace(header.Get(TopicHeader))
+	shop := strings.TrimSpace(header.Get(ShopDomainHeader))
 	switch {
 	case id == "":
 		return nil, ErrNoID
 	case topic == "":
 		return nil, ErrNoTopic
-	case !gjson.ValidBytes(body):
-		return nil, ErrBadPayload
+	case !utf8.ValidString(id) || !utf8.ValidString(topic) || !utf8.ValidString(shop):
+		return nil, ErrBadIDHeader
+	}
+	if err := sources.CheckPayload(body); err != nil {
+		return nil, fmt.Errorf("shopify: %w", err)
 	}
 	at, err := time.Parse(time.RFC3339Nano, header.Get(TriggeredAtHeader))
-	if err != nil {
+	if err != nil || sources.CheckTime(at) != nil {
 		at = s.now()
 	}
 	kept := map[string]string{}
@@ -127,7 +130,7 @@ func (s *Source) Verify(header http.Header, body []byte) (*ledger.Event, error) 
 		Source:      Name,
 		EventID:     id,
 		Type:        topic,
-		Account:     strings.TrimSpace(header.Get(ShopDomainHeader)),
+		Account:     shop,
 		ContentType: "application/json",
 		Headers:     kept,
 		Payload:     body,

@@ -113,8 +113,8 @@ func (s *Source) Verify(header http.Header, body []byte) (*ledger.Event, error) 
 	return &ledger.Event{
 		Source:      Name,
 		EventID:     env.EventID,
-		Type:        env.Event.Type,
-		Action:      env.Event.Subtype,
+		Type:        env.EventType,
+		Action:      env.EventSubtype,
 		Account:     env.TeamID,
 		ContentType: "application/json",
 		Payload:     body,

@@ -33,8 +33,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"github.com/tidwall/gjson"
+	"unicode/utf8"
 
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/sources"
@@ -106,21 +105,45 @@ func (s *Source) Verify(header http.Header, body []byte) (*ledger.Event, error) 
 	if err != nil {
 		return nil, err
 	}
-	if !gjson.ValidBytes(body) {
-		return nil, fmt.Errorf("standard: payload is not JSON: %w", sources.ErrMalformed)
+	typ, err := eventType(body)
+	if err != nil {
+		return nil, err
 	}
-	typ := gjson.GetBytes(body, "type")
-	ev := &ledger.Event{
+	if !utf8.ValidString(msg.ID) {
+		return nil, ErrBadID
+	}
+	if err := sources.CheckUnix(msg.Timestamp); err != nil {
+		return nil, fmt.Errorf("standard: webhook-timestamp: %w", err)
+	}
+	return &ledger.Event{
 		Source:      s.name,
 		EventID:     msg.ID,
 		ContentType: "application/json",
 		Headers:     map[string]string{"Webhook-Id": msg.ID},
 		Payload:     body,
 		CreatedAt:   time.Unix(msg.Timestamp, 0).UTC(),
+		Type:        typ,
 		Origin:      ledger.OriginWebhook,
+	}, nil
+}
+
+// ErrBadID means the message id is not UTF-8: two raw ids could read as
+// one. It wraps sources.ErrMalformed.
+var ErrBadID = fmt.Errorf("standard: webhook-id is not valid UTF-8: %w", sources.ErrMalformed)
+
+// eventType checks body with sources.CheckPayload and returns its
+// top-level "type" ("" when absent), read by its exact name.
+func eventType(body []byte) (string, error) {
+	if err := sources.CheckPayload(body); err != nil {
+		return "", fmt.Errorf("standard: %w", err)
 	}
-	if typ.Type == gjson.String {
-		ev.Type = typ.Str
+	m, err := sources.Members(body, "type")
+	if err != nil {
+		return "", fmt.Errorf("standard: %w", err)
 	}
-	return ev, nil
+	typ, err := sources.String(m["type"])
+	if err != nil {
+		return "", fmt.Errorf("standard: type: %w", err)
+	}
+	return typ, nil
 }

@@ -84,22 +84,44 @@ func (s *Source) Capabilities() sources.Capabilities {
 
 // Envelope is what hookledger reads of a Zoom notification.
 type Envelope struct {
-	Event   string `json:"event"`
-	EventTS int64  `json:"event_ts"` // milliseconds
-	Payload struct {
-		AccountID  string `json:"account_id"`
-		PlainToken string `json:"plainToken"` // endpoint.url_validation only
-	} `json:"payload"`
+	Event      string
+	EventTS    int64  // milliseconds
+	AccountID  string // payload.account_id
+	PlainToken string // payload.plainToken, endpoint.url_validation only
 }
 
-// ParseEnvelope decodes the envelope fields of body, or returns
-// ErrBadPayload.
+// ParseEnvelope reads the envelope members of body by their exact names
+// (sources.Members), after sources.CheckPayload, or returns one of those
+// checks' errors or ErrBadPayload (no event, or a URL validation without a
+// plainToken).
 func ParseEnvelope(body []byte) (Envelope, error) {
-	var env Envelope
-	if err := json.Unmarshal(body, &env); err != nil || env.Event == "" {
-		return Envelope{}, ErrBadPayload
+	if err := sources.CheckPayload(body); err != nil {
+		return Envelope{}, fmt.Errorf("zoom: %w", err)
 	}
-	if env.Event == EventURLValidation && env.Payload.PlainToken == "" {
+	m, err := sources.Members(body, "event", "event_ts", "payload")
+	if err != nil {
+		return Envelope{}, fmt.Errorf("zoom: %w", err)
+	}
+	var env Envelope
+	if env.Event, err = sources.String(m["event"]); err != nil {
+		return Envelope{}, fmt.Errorf("zoom: event: %w", err)
+	}
+	if env.EventTS, err = sources.Int(m["event_ts"]); err != nil {
+		return Envelope{}, fmt.Errorf("zoom: event_ts: %w", err)
+	}
+	if raw := m["payload"].Raw; raw != "" && raw != "null" {
+		p, err := sources.Members([]byte(raw), "account_id", "plainToken")
+		if err != nil {
+			return Envelope{}, fmt.Errorf("zoom: payload: %w", err)
+		}
+		if env.AccountID, err = sources.String(p["account_id"]); err != nil {
+			return Envelope{}, fmt.Errorf("zoom: payload.account_id: %w", err)
+		}
+		if env.PlainToken, err = sources.String(p["plainToken"]); err != nil {
+			return Envelope{}, fmt.Errorf("zoom: payload.plainToken: %w", err)
+		}
+	}
+	if env.Event == "" || (env.Event == EventURLValidation && env.PlainToken == "") {
 		return Envelope{}, ErrBadPayload
 	}
 	return env, nil
@@ -117,8 +139,8 @@ func (s *Source) Handshake(header http.Header, body []byte) (*sources.Answer, er
 		return nil, err
 	}
 	answer, err := json.Marshal(map[string]string{
-		"plainToken":     env.Payload.PlainToken,
-		"encryptedToken": EncryptToken(token, env.Payload.PlainToken),
+		"plainToken":     env.PlainToken,
+		"encryptedToken": EncryptToken(token, env.PlainToken),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("zoom: encode url validation answer: %w", err)
@@ -148,6 +170,9 @@ func (s *Source) Verify(header http.Header, body []byte) (*ledger.Event, error) 
 	if env.EventTS <= 0 || env.Event == EventURLValidation {
 		return nil, ErrBadPayload
 	}
+	if err := sources.CheckUnix(env.EventTS / 1000); err != nil {
+		return nil, fmt.Errorf("zoom: event_ts: %w", err)
+	}
 	headers := map[string]string{}
 	if id := header.Get("X-Zm-Trackingid"); id != "" {
 		headers["X-Zm-Trackingid"] = id
@@ -156,7 +181,7 @@ func (s *Source) Verify(header http.Header, body []byte) (*ledger.Event, error) 
 		Source:      Name,
 		EventID:     env.Event + ":" + strconv.FormatInt(env.EventTS, 10),
 		Type:        env.Event,
-		Account:     env.Payload.AccountID,
+		Account:     env.AccountID,
 		ContentType: "application/json",
 		Headers:     headers,
 		Payload:     body,

@@ -38,7 +38,7 @@ type Notification struct {
 func (s *Server) AddSetting(url, secretKey string) *Setting {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := &Setting{ID: s.newID("ntfset", time.Now()), Destination: url, SecretKey: secretKey}
+	st := &Setting{ID: s.newID("ntfset"), Destination: url, SecretKey: secretKey}
 	s.settings[st.ID] = st
 	return st
 }
@@ -61,7 +61,7 @@ func (s *Server) add(st *Setting, typ string, t time.Time, data map[string]any, 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t = t.UTC().Truncate(time.Microsecond)
-	n := &Notification{ID: s.newID("ntf", t), EventID: s.newID("evt", t), Type: typ, Setting: st.ID,
+	n := &Notification{ID: s.newID("ntf"), EventID: s.newID("evt"), Type: typ, Setting: st.ID,
 		Origin: "event", Occurred: t, Status: "not_attempted"}
 	if data == nil {
 		data = s.entity(typ, t)
@@ -74,11 +74,20 @@ func (s *Server) add(st *Setting, typ string, t time.Time, data map[string]any, 
 	return n
 }
 
-// insert keeps s.notifications in id order; s.mu must be held.
+// insert keeps s.notifications in order (see before); s.mu must be held.
 func (s *Server) insert(n *Notification) {
-	i, _ := slices.BinarySearchFunc(s.notifications, n.ID, func(x *Notification, id string) int { return strings.Compare(x.ID, id) })
+	i, _ := slices.BinarySearchFunc(s.notifications, n, compare)
 	s.notifications = slices.Insert(s.notifications, i, n)
 	s.byID[n.ID] = n
+}
+
+// compare orders notifications by their events' times, then ids: the order
+// Paddle's time-sorted ids give its id[ASC] listing.
+func compare(a, b *Notification) int {
+	if c := a.Occurred.Compare(b.Occurred); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
 }
 
 // templates are real entities by event type, from Paddle's SDK test data.
@@ -114,7 +123,7 @@ func (s *Server) entity(typ string, t time.Time) map[string]any {
 		var e map[string]any
 		json.Unmarshal(tmpl, &e)
 		prefix, _, _ := strings.Cut(e["id"].(string), "_")
-		e["id"] = s.newID(prefix, t)
+		e["id"] = s.newID(prefix)
 		e["created_at"], e["updated_at"] = t.Format(time.RFC3339Nano), t.Format(time.RFC3339Nano)
 		return e
 	}
@@ -123,10 +132,10 @@ func (s *Server) entity(typ string, t time.Time) map[string]any {
 	if prefix == "" {
 		prefix = "ent"
 	}
-	e := map[string]any{"id": s.newID(prefix, t), "status": "active", "created_at": t.Format(time.RFC3339Nano),
+	e := map[string]any{"id": s.newID(prefix), "status": "active", "created_at": t.Format(time.RFC3339Nano),
 		"updated_at": t.Format(time.RFC3339Nano)}
 	if prefix == "txn" || prefix == "sub" {
-		e["status"], e["customer_id"], e["currency_code"] = "completed", s.newID("ctm", t), "USD"
+		e["status"], e["customer_id"], e["currency_code"] = "completed", s.newID("ctm"), "USD"
 	}
 	return e
 }
@@ -181,7 +190,7 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	page, more, total := s.page(match, q.Get("after"), perPage, desc)
+	page, more, total := s.page(match, s.byID[q.Get("after")], perPage, desc)
 	data := make([]any, len(page))
 	for i, n := range page {
 		data[i] = n.wire()
@@ -228,10 +237,10 @@ func splitComma(v string) []string {
 	return strings.Split(v, ",")
 }
 
-// page returns up to perPage matching notifications after the id after in
-// the asked order, whether more follow, and how many match in all. s.mu
-// must be held.
-func (s *Server) page(match func(*Notification) bool, after string, perPage int, desc bool) ([]*Notification, bool, int) {
+// page returns up to perPage matching notifications after the cursor after
+// (nil: from the start) in the asked order, whether more follow, and how
+// many match in all. s.mu must be held.
+func (s *Server) page(match func(*Notification) bool, after *Notification, perPage int, desc bool) ([]*Notification, bool, int) {
 	var out []*Notification
 	total, more := 0, false
 	for i := range s.notifications {
@@ -243,7 +252,7 @@ func (s *Server) page(match func(*Notification) bool, after string, perPage int,
 			continue
 		}
 		total++
-		if after != "" && ((!desc && n.ID <= after) || (desc && n.ID >= after)) {
+		if after != nil && ((!desc && compare(n, after) <= 0) || (desc && compare(n, after) >= 0)) {
 			continue
 		}
 		if len(out) == perPage {

@@ -125,7 +125,7 @@ func (s *Server) replayNotification(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "notification_cannot_replay", "Notification cannot be replayed: it is still being delivered.")
 		return
 	default:
-		replay = &Notification{ID: s.newID("ntf", time.Now()), EventID: n.EventID, Type: n.Type, Setting: n.Setting,
+		replay = &Notification{ID: s.newID("ntf"), EventID: n.EventID, Type: n.Type, Setting: n.Setting,
 			Origin: "replay", Occurred: n.Occurred, Status: "not_attempted"}
 		var env struct {
 			Data json.RawMessage `json:"data"`

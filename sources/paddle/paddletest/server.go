@@ -9,6 +9,10 @@
 // authentication, and 429 with Retry-After on demand. Send delivers the
 // notifications of a destination as signed webhooks, dropping, duplicating
 // and forging some.
+//
+// Paddle's ids sort by creation time, so its id order is time order. The
+// fake's ids are drawn from a seed (the same on every run, whatever the
+// clock), and its id[ASC|DESC] order is by event time, then id, to match.
 package paddletest
 
 import (
@@ -35,10 +39,12 @@ type Server struct {
 	reqs   atomic.Int64
 	client *http.Client // sends webhooks
 
-	mu            sync.Mutex
-	rng           *rand.Rand
+	mu      sync.Mutex
+	rng     *rand.Rand
+	created int64 // ids made so far
+
 	settings      map[string]*Setting
-	notifications []*Notification // in id order (ids grow with time of creation)
+	notifications []*Notification // in the order of their events' times, then ids
 	byID          map[string]*Notification
 	fails         []fault
 	sends         sync.WaitGroup // replays in flight

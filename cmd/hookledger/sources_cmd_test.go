@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/sources"
 )
 
@@ -111,6 +112,13 @@ func TestReconcileAndStatusSayLiveOnly(t *testing.T) {
 	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "Slack has no API that lists past events") {
 		t.Errorf("reconcile --source slack = %v, want a usage error saying Slack is live-only", err)
 	}
+	// status only reads: the ledger must exist (reconcile's usage error
+	// above created nothing).
+	db, err := ledger.Open(context.Background(), vars["HOOKLEDGER_DB"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 	env, stdout, _ := testEnv(vars)
 	if err := runWith(context.Background(), env, []string{"status", "--json"}); err != nil {
 		t.Fatalf("status --json: %v", err)

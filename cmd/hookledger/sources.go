@@ -117,6 +117,17 @@ func (p *providers) addLive(s sources.Source, secrets []string) {
 	p.describe(s, secrets, false, "")
 }
 
+// anyWebhookSecret reports whether some source's webhook secret is set:
+// the receiver then has a source to serve.
+func (c Config) anyWebhookSecret() bool {
+	n := len(c.StandardSources) // each has its secret, or loadConfig refused it
+	for _, secrets := range [][]string{c.StripeWebhookSecrets, c.GitHubWebhookSecrets, c.PaddleWebhookSecrets,
+		c.SlackSigningSecrets, c.ZoomSecretTokens, c.ShopifySecrets} {
+		n += len(secrets)
+	}
+	return n > 0
+}
+
 // add turns l on for the receiver (webhook) and for reconcile as asked.
 func (p *providers) add(l sources.Lister, webhook, reconcile bool) {
 	if webhook {

@@ -87,11 +87,14 @@ func (h *Harness) add(what string) {
 	h.mu.Unlock()
 }
 
-// Received implements sources.Observer.
-func (h *Harness) Received(string) { h.add("received") }
-
-// Duplicate implements sources.Observer.
-func (h *Harness) Duplicate(string) { h.add("duplicate") }
+// Received implements sources.Observer: it counts "received", and
+// "duplicate" too for an event the ledger already had.
+func (h *Harness) Received(_ string, duplicate bool) {
+	h.add("received")
+	if duplicate {
+		h.add("duplicate")
+	}
+}
 
 // Rejected implements sources.Observer.
 func (h *Harness) Rejected(_, reason string) { h.add("rejected:" + reason) }

@@ -51,6 +51,11 @@ type Config struct {
 	FlushEvery time.Duration // how often Run looks at the outbox; default 5s
 	Pace       time.Duration // gap between two posts (Slack allows ~1/s per channel); default 1.1s, negative none
 
+	// LiveOnly maps each live-only source (one whose provider lists nothing)
+	// to the sentence saying how its gaps are caught instead; messages about
+	// it carry that sentence, so nobody waits for a reconcile that cannot come.
+	LiveOnly map[string]string
+
 	// Secrets are values that must never appear in a message (API keys,
 	// webhook secrets); the bot token and webhook URL are always included.
 	Secrets []string

@@ -47,6 +47,9 @@ func (a *Alerter) Check(ctx context.Context) error {
 	a.mu.Lock()
 	for _, src := range sources {
 		ctxLine := fmt.Sprintf("%s · ledger check at %s", src, stamp(now))
+		if note := a.cfg.LiveOnly[src]; note != "" {
+			ctxLine += " · live-only: " + escape(note)
+		}
 		if err := a.decide(ctx, src, ctxLine, checkKinds, conds[src], a.checkCleared); err != nil {
 			errs = append(errs, fmt.Errorf("alert check %s: %w", src, err))
 		}

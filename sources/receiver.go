@@ -57,6 +57,12 @@ type Observer interface {
 	Rejected(source, reason string)
 }
 
+// HandshakeObserver is an Observer that also counts handshakes answered
+// (verified requests that carry no event, see Handshaker).
+type HandshakeObserver interface {
+	Handshake(source string)
+}
+
 // ReceiverOptions configures a Receiver. The zero value is usable.
 type ReceiverOptions struct {
 	MaxBody int64 // body limit in bytes; DefaultMaxBody when 0
@@ -140,9 +146,13 @@ func (rv *Receiver) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		RemoteAddr: clientAddr(r, rv.opts.TrustedProxies),
 		ReceivedAt: start.UTC(),
 	}
-	isNew, reason, err := rv.receive(r, src, rc, start)
+	isNew, answer, reason, err := rv.receive(r, src, rc, start)
 	if err != nil {
 		rv.reject(r.Context(), w, rc, reason, err)
+		return
+	}
+	if answer != nil {
+		rv.answer(w, name, answer)
 		return
 	}
 	rv.observe(func(o Observer) { o.Received(name, !isNew) })
@@ -156,11 +166,12 @@ func (rv *Receiver) handleWebhook(w http.ResponseWriter, r *http.Request) {
 }
 
 // receive reads, verifies and records one request, holding its share of
-// the body budget until the ledger has it. On error it returns the
+// the body budget until the ledger has it, or returns the answer to a
+// verified handshake, which is not recorded. On error it returns the
 // rejection reason.
-func (rv *Receiver) receive(r *http.Request, src Source, rc *ledger.Receipt, start time.Time) (bool, string, error) {
+func (rv *Receiver) receive(r *http.Request, src Source, rc *ledger.Receipt, start time.Time) (bool, *Answer, string, error) {
 	if r.ContentLength > rv.opts.MaxBody {
-		return false, ReasonTooLarge, errTooLarge
+		return false, nil, ReasonTooLarge, errTooLarge
 	}
 	weight := rv.opts.MaxBody
 	if r.ContentLength >= 0 {
@@ -172,7 +183,7 @@ func (rv *Receiver) receive(r *http.Request, src Source, rc *ledger.Receipt, sta
 	err := rv.bodies.Acquire(wait, weight)
 	cancel()
 	if err != nil {
-		return false, ReasonBusy, errBusy
+		return false, nil, ReasonBusy, errBusy
 	}
 	defer rv.bodies.Release(weight)
 	body, err := readBody(r, weight, rv.opts.MaxBody)
@@ -180,25 +191,53 @@ func (rv *Receiver) receive(r *http.Request, src Source, rc *ledger.Receipt, sta
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return false, ReasonTooLarge, errTooLarge
+			return false, nil, ReasonTooLarge, errTooLarge
 		}
-		return false, ReasonReadError, fmt.Errorf("%w: %w", errReadBody, err)
+		return false, nil, ReasonReadError, fmt.Errorf("%w: %w", errReadBody, err)
+	}
+	if hs, ok := src.(Handshaker); ok {
+		answer, err := hs.Handshake(r.Header, body)
+		if err != nil {
+			return false, nil, verifyReason(err), err
+		}
+		if answer != nil {
+			return false, answer, "", nil
+		}
 	}
 	ev, err := src.Verify(r.Header, body)
 	if err != nil {
-		if errors.Is(err, ErrSignature) {
-			return false, ReasonSignature, err
-		}
-		return false, ReasonMalformed, err
+		return false, nil, verifyReason(err), err
 	}
 	ev.Origin = ledger.OriginWebhook
 	rc.Status = http.StatusOK
 	rc.Duration = time.Since(start)
 	isNew, err := rv.db.Record(r.Context(), ev, rc)
 	if err != nil {
-		return false, ReasonUnavailable, err
+		return false, nil, ReasonUnavailable, err
 	}
-	return isNew, "", nil
+	return isNew, nil, "", nil
+}
+
+// verifyReason is the rejection reason of a Verify or Handshake error.
+func verifyReason(err error) string {
+	if errors.Is(err, ErrSignature) {
+		return ReasonSignature
+	}
+	return ReasonMalformed
+}
+
+// answer sends a verified handshake its answer and counts it; nothing is
+// recorded, since a handshake carries no event.
+func (rv *Receiver) answer(w http.ResponseWriter, source string, a *Answer) {
+	rv.observe(func(o Observer) {
+		if h, ok := o.(HandshakeObserver); ok {
+			h.Handshake(source)
+		}
+	})
+	rv.log.Info("handshake answered", "source", source)
+	w.Header().Set("Content-Type", a.ContentType)
+	w.WriteHeader(http.StatusOK)
+	w.Write(a.Body)
 }
 
 // readBody reads at most limit bytes of r's body into a buffer sized for

@@ -182,10 +182,25 @@ func newAlerter(db *ledger.DB, cfg Config, logger *slog.Logger) (*alerts.Alerter
 		WebhookURL: cfg.SlackWebhookURL,
 		APIURL:     cfg.SlackAPIURL,
 		Secrets:    cfg.secrets(),
+		LiveOnly:   liveOnlyNotes(cfg),
 		Logger:     logger,
 	})
 	if err != nil {
 		return nil, usageError(err.Error())
 	}
 	return al, nil
+}
+
+// liveOnlyNotes maps each configured live-only source to the note that
+// says why reconcile cannot check it, for the alerts about it.
+func liveOnlyNotes(cfg Config) map[string]string {
+	provs, err := buildProviders(cfg, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		return nil // the caller's own buildProviders reports the error
+	}
+	notes := map[string]string{}
+	for _, in := range provs.liveOnly() {
+		notes[in.Name] = in.Caps.LiveOnly
+	}
+	return notes
 }

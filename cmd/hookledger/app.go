@@ -55,7 +55,7 @@ func redactedLogger(env *Env, cfg Config, logger *slog.Logger) *slog.Logger {
 // be redacted (redactedLogger). Every error text the ledger stores and
 // every alert passes through the one redaction of the configured secrets.
 func openApp(ctx context.Context, env *Env, cfg Config, logger *slog.Logger, provs providers) (*app, error) {
-	if err := checkRetention(cfg, provs); err != nil {
+	if err := checkRetention(&cfg, provs); err != nil {
 		return nil, err
 	}
 	db, err := ledger.OpenWith(ctx, cfg.DB, ledger.Options{AutoCheckpoint: cfg.AutoCheckpoint})

@@ -19,6 +19,7 @@ const (
 
 // benchConfig is one bench run's settings.
 type benchConfig struct {
+	Source          *benchScheme // the ingest phase's source
 	Duration        time.Duration
 	Warmup          time.Duration
 	Conns           int
@@ -48,13 +49,14 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 
 // parseBenchFlags parses bench's flags into a validated benchConfig.
 func parseBenchFlags(env *Env, args []string) (benchConfig, error) {
-	fs := newFlagSet(env, "bench", "bench [--duration 10s] [--conns 32] [--size 2600] [--stages ingest,process,reconcile] [--json]",
+	fs := newFlagSet(env, "bench", "bench [--source stripe] [--duration 10s] [--conns 32] [--size 2600] [--stages ingest,process,reconcile] [--json]",
 		"hookledger bench --duration 10s --json > bench.json")
 	var cfg benchConfig
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured time of each ingest phase (at most 2m)")
 	fs.DurationVar(&cfg.Warmup, "warmup", -1, "unmeasured warm-up before each ingest phase (default duration/10, at most 1s)")
 	fs.IntVar(&cfg.Conns, "conns", 32, "concurrent keep-alive connections")
-	fs.IntVar(&cfg.Size, "size", 2600, "bytes per Stripe event")
+	fs.IntVar(&cfg.Size, "size", 2600, "bytes per event")
+	source := fs.String("source", "stripe", "the source the ingest phase sends to, signed as its provider signs: "+benchSchemeNames)
 	fs.IntVar(&cfg.Pool, "pool", 0, "pre-signed events (default 40000 per second of duration); the receiver phase stops when they run out")
 	stages := fs.String("stages", "ingest,process,reconcile", "phases to run, comma-separated")
 	fs.IntVar(&cfg.ProcessEvents, "process-events", 20000, "events the processor phase drains")
@@ -64,6 +66,10 @@ func parseBenchFlags(env *Env, args []string) (benchConfig, error) {
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the whole run to this file")
 	fs.BoolVar(&cfg.JSON, "json", false, "print one JSON document on stdout")
 	if err := parseNoArgs(fs, args); err != nil {
+		return cfg, err
+	}
+	var err error
+	if cfg.Source, err = parseBenchSource(*source); err != nil {
 		return cfg, err
 	}
 	return cfg, cfg.finish(*stages)
@@ -81,7 +87,10 @@ func (cfg *benchConfig) finish(stages string) error {
 	case cfg.ProcessEvents < 1 || cfg.ProcessWorkers < 1 || cfg.ReconcileEvents < 2:
 		return usageError("bench: --process-events, --process-workers must be positive, --reconcile-events at least 2")
 	}
-	if _, err := sizedTemplate(time.Now(), cfg.Size); err != nil {
+	if cfg.Source == nil {
+		cfg.Source = benchSchemes["stripe"]
+	}
+	if _, err := sizedTemplate(cfg.Source, time.Now(), cfg.Size); err != nil {
 		return err
 	}
 	if cfg.Warmup < 0 {

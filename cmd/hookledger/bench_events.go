@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
+	"net/http"
 	"runtime"
 	"strconv"
 	"strings"
@@ -94,39 +92,56 @@ const idWidth = 24
 // is rebuilt by copying the template and writing its id, which costs far
 // less than the request it goes into.
 type eventPool struct {
+	scheme    *benchScheme
 	tmpl      []byte
 	idOffsets []int // where each placeholder id starts in tmpl
+	msOffsets []int // where each placeholder millisecond time starts
 	tag       string
 	secret    string
+	key       []byte
 	timestamp int64
 	sigs      [][sha256.Size]byte
 }
 
-// newEventPool builds a pool of n events of exactly size bytes, signed at
-// now with a fresh random secret. It fails when size is below the
-// template's natural size.
-func newEventPool(n, size int, now time.Time) (*eventPool, error) {
-	tmpl, err := sizedTemplate(now, size)
+// newEventPool builds a pool of n events of exactly size bytes as scheme's
+// provider sends them, signed at now with a fresh random secret. It fails
+// when size is below the template's natural size.
+func newEventPool(scheme *benchScheme, n, size int, now time.Time) (*eventPool, error) {
+	tmpl, err := sizedTemplate(scheme, now, size)
 	if err != nil {
 		return nil, err
 	}
-	p := &eventPool{tmpl: tmpl, tag: runTag(now), secret: newSecret(), timestamp: now.Unix()}
-	for i := 0; ; {
-		j := bytes.Index(tmpl[i:], []byte(strings.Repeat("@", idWidth)))
-		if j < 0 {
-			break
-		}
-		p.idOffsets = append(p.idOffsets, i+j)
-		i += j + idWidth
-	}
+	secret := scheme.newSecret()
+	p := &eventPool{scheme: scheme, tmpl: tmpl, tag: runTag(now), secret: secret, key: scheme.key(secret), timestamp: now.Unix()}
+	p.idOffsets = placeholders(tmpl, strings.Repeat("@", idWidth))
+	p.msOffsets = placeholders(tmpl, msPlaceholder)
 	p.sign(n)
 	return p, nil
 }
 
-// sizedTemplate returns benchTemplate stamped at now and padded to size
-// bytes; a size below its natural size is a usage error.
-func sizedTemplate(now time.Time, size int) ([]byte, error) {
-	base := strings.ReplaceAll(benchTemplate, "@CREATED@", strconv.FormatInt(now.Unix(), 10))
+// msPlaceholder marks a millisecond time in an envelope (13 digits).
+const msPlaceholder = "@MS@@@@@@@@@@"
+
+// placeholders returns where each copy of mark starts in tmpl.
+func placeholders(tmpl []byte, mark string) []int {
+	var out []int
+	for i := 0; ; {
+		j := bytes.Index(tmpl[i:], []byte(mark))
+		if j < 0 {
+			return out
+		}
+		out = append(out, i+j)
+		i += j + len(mark)
+	}
+}
+
+// sizedTemplate returns scheme's envelope around benchTemplate, stamped at
+// now and padded to size bytes; a size below its natural size is a usage
+// error.
+func sizedTemplate(scheme *benchScheme, now time.Time, size int) ([]byte, error) {
+	base := scheme.envelopeOf(benchTemplate)
+	base = strings.ReplaceAll(base, "@CREATED@", strconv.FormatInt(now.Unix(), 10))
+	base = strings.ReplaceAll(base, "@ISO@", now.UTC().Format(time.RFC3339))
 	pad := size - (len(base) - len("PAD"))
 	if pad < 0 {
 		return nil, usageError(fmt.Sprintf("bench: --size must be at least %d bytes", len(base)-len("PAD")))
@@ -143,10 +158,9 @@ func (p *eventPool) sign(n int) {
 	for w := range workers {
 		wg.Go(func() {
 			buf := make([]byte, len(p.tmpl))
-			ts := strconv.FormatInt(p.timestamp, 10) + "."
 			for seq := w; seq < n; seq += workers {
-				mac := hmac.New(sha256.New, []byte(p.secret))
-				mac.Write([]byte(ts))
+				mac := hmac.New(sha256.New, p.key)
+				p.scheme.signed(p, seq, mac)
 				mac.Write(p.render(buf, seq))
 				mac.Sum(p.sigs[seq][:0])
 			}
@@ -165,7 +179,19 @@ func (p *eventPool) render(buf []byte, seq int) []byte {
 	for _, off := range p.idOffsets {
 		copy(buf[off:off+idWidth], id)
 	}
+	if len(p.msOffsets) > 0 {
+		ms := p.millis(seq)
+		for _, off := range p.msOffsets {
+			copy(buf[off:off+len(msPlaceholder)], ms)
+		}
+	}
 	return buf
+}
+
+// millis is event seq's millisecond time: the run's, plus seq, so that
+// every event's is its own (13 digits until the year 2286).
+func (p *eventPool) millis(seq int) string {
+	return strconv.FormatInt(p.timestamp*1000+int64(seq), 10)
 }
 
 // idSuffix is the unique, fixed-width part of event seq's ids.
@@ -173,28 +199,22 @@ func (p *eventPool) idSuffix(seq int) string {
 	return fmt.Sprintf("%s%014d", p.tag, seq)
 }
 
-// eventID returns the Stripe id of event seq.
-func (p *eventPool) eventID(seq int) string { return "evt_" + p.idSuffix(seq) }
+// eventID returns the ledger id of event seq.
+func (p *eventPool) eventID(seq int) string {
+	if p.scheme.byTime {
+		return p.scheme.idPrefix + p.millis(seq)
+	}
+	return p.scheme.idPrefix + p.idSuffix(seq)
+}
 
-// header returns the Stripe-Signature value of event seq.
-func (p *eventPool) header(seq int) string {
-	var b [len("t=,v1=") + 20 + 2*sha256.Size]byte
-	out := append(b[:0], "t="...)
-	out = strconv.AppendInt(out, p.timestamp, 10)
-	out = append(out, ",v1="...)
-	out = hex.AppendEncode(out, p.sigs[seq][:])
-	return string(out)
+// setHeaders sets event seq's headers, its signature among them, on h.
+func (p *eventPool) setHeaders(h http.Header, seq int) {
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	p.scheme.headers(p, seq, p.sigs[seq][:], h)
 }
 
 // runTag returns a 10-character tag, unique per run, that starts event ids.
 func runTag(now time.Time) string {
 	s := strconv.FormatInt(now.UnixNano(), 36)
 	return "1B" + s[len(s)-8:]
-}
-
-// newSecret returns a random Stripe-style webhook secret.
-func newSecret() string {
-	b := make([]byte, 24)
-	_, _ = rand.Read(b)
-	return "whsec_" + base64.StdEncoding.EncodeToString(b)
 }

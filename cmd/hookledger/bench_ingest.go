@@ -13,7 +13,6 @@ import (
 
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/sources"
-	"github.com/hookledger/hookledger/sources/stripe"
 )
 
 // errLost marks a benchmark run in which an acknowledged event is not in
@@ -39,10 +38,10 @@ func benchBare(ctx context.Context, spec loadSpec) (loadResult, error) {
 		w.WriteHeader(http.StatusOK)
 	})
 	spec.Wrap = true
-	return serveLoad(ctx, h, "/webhooks/stripe", spec)
+	return serveLoad(ctx, h, "/webhooks/"+spec.Pool.scheme.name, spec)
 }
 
-// benchReceiver measures hookledger's receiver with the Stripe source on
+// benchReceiver measures hookledger's receiver with the pool's source on
 // a fresh ledger in dir, then checks every acknowledged event is in it.
 // tamper, when set, runs between the load and the check (tests use it to
 // prove the check catches a loss).
@@ -53,13 +52,13 @@ func benchReceiver(ctx context.Context, dir string, spec loadSpec, tamper func(c
 		return ingestResult{}, err
 	}
 	defer db.Close()
-	src, err := stripe.New(stripe.Config{WebhookSecrets: []string{spec.Pool.secret}})
+	src, err := spec.Pool.scheme.source(spec.Pool.secret)
 	if err != nil {
 		return ingestResult{}, fmt.Errorf("bench: %w", err)
 	}
 	rv := sources.NewReceiver(db, []sources.Source{src}, sources.ReceiverOptions{Logger: discardLogger()})
 	spec.Wrap = false
-	res, err := serveLoad(ctx, rv, "/webhooks/stripe", spec)
+	res, err := serveLoad(ctx, rv, "/webhooks/"+src.Name(), spec)
 	out := ingestResult{loadResult: res}
 	if err != nil {
 		return out, err
@@ -89,7 +88,7 @@ func checkLedger(ctx context.Context, path string, pool *eventPool, res ingestRe
 			ids = append(ids, pool.eventID(seq))
 		}
 	}
-	known, err := db.Known(ctx, stripe.Name, ids)
+	known, err := db.Known(ctx, pool.scheme.name, ids)
 	if err != nil {
 		return res, err
 	}
@@ -98,7 +97,7 @@ func checkLedger(ctx context.Context, path string, pool *eventPool, res ingestRe
 	if err != nil {
 		return res, err
 	}
-	for _, n := range qs.Depth[stripe.Name] {
+	for _, n := range qs.Depth[pool.scheme.name] {
 		res.InLedger += n
 	}
 	res.StoredUnacked = res.InLedger - len(known)

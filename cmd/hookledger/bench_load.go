@@ -84,7 +84,7 @@ func runLoad(ctx context.Context, spec loadSpec) loadResult {
 					seq %= spec.Pool.Len()
 				}
 				t0 := time.Now()
-				status := post(ctx, client, spec.URL, spec.Pool.render(buf, seq), spec.Pool.header(seq))
+				status := post(ctx, client, spec.URL, spec.Pool.render(buf, seq), spec.Pool, seq)
 				w.record(t0, time.Since(t0), status, warmEnd)
 				if status/100 == 2 && !spec.Wrap {
 					acked[seq] = true
@@ -118,16 +118,14 @@ func (w *loadWorker) record(t0 time.Time, d time.Duration, status int, warmEnd t
 	w.statuses[status]++
 }
 
-// post sends one signed event and returns the status answered, 0 when the
-// request failed in transport.
-func post(ctx context.Context, client *http.Client, url string, body []byte, sig string) int {
+// post sends event seq of pool, its body rendered in body, and returns the
+// status answered, 0 when the request failed in transport.
+func post(ctx context.Context, client *http.Client, url string, body []byte, pool *eventPool, seq int) int {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0
 	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	req.Header.Set("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
-	req.Header.Set("Stripe-Signature", sig)
+	pool.setHeaders(req.Header, seq)
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0

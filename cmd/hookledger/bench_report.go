@@ -37,6 +37,7 @@ type benchReport struct {
 
 // benchSettings echoes the settings of a run.
 type benchSettings struct {
+	Source          string `json:"source"` // the ingest phase's
 	Duration        string `json:"duration"`
 	Warmup          string `json:"warmup"`
 	Conns           int    `json:"conns"`
@@ -62,7 +63,7 @@ type target struct {
 // one so the report says as much as it can.
 func runPhases(ctx context.Context, env *Env, cfg benchConfig, dir string) *benchReport {
 	rep := &benchReport{Machine: readMachine(), Config: benchSettings{
-		Duration: cfg.Duration.String(), Warmup: cfg.Warmup.String(), Conns: cfg.Conns, Size: cfg.Size,
+		Source: cfg.Source.name, Duration: cfg.Duration.String(), Warmup: cfg.Warmup.String(), Conns: cfg.Conns, Size: cfg.Size,
 		Pool: cfg.Pool, ProcessEvents: cfg.ProcessEvents, ProcessWorkers: cfg.ProcessWorkers,
 		ReconcileEvents: cfg.ReconcileEvents,
 	}, Errors: []string{}}
@@ -92,14 +93,14 @@ func (r *benchReport) runPhase(ctx context.Context, cfg benchConfig, phase, dir 
 	switch phase {
 	case "ingest":
 		progress("signing %d events of %d bytes", cfg.Pool, cfg.Size)
-		pool, err := newEventPool(cfg.Pool, cfg.Size, time.Now())
+		pool, err := newEventPool(cfg.Source, cfg.Pool, cfg.Size, time.Now())
 		if err != nil {
 			return err
 		}
 		return runIngest(ctx, cfg, dir, pool, r, progress)
 	case "process":
 		progress("processor: recording %d events, then draining them to a local downstream", cfg.ProcessEvents)
-		pool, err := newEventPool(0, cfg.Size, time.Now())
+		pool, err := newEventPool(benchSchemes["stripe"], 0, cfg.Size, time.Now())
 		if err != nil {
 			return err
 		}
@@ -124,7 +125,7 @@ func runIngest(ctx context.Context, cfg benchConfig, dir string, pool *eventPool
 	if err != nil {
 		return err
 	}
-	progress("receiver (stripe, verify, durable commit): %s at %d connections", cfg.Duration, cfg.Conns)
+	progress("receiver (%s, verify, durable commit): %s at %d connections", cfg.Source.name, cfg.Duration, cfg.Conns)
 	reset := resetPeakRSS()
 	recv, err := benchReceiver(ctx, dir, spec, cfg.tamper)
 	rep.Receiver = &recv

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -203,7 +204,7 @@ func TestPercentile(t *testing.T) {
 }
 
 func TestEventPool(t *testing.T) {
-	pool, err := newEventPool(3, 2600, time.Now())
+	pool, err := newEventPool(benchSchemes["stripe"], 3, 2600, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,13 +217,71 @@ func TestEventPool(t *testing.T) {
 		t.Errorf("event id %q type %q (%v), want %q invoice.paid", env.ID, env.Type, err, pool.eventID(1))
 	}
 	opts := stripe.VerifyOptions{Secrets: []string{pool.secret}}
-	if err := stripe.VerifySignature(a, pool.header(1), opts); err != nil {
+	if err := stripe.VerifySignature(a, poolHeaders(pool, 1).Get(stripe.SignatureHeader), opts); err != nil {
 		t.Errorf("VerifySignature(event 1) = %v, want nil", err)
 	}
-	if err := stripe.VerifySignature(a, pool.header(2), opts); err == nil {
+	if err := stripe.VerifySignature(a, poolHeaders(pool, 2).Get(stripe.SignatureHeader), opts); err == nil {
 		t.Error("VerifySignature(event 1, signature of event 2) = nil, want an error")
 	}
-	if pool.eventID(1) == pool.eventID(2) || pool.header(1) == pool.header(2) {
+	if pool.eventID(1) == pool.eventID(2) || pool.sigs[1] == pool.sigs[2] {
 		t.Errorf("events 1 and 2 share an id or a signature")
 	}
+}
+
+// TestEventPoolEverySource: for every source the bench can drive, each
+// pre-signed event is valid JSON of the asked size that the source's own
+// Verify accepts under the id the ledger check looks for, and rejects with
+// another event's headers.
+func TestEventPoolEverySource(t *testing.T) {
+	for name, scheme := range benchSchemes {
+		t.Run(name, func(t *testing.T) {
+			pool, err := newEventPool(scheme, 3, 3000, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			src, err := scheme.source(pool.secret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := append([]byte(nil), pool.render(make([]byte, len(pool.tmpl)), 1)...)
+			if len(body) != 3000 || !json.Valid(body) {
+				t.Fatalf("event is %d bytes, valid JSON %v; want 3000 and valid", len(body), json.Valid(body))
+			}
+			ev, err := src.Verify(poolHeaders(pool, 1), body)
+			if err != nil || ev.EventID != pool.eventID(1) || src.Name() != scheme.name {
+				t.Fatalf("Verify(event 1) = %+v, %v; want event %s of %s", ev, err, pool.eventID(1), scheme.name)
+			}
+			if _, err := src.Verify(poolHeaders(pool, 2), body); err == nil {
+				t.Error("Verify(event 1 with event 2's headers) = nil, want an error")
+			}
+			if pool.eventID(1) == pool.eventID(2) {
+				t.Error("events 1 and 2 share an id")
+			}
+		})
+	}
+}
+
+func TestBenchDrivesAnotherSource(t *testing.T) {
+	env, stdout, stderr := testEnv(nil)
+	args := shortBench(t.TempDir(), "--json", "--source", "paddle", "--stages", "ingest")
+	if err := runWith(benchContext(t), env, args); err != nil {
+		t.Fatalf("bench --source paddle error = %v\nstderr:\n%s", err, stderr)
+	}
+	var rep benchReport
+	if err := json.Unmarshal([]byte(stdout.String()), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if r := rep.Receiver; rep.Config.Source != "paddle" || r == nil || r.OK == 0 || r.Lost != 0 || r.InLedger != r.Acked+r.StoredUnacked {
+		t.Errorf("bench --source paddle = source %q, receiver %+v; want paddle events acknowledged and stored", rep.Config.Source, r)
+	}
+	env, _, _ = testEnv(nil)
+	if err := runWith(benchContext(t), env, []string{"bench", "--source", "nope"}); !errors.Is(err, errUsage) {
+		t.Errorf("bench --source nope = %v, want a usage error", err)
+	}
+}
+
+func poolHeaders(p *eventPool, seq int) http.Header {
+	h := http.Header{}
+	p.setHeaders(h, seq)
+	return h
 }

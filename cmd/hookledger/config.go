@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/ledger/handler"
 	"github.com/hookledger/hookledger/sources/github"
+	"github.com/hookledger/hookledger/sources/standard"
 )
 
 // Env is what a command sees of the world: its output writers and its
@@ -48,6 +50,9 @@ type Config struct {
 	Receiver      receiverConfig
 	// Retention is how long prune keeps each kind of row (0: for ever).
 	Retention ledger.Retention
+	// RetentionEventsSet says HOOKLEDGER_RETENTION_EVENTS was given: only
+	// then is a value under what reconcile lists refused, not raised.
+	RetentionEventsSet bool
 	// AutoCheckpoint is HOOKLEDGER_WAL_AUTOCHECKPOINT as ledger.Options
 	// takes it: 0 SQLite's default, negative off (Litestream checkpoints).
 	AutoCheckpoint int
@@ -63,6 +68,19 @@ type Config struct {
 	GitHubToken          string
 	GitHubAPIURL         string
 	GitHubHooks          string // owner/repo:ID and org:NAME:ID, comma-separated
+
+	SlackSigningSecrets []string // SLACK_SIGNING_SECRET: the Slack Events API source
+	ZoomSecretTokens    []string // ZOOM_WEBHOOK_SECRET_TOKEN: the Zoom source
+	ShopifySecrets      []string // SHOPIFY_WEBHOOK_SECRET: the Shopify source
+
+	PaddleWebhookSecrets []string
+	PaddleAPIKey         string
+	PaddleAPIURL         string
+	PaddleSettingID      string // PADDLE_NOTIFICATION_SETTING_ID: the destination reconcile lists
+
+	// StandardSources are the Standard Webhooks senders of
+	// HOOKLEDGER_STANDARD_SOURCES, each with its <NAME>_WEBHOOK_SECRET.
+	StandardSources []standardSource
 
 	SlackBotToken   string
 	SlackChannel    string
@@ -96,6 +114,13 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		GitHubToken:          getenv("GITHUB_TOKEN"),
 		GitHubAPIURL:         orDefault(getenv("GITHUB_API_URL"), "https://api.github.com/"),
 		GitHubHooks:          getenv("GITHUB_HOOKS"),
+		SlackSigningSecrets:  splitList(getenv("SLACK_SIGNING_SECRET")),
+		ZoomSecretTokens:     splitList(getenv("ZOOM_WEBHOOK_SECRET_TOKEN")),
+		ShopifySecrets:       splitList(getenv("SHOPIFY_WEBHOOK_SECRET")),
+		PaddleWebhookSecrets: splitList(getenv("PADDLE_WEBHOOK_SECRET")),
+		PaddleAPIKey:         getenv("PADDLE_API_KEY"),
+		PaddleAPIURL:         getenv("PADDLE_API_URL"),
+		PaddleSettingID:      getenv("PADDLE_NOTIFICATION_SETTING_ID"),
 		SlackBotToken:        getenv("SLACK_BOT_TOKEN"),
 		SlackChannel:         getenv("SLACK_CHANNEL"),
 		SlackWebhookURL:      getenv("SLACK_WEBHOOK_URL"),
@@ -135,7 +160,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if c.Retention, err = loadRetention(getenv); err != nil {
 		return c, err
 	}
+	c.RetentionEventsSet = strings.TrimSpace(getenv("HOOKLEDGER_RETENTION_EVENTS")) != ""
 	if c.AutoCheckpoint, err = autoCheckpointEnv(getenv); err != nil {
+		return c, err
+	}
+	if c.StandardSources, err = standardSources(getenv); err != nil {
 		return c, err
 	}
 	return c, c.validate()
@@ -157,6 +186,7 @@ func (c Config) validate() error {
 	for _, u := range []struct{ name, value string }{
 		{"HOOKLEDGER_FORWARD_URL", c.ForwardURL}, {"STRIPE_API_BASE", c.StripeAPIBase},
 		{"GITHUB_API_URL", c.GitHubAPIURL}, {"SLACK_API_URL", c.SlackAPIURL}, {"SLACK_WEBHOOK_URL", c.SlackWebhookURL},
+		{"PADDLE_API_URL", c.PaddleAPIURL},
 	} {
 		if err := checkURL(u.value); err != nil {
 			return usageError(u.name + ": " + err.Error())
@@ -199,6 +229,34 @@ func checkURL(u string) error {
 		return errors.New("want an absolute http:// or https:// URL")
 	}
 	return nil
+}
+
+// standardSource is one Standard Webhooks sender: its name and secrets.
+type standardSource struct {
+	Name    string
+	Secrets []string
+}
+
+// builtinSources are the names a Standard Webhooks source may not take.
+var builtinSources = []string{"stripe", "github", "slack", "zoom", "shopify", "paddle"}
+
+// standardSources reads HOOKLEDGER_STANDARD_SOURCES ("clerk,resend") and
+// each name's <NAME>_WEBHOOK_SECRET. A name that is repeated, one of the
+// built-in providers, or without a secret is a usage error (a malformed
+// name is refused by buildProviders).
+func standardSources(getenv func(string) string) ([]standardSource, error) {
+	var out []standardSource
+	for _, name := range splitList(getenv("HOOKLEDGER_STANDARD_SOURCES")) {
+		if slices.Contains(builtinSources, name) || slices.ContainsFunc(out, func(s standardSource) bool { return s.Name == name }) {
+			return nil, usageError(fmt.Sprintf("HOOKLEDGER_STANDARD_SOURCES: %q is repeated or a built-in source", name))
+		}
+		secrets := splitList(getenv(standard.SecretVar(name)))
+		if len(secrets) == 0 {
+			return nil, usageError(fmt.Sprintf("HOOKLEDGER_STANDARD_SOURCES names %q: set %s", name, standard.SecretVar(name)))
+		}
+		out = append(out, standardSource{Name: name, Secrets: secrets})
+	}
+	return out, nil
 }
 
 // loadConfigDB is loadConfig from env with a --db flag's value, when not

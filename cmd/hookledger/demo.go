@@ -111,6 +111,7 @@ func (w *demoWorld) play(ctx context.Context) (*demoOutcome, error) {
 	t0 := start.Add(-demoSpan - time.Minute)
 	rng := rand.New(rand.NewPCG(w.opts.seed, w.opts.seed^0xdec0de))
 	tr := demoAddStripeEvents(w, rng, t0)
+	demoAddPaddleEvents(w, rng, t0, tr)
 	if err := w.sendTraffic(ctx, tr, t0); err != nil {
 		return nil, err
 	}
@@ -177,7 +178,7 @@ func (w *demoWorld) gather(ctx context.Context, o *demoOutcome) error {
 	for _, src := range []struct {
 		name string
 		at   map[string]time.Time
-	}{{"stripe", nil}, {"github", o.tr.githubAt}} {
+	}{{"stripe", nil}, {"github", o.tr.githubAt}, {"paddle", nil}} {
 		f, err := demoGatherFacts(ctx, w.app.db, src.name, src.at)
 		if err != nil {
 			return err

@@ -46,6 +46,9 @@ func (o *demoOutcome) realEvents() map[demoKey]bool {
 	for _, id := range append(slices.Clone(o.tr.github.Delivered), o.tr.github.Dropped...) {
 		want[demoKey{"github", id}] = true
 	}
+	for _, n := range o.tr.paddleEvents {
+		want[demoKey{"paddle", n.EventID}] = true
+	}
 	return want
 }
 
@@ -64,6 +67,7 @@ func (o *demoOutcome) checks() []demoCheck {
 	o.checkDownstream(&cs)
 	o.checkSource(&cs, "stripe", o.tr.stripe.Dropped, len(o.tr.stripe.Duplicated))
 	o.checkSource(&cs, "github", o.tr.github.Dropped, len(o.tr.github.Duplicated))
+	o.checkSource(&cs, "paddle", o.tr.paddle.Dropped, len(o.tr.paddle.Duplicated))
 	o.checkProviders(&cs)
 	return cs
 }
@@ -115,15 +119,15 @@ func (o *demoOutcome) checkSource(cs *demoChecks, name string, dropped []string,
 // flagged, unsubscribed types ignored, a guessed secret refused and the
 // outage ridden out.
 func (o *demoOutcome) checkProviders(cs *demoChecks) {
-	st, gh := demoReportOf(o.first, "stripe"), demoReportOf(o.first, "github")
-	cs.add(slices.Equal(st.UnknownIDs, []string{o.tr.forged.ID}) && gh.Unknown == 0,
-		"reconcile flagged exactly the forged event as unknown: stripe %d, github %d", st.Unknown, gh.Unknown)
+	st, gh, pd := demoReportOf(o.first, "stripe"), demoReportOf(o.first, "github"), demoReportOf(o.first, "paddle")
+	cs.add(slices.Equal(st.UnknownIDs, []string{o.tr.forged.ID}) && gh.Unknown == 0 && pd.Unknown == 0,
+		"reconcile flagged exactly the forged event as unknown: stripe %d, github %d, paddle %d", st.Unknown, gh.Unknown, pd.Unknown)
 	cs.add(st.Expected == len(o.tr.stripeEvents) && !o.anyUnsubscribed(st),
 		"stripe: unsubscribed types are not counted: expected %d, subscribed events %d, unsubscribed events listed %d",
 		st.Expected, len(o.tr.stripeEvents), len(o.tr.stripeUnsub))
 	cs.add(o.tr.forgedStatus/100 == 2 && o.tr.guessedStatus == 401 && o.facts["stripe"].Rejected == 1,
 		"a guessed secret was rejected (%d) and the leaked one accepted (%d)", o.tr.guessedStatus, o.tr.forgedStatus)
-	retried := o.facts["stripe"].Retried + o.facts["github"].Retried
+	retried := o.facts["stripe"].Retried + o.facts["github"].Retried + o.facts["paddle"].Retried
 	cs.add(o.down.Refused > 0 && retried > 0, "the outage was retried and recovered: %d requests refused, %d events retried",
 		o.down.Refused, retried)
 }

@@ -43,12 +43,13 @@ func (p *demoPrinter) story(ctx context.Context, checks []demoCheck) error {
 
 func (p *demoPrinter) scene() {
 	w := p.w
-	p.f("hookledger demo (seed %d): two providers, one ledger, one downstream app, all on 127.0.0.1\n\n", p.opts.seed)
+	p.f("hookledger demo (seed %d): three providers, one ledger, one downstream app, all on 127.0.0.1\n\n", p.opts.seed)
 	tw := tabwriter.NewWriter(p.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  fake Stripe API\t%s\twebhook endpoint %s, subscribed to %d event types\n",
 		w.stripe.URL, w.endpoint.ID, len(w.endpoint.EnabledEvents))
 	fmt.Fprintf(tw, "  fake GitHub API\t%s\thook %s\n", w.github.URL, w.hook)
-	fmt.Fprintf(tw, "  hookledger\t%s\tPOST /webhooks/stripe, /webhooks/github; forwards to the app\n", w.receiverURL)
+	fmt.Fprintf(tw, "  fake Paddle API\t%s\tnotification destination %s\n", w.paddle.URL, w.paddleSetting.ID)
+	fmt.Fprintf(tw, "  hookledger\t%s\tPOST /webhooks/stripe, /webhooks/github, /webhooks/paddle; forwards to the app\n", w.receiverURL)
 	fmt.Fprintf(tw, "  downstream app\t%s\tstands in for your code: verifies webhook-signature, counts Idempotency-Key\n", w.down.URL())
 	where := "a temporary file, removed at exit (--db PATH keeps it)"
 	if p.opts.keep {
@@ -68,7 +69,7 @@ func demoAlertWhere(transport string) string {
 }
 
 func (p *demoPrinter) intake() {
-	tr, st, gh := p.o.tr, p.o.facts["stripe"], p.o.facts["github"]
+	tr, st, gh, pd := p.o.tr, p.o.facts["stripe"], p.o.facts["github"], p.o.facts["paddle"]
 	p.f("\n1. Webhooks arrive, and webhooks are hard\n")
 	p.f("   What the providers did, from their own records:\n")
 	p.f("     stripe  %d events for the endpoint: %d never arrived (endpoint unreachable), %d sent twice, the last third shuffled\n",
@@ -78,8 +79,10 @@ func (p *demoPrinter) intake() {
 	p.f("             + 1 forged %s signed with a leaked secret, and 1 request signed with a guessed one\n", tr.forged.Type)
 	p.f("     github  %d deliveries: %d failed (502, never arrived), %d sent twice, the last third shuffled\n",
 		len(tr.github.Delivered)+len(tr.github.Dropped), len(tr.github.Dropped), len(tr.github.Duplicated))
+	p.f("     paddle  %d notifications: %d failed (never arrived), %d sent twice\n",
+		len(tr.paddleEvents), len(tr.paddle.Dropped), len(tr.paddle.Duplicated))
 	p.f("   What the ledger recorded (a receipt for every request answered):\n")
-	for _, f := range []demoFacts{st, gh} {
+	for _, f := range []demoFacts{st, gh, pd} {
 		p.f("     %-6s  %d requests: %d new events stored, %d duplicates answered 2xx and stored once, %d rejected\n",
 			f.Source, f.Requests, f.Accepted, f.Duplicates, f.Rejected)
 		p.f("             %d arrived after an event the provider created later: stored as they came, processed oldest first\n",
@@ -95,7 +98,7 @@ func (p *demoPrinter) outage() {
 	p.f("   It answered 503 with Retry-After: %d to %d requests. hookledger kept each event and retried it when asked:\n",
 		int(demoRetryAfter/time.Second), p.o.down.Refused)
 	var ex demoFacts
-	for _, name := range []string{"stripe", "github"} {
+	for _, name := range []string{"stripe", "github", "paddle"} {
 		f := p.o.facts[name]
 		p.f("     %-6s  %d events retried and recovered (%d failed attempts, at most %d attempts for one event), %d dead\n",
 			name, f.Retried, f.Failures, f.MostAttempts, f.Dead)

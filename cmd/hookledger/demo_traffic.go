@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/sources/github/githubtest"
+	"github.com/hookledger/hookledger/sources/paddle/paddletest"
 	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
@@ -26,10 +27,11 @@ type demoSize struct {
 	stripe       int // Stripe events of subscribed types
 	unsubscribed int // Stripe events of types the endpoint does not subscribe to
 	github       int // GitHub deliveries
+	paddle       int // Paddle Billing events
 }
 
 // demoFullSize is the demo's traffic; tests may run a smaller one.
-var demoFullSize = demoSize{stripe: 180, unsubscribed: 24, github: 140}
+var demoFullSize = demoSize{stripe: 180, unsubscribed: 24, github: 140, paddle: 90}
 
 // demoStripeTypes are the types the demo's Stripe endpoint subscribes to,
 // with how often each occurs.
@@ -63,14 +65,16 @@ const demoShuffled = 2
 // demoTraffic is the ground truth of what the providers did, from their own
 // records: the closing checks compare the ledger with it.
 type demoTraffic struct {
-	stripeEvents  []*stripetest.Event  // subscribed types, oldest first
-	stripeUnsub   []*stripetest.Event  // unsubscribed types: listed, never sent
-	stripe        stripetest.Delivery  // what the Sender did, all phases
-	forged        *stripetest.Event    // signed with the leaked secret, unknown to the API
-	forgedStatus  int                  // what the receiver answered the forgery
-	guessedStatus int                  // what it answered a request signed with a guessed secret
-	github        githubtest.Result    // what the hook did, all phases
-	githubAt      map[string]time.Time // GUID → when the hook first delivered it
+	stripeEvents  []*stripetest.Event        // subscribed types, oldest first
+	stripeUnsub   []*stripetest.Event        // unsubscribed types: listed, never sent
+	stripe        stripetest.Delivery        // what the Sender did, all phases
+	forged        *stripetest.Event          // signed with the leaked secret, unknown to the API
+	forgedStatus  int                        // what the receiver answered the forgery
+	guessedStatus int                        // what it answered a request signed with a guessed secret
+	github        githubtest.Result          // what the hook did, all phases
+	githubAt      map[string]time.Time       // GUID → when the hook first delivered it
+	paddleEvents  []*paddletest.Notification // oldest first
+	paddle        paddletest.Result          // what Paddle did, all phases
 }
 
 // demoStripeMix returns a deterministic mix of n subscribed event types.
@@ -117,11 +121,11 @@ func demoAddStripeEvents(w *demoWorld, rng *rand.Rand, t0 time.Time) *demoTraffi
 	return tr
 }
 
-// sendPhase sends phase i of the traffic from both providers at once.
+// sendPhase sends phase i of the traffic from every provider at once.
 func (w *demoWorld) sendPhase(ctx context.Context, tr *demoTraffic, i int, t0 time.Time) error {
 	from, to := demoPhaseBounds(len(tr.stripeEvents), i)
 	var wg sync.WaitGroup
-	var stripeErr, githubErr error
+	var stripeErr, githubErr, paddleErr error
 	wg.Go(func() {
 		sd := stripetest.NewSender(w.receiverURL+"/webhooks/stripe", w.endpoint.Secret)
 		d, err := sd.Deliver(ctx, tr.stripeEvents[from:to], stripetest.Plan{
@@ -134,11 +138,15 @@ func (w *demoWorld) sendPhase(ctx context.Context, tr *demoTraffic, i int, t0 ti
 		stripeErr = err
 	})
 	wg.Go(func() { githubErr = w.sendGitHubPhase(ctx, tr, i, t0) })
+	wg.Go(func() { paddleErr = w.sendPaddlePhase(ctx, tr, i) })
 	wg.Wait()
 	if stripeErr != nil {
 		return fmt.Errorf("send stripe webhooks: %w", stripeErr)
 	}
-	return githubErr
+	if githubErr != nil {
+		return githubErr
+	}
+	return paddleErr
 }
 
 // sendGitHubPhase has the hook deliver phase i's share of the events.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/sources/github/githubtest"
+	"github.com/hookledger/hookledger/sources/paddle/paddletest"
 	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
@@ -29,15 +30,17 @@ const (
 // providers, hookledger itself (receiver, processor, reconcile, alerts,
 // wired by newApp exactly as serve wires them) and the downstream app.
 type demoWorld struct {
-	opts        demoOptions
-	stripe      *stripetest.Server
-	endpoint    *stripetest.Endpoint
-	github      *githubtest.Server
-	hook        *githubtest.Hook
-	down        *demoDownstream
-	app         *app
-	srv         *http.Server
-	receiverURL string
+	opts          demoOptions
+	stripe        *stripetest.Server
+	endpoint      *stripetest.Endpoint
+	github        *githubtest.Server
+	hook          *githubtest.Hook
+	paddle        *paddletest.Server
+	paddleSetting *paddletest.Setting
+	down          *demoDownstream
+	app           *app
+	srv           *http.Server
+	receiverURL   string
 
 	stopProc context.CancelFunc
 	procWG   sync.WaitGroup
@@ -62,6 +65,7 @@ func startDemoWorld(ctx context.Context, env *Env, opts demoOptions, logger *slo
 	w.github = githubtest.NewServer(githubtest.WithSeed(opts.seed), githubtest.WithToken(demoGitHubToken))
 	w.hook = w.github.AddRepoHook(demoGitHubOwner, demoGitHubRepo, demoGitHubHook,
 		w.receiverURL+"/webhooks/github", "demo_"+demoRandomHex(16), demoGitHubTypes...)
+	w.startPaddle()
 
 	cfg, err := w.config(env)
 	if err == nil {
@@ -103,6 +107,8 @@ func (w *demoWorld) config(env *Env) (Config, error) {
 	cfg.StripeAPIRPS = 100
 	cfg.GitHubWebhookSecrets = []string{w.hook.Secret}
 	cfg.GitHubToken, cfg.GitHubAPIURL, cfg.GitHubHooks = demoGitHubToken, w.github.URL, w.hook.String()
+	cfg.PaddleWebhookSecrets = []string{w.paddleSetting.SecretKey}
+	cfg.PaddleAPIKey, cfg.PaddleAPIURL, cfg.PaddleSettingID = paddletest.DefaultAPIKey, w.paddle.URL, w.paddleSetting.ID
 	return cfg, nil
 }
 
@@ -178,6 +184,9 @@ func (w *demoWorld) close() error {
 	}
 	if w.github != nil {
 		w.github.Close()
+	}
+	if w.paddle != nil {
+		w.paddle.Close()
 	}
 	if w.down != nil {
 		w.down.Close()

@@ -44,6 +44,7 @@ func commands() []command {
 		{"prune", "delete what retention says has expired, as configured", runPrune},
 		{"backup", "write a consistent copy of the live ledger", runBackup},
 		{"vacuum", "convert an old ledger so prune returns space (offline)", runVacuum},
+		{"sources", "configured sources, routes, secret fingerprints, capabilities", runSources},
 		{"demo", "the whole pipeline offline, against the built-in fake providers", runDemo},
 		{"bench", "measure ingest, processing and reconcile throughput on loopback", runBench},
 		{"version", "print the version, commit and Go version", runVersion},
@@ -121,8 +122,9 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run `hookledger help COMMAND` (or `hookledger COMMAND --help`) for a command's flags.")
-	fmt.Fprintln(w, "Configuration comes from HOOKLEDGER_*, STRIPE_*, GITHUB_* and SLACK_* environment")
-	fmt.Fprintln(w, "variables (see README); `hookledger --version` prints the version.")
+	fmt.Fprintln(w, "Configuration comes from HOOKLEDGER_*, STRIPE_*, GITHUB_*, PADDLE_*, SLACK_*, ZOOM_*")
+	fmt.Fprintln(w, "and SHOPIFY_* environment variables (see README); `hookledger --version` prints the")
+	fmt.Fprintln(w, "version.")
 }
 
 // dispatch runs the subcommand of group named by args[0] ("events list").

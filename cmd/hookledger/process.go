@@ -128,14 +128,16 @@ func redactURL(u string) string {
 // They are also what every output is redacted of (envSecrets): the forward
 // URL is among them as its path or query may carry a token.
 var secretVars = []string{"STRIPE_WEBHOOK_SECRET", "STRIPE_API_KEY", "GITHUB_WEBHOOK_SECRET", "GITHUB_TOKEN",
-	"SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "HOOKLEDGER_FORWARD_SECRET", "HOOKLEDGER_FORWARD_URL"}
+	"SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "HOOKLEDGER_FORWARD_SECRET", "HOOKLEDGER_FORWARD_URL",
+	"SLACK_SIGNING_SECRET", "ZOOM_WEBHOOK_SECRET_TOKEN", "SHOPIFY_WEBHOOK_SECRET", "PADDLE_WEBHOOK_SECRET", "PADDLE_API_KEY"}
 
-// withoutSecrets returns environ ("NAME=value" entries) less secretVars.
+// withoutSecrets returns environ ("NAME=value" entries) less secretVars
+// and every *_WEBHOOK_SECRET (the Standard Webhooks sources' secrets).
 func withoutSecrets(environ []string) []string {
 	out := make([]string, 0, len(environ))
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
-		if !slices.Contains(secretVars, name) {
+		if !slices.Contains(secretVars, name) && !strings.HasSuffix(name, "_WEBHOOK_SECRET") {
 			out = append(out, kv)
 		}
 	}

@@ -30,7 +30,7 @@ func runPrune(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkRetention(cfg, provs); err != nil {
+	if err := checkRetention(&cfg, provs); err != nil {
 		return err
 	}
 	if _, err := os.Stat(cfg.DB); err != nil {

@@ -69,6 +69,8 @@ func TestRetentionShorterThanProviderWindowIsRefused(t *testing.T) {
 		{"github lists 3 days", map[string]string{"GITHUB_WEBHOOK_SECRET": "s", "HOOKLEDGER_RETENTION_EVENTS": "3d"}, false},
 		{"github alone, a week", map[string]string{"GITHUB_WEBHOOK_SECRET": "s", "HOOKLEDGER_RETENTION_EVENTS": "7d"}, true},
 		{"off keeps everything", map[string]string{"STRIPE_WEBHOOK_SECRET": "whsec_x", "HOOKLEDGER_RETENTION_EVENTS": "off"}, true},
+		{"paddle lists 90 days", map[string]string{"PADDLE_WEBHOOK_SECRET": "pdl_x", "PADDLE_API_KEY": "k",
+			"PADDLE_NOTIFICATION_SETTING_ID": "ntfset_x", "HOOKLEDGER_RETENTION_EVENTS": "90d"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.vars["HOOKLEDGER_DB"] = path
@@ -81,6 +83,14 @@ func TestRetentionShorterThanProviderWindowIsRefused(t *testing.T) {
 				t.Fatalf("prune error = %v (exit %d), want exit 2 naming HOOKLEDGER_RETENTION_EVENTS", err, code)
 			}
 		})
+	}
+	// Unset, the default rises to what the providers list: Paddle keeps
+	// 90 days, as long as the 90d default, so the overlap is added.
+	out, _, err := runCmd(t, map[string]string{"HOOKLEDGER_DB": path, "PADDLE_WEBHOOK_SECRET": "pdl_x", "PADDLE_API_KEY": "k",
+		"PADDLE_NOTIFICATION_SETTING_ID": "ntfset_x"}, "prune", "--dry-run", "--json")
+	var dry pruneJSON
+	if err != nil || json.Unmarshal([]byte(out), &dry) != nil || dry.Retention["events"] != "90d1h" {
+		t.Errorf("prune with Paddle and no event retention = %s, %v; want events kept 90d1h", out, err)
 	}
 	// serve refuses it before it starts.
 	vars := map[string]string{"HOOKLEDGER_DB": path, "STRIPE_WEBHOOK_SECRET": "whsec_x", "HOOKLEDGER_RETENTION_EVENTS": "7d", "HOOKLEDGER_ADDR": "127.0.0.1:0"}

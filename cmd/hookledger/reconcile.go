@@ -38,7 +38,7 @@ func runReconcile(ctx context.Context, env *Env, args []string) error {
 	var f reconcileFlags
 	fs.StringVar(&f.since, "since", "", "window start: a duration back from now (7d, 36h) or an RFC 3339 time\n(default: from the last complete run, or the provider's retention)")
 	fs.StringVar(&f.until, "until", "", "window end: a duration back from now or an RFC 3339 time (default now)")
-	fs.StringVar(&f.source, "source", "", "reconcile only this source (stripe, github)")
+	fs.StringVar(&f.source, "source", "", "reconcile only this source (stripe, github, paddle; `hookledger sources` says which can)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "list and compare only: change nothing in the ledger or at the provider")
 	fs.StringVar(&f.mode, "mode", "backfill", "what to do about missing events: backfill (from the provider's API) or redeliver")
 	fs.BoolVar(&f.json, "json", false, `print {"runs": [REPORT, …]} on stdout`)
@@ -78,9 +78,15 @@ func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) e
 	if err != nil {
 		return err
 	}
-	listers, err := pickSource(provs.Reconcile, f.source)
+	listers, err := pickSource(provs, f.source)
 	if err != nil {
 		return err
+	}
+	if f.source == "" {
+		// Said on stderr so that --json keeps stdout to the one document.
+		for _, in := range provs.liveOnly() {
+			fmt.Fprintf(env.Stderr, "%s: not reconciled: %s\n", in.Name, in.Caps.LiveOnly)
+		}
 	}
 	a, err := openApp(ctx, env, cfg, logger, provs)
 	if err != nil {
@@ -131,10 +137,17 @@ func (a *app) reconcileManual(ctx context.Context, stderr io.Writer, listers []s
 }
 
 // pickSource keeps the lister named name ("" keeps all). It is a usage
-// error when none is configured or the named one is not.
-func pickSource(listers []sources.Lister, name string) ([]sources.Lister, error) {
+// error when none is configured or the named one is not; for a live-only
+// source the error says why it cannot be reconciled.
+func pickSource(provs providers, name string) ([]sources.Lister, error) {
+	listers := provs.Reconcile
+	for _, in := range provs.liveOnly() {
+		if in.Name == name {
+			return nil, usageError(fmt.Sprintf("reconcile: %s cannot be reconciled: %s", name, in.Caps.LiveOnly))
+		}
+	}
 	if len(listers) == 0 {
-		return nil, usageError("reconcile: no source to reconcile: set STRIPE_API_KEY, and/or GITHUB_TOKEN with GITHUB_HOOKS")
+		return nil, usageError("reconcile: no source to reconcile: set STRIPE_API_KEY, GITHUB_TOKEN with GITHUB_HOOKS, or PADDLE_API_KEY with PADDLE_NOTIFICATION_SETTING_ID")
 	}
 	if name == "" {
 		return listers, nil

@@ -91,14 +91,21 @@ func minEventRetention(srcs []sources.Source) time.Duration {
 }
 
 // checkRetention refuses an event retention shorter than what the
-// configured providers list (exit 2, naming the setting).
-func checkRetention(cfg Config, p providers) error {
+// configured providers list (exit 2, naming the setting). The default is
+// not a setting: when HOOKLEDGER_RETENTION_EVENTS is unset and a provider
+// lists further back than it (Paddle's 90 days plus the overlap), the
+// default rises to what reconcile lists.
+func checkRetention(cfg *Config, p providers) error {
 	all := append([]sources.Source{}, p.Webhook...)
 	for _, l := range p.Reconcile {
 		all = append(all, l)
 	}
 	floor := minEventRetention(all)
 	if cfg.Retention.Events == 0 || cfg.Retention.Events >= floor {
+		return nil
+	}
+	if !cfg.RetentionEventsSet {
+		cfg.Retention.Events = floor
 		return nil
 	}
 	return usageError(fmt.Sprintf("HOOKLEDGER_RETENTION_EVENTS is %s, shorter than the %s that reconcile still lists "+

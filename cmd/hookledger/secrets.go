@@ -2,19 +2,26 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/redact"
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources/standard"
 )
 
 // envSecrets returns every secret the environment configures: the value
-// of each of secretVars and, for the comma-separated ones (rotation), each
+// of each of secretVars and of each Standard Webhooks source's
+// <NAME>_WEBHOOK_SECRET and, for the comma-separated ones (rotation), each
 // item. runWith builds the Redactor for the command's output and its exit
 // error from it, before any setting is parsed.
 func envSecrets(getenv func(string) string) []string {
 	var out []string
-	for _, name := range secretVars {
+	names := slices.Clone(secretVars)
+	for _, std := range splitList(getenv("HOOKLEDGER_STANDARD_SOURCES")) {
+		names = append(names, standard.SecretVar(std))
+	}
+	for _, name := range names {
 		v := getenv(name)
 		if name == "HOOKLEDGER_FORWARD_URL" {
 			v = forwardURLSecret(v)
@@ -43,7 +50,13 @@ func forwardURLSecret(u string) string {
 func (c Config) secrets() []string {
 	out := append([]string{}, c.StripeWebhookSecrets...)
 	out = append(out, c.GitHubWebhookSecrets...)
-	for _, s := range []string{c.StripeAPIKey, c.GitHubToken, c.SlackBotToken, c.SlackWebhookURL, c.ForwardSecret,
+	for _, list := range [][]string{c.SlackSigningSecrets, c.ZoomSecretTokens, c.ShopifySecrets, c.PaddleWebhookSecrets} {
+		out = append(out, list...)
+	}
+	for _, s := range c.StandardSources {
+		out = append(out, s.Secrets...)
+	}
+	for _, s := range []string{c.StripeAPIKey, c.GitHubToken, c.PaddleAPIKey, c.SlackBotToken, c.SlackWebhookURL, c.ForwardSecret,
 		forwardURLSecret(c.ForwardURL)} {
 		if s != "" {
 			out = append(out, s)

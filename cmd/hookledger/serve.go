@@ -46,8 +46,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if *noSchedule {
 		cfg.Schedule = "off"
 	}
-	if len(cfg.StripeWebhookSecrets) == 0 && len(cfg.GitHubWebhookSecrets) == 0 {
-		return usageError("serve: no webhook source configured: set STRIPE_WEBHOOK_SECRET and/or GITHUB_WEBHOOK_SECRET")
+	if !cfg.anyWebhookSecret() {
+		return usageError("serve: no webhook source configured: set a webhook secret (STRIPE_WEBHOOK_SECRET, GITHUB_WEBHOOK_SECRET, " +
+			"PADDLE_WEBHOOK_SECRET, SLACK_SIGNING_SECRET, ZOOM_WEBHOOK_SECRET_TOKEN, SHOPIFY_WEBHOOK_SECRET or HOOKLEDGER_STANDARD_SOURCES)")
 	}
 	a, err := newApp(ctx, env, cfg, newLogger(env, lc), nil)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/sources/slack/slacktest"
 )
 
 // startServeInProcess runs `serve` through runWith until the test ends and
@@ -107,5 +108,38 @@ func TestServeWithoutSourcesIsUsageError(t *testing.T) {
 	err := runWith(context.Background(), env, []string{"serve", "--addr", "127.0.0.1:0"})
 	if exitCode(err, io.Discard) != exitUsage {
 		t.Errorf("serve with no source: error %v, want a usage error", err)
+	}
+}
+
+// TestServeSlackOnly: a newer provider's secret alone is enough to serve;
+// its handshake is answered and counted, its events stored.
+func TestServeSlackOnly(t *testing.T) {
+	const secret = "slack-serve-only-signing-secret"
+	url, stderr := startServeInProcess(t, map[string]string{
+		"HOOKLEDGER_DB": filepath.Join(t.TempDir(), "serve.db"), "SLACK_SIGNING_SECRET": secret,
+	}, "--no-schedule")
+	hs := slacktest.URLVerification("serve-challenge")
+	req, _ := http.NewRequest("POST", url+"/webhooks/slack", bytes.NewReader(hs))
+	req.Header = slacktest.Header(secret, time.Now(), hs, 0)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(answer) != "serve-challenge" {
+		t.Errorf("url_verification = %d %q, want 200 and the challenge", resp.StatusCode, answer)
+	}
+	resp, err = http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `hookledger_webhooks_handshakes_total{source="slack"} 1`) {
+		t.Errorf("/metrics lacks the handshake counter:\n%s", body)
+	}
+	if !strings.Contains(stderr.String(), "sources=[slack]") {
+		t.Errorf("log does not say slack is on:\n%s", stderr)
 	}
 }

@@ -7,15 +7,32 @@ import (
 
 	"github.com/hookledger/hookledger/sources"
 	"github.com/hookledger/hookledger/sources/github"
+	"github.com/hookledger/hookledger/sources/paddle"
+	"github.com/hookledger/hookledger/sources/shopify"
+	"github.com/hookledger/hookledger/sources/slack"
+	"github.com/hookledger/hookledger/sources/standard"
 	"github.com/hookledger/hookledger/sources/stripe"
+	"github.com/hookledger/hookledger/sources/zoom"
 )
 
 // providers is what the configuration turns on: the sources the receiver
 // verifies (a webhook secret is set) and the ones reconcile can list (API
-// credentials are set).
+// credentials are set), and a description of each for `hookledger sources`.
 type providers struct {
 	Webhook   []sources.Source
 	Reconcile []sources.Lister
+	Info      []sourceInfo
+}
+
+// sourceInfo describes one configured source, never its secrets.
+type sourceInfo struct {
+	Name         string
+	Route        string   // the receiver's path
+	Fingerprints []string // of each webhook secret, see sources.Fingerprint
+	Caps         sources.Capabilities
+	Webhook      bool   // the receiver verifies it (a secret is set)
+	Reconcile    bool   // reconcile lists it (API credentials are set)
+	Needs        string // what reconcile needs when the provider can list but is not set up
 }
 
 // buildProviders builds every provider the configuration mentions. A
@@ -37,6 +54,7 @@ func buildProviders(cfg Config, logger *slog.Logger, client *http.Client) (provi
 			return p, fmt.Errorf("configure stripe: %w", err)
 		}
 		p.add(s, len(cfg.StripeWebhookSecrets) > 0, cfg.StripeAPIKey != "")
+		p.describe(s, cfg.StripeWebhookSecrets, cfg.StripeAPIKey != "", "STRIPE_API_KEY")
 	}
 	if len(cfg.GitHubWebhookSecrets) > 0 || cfg.GitHubToken != "" {
 		hooks, err := github.ParseHooks(cfg.GitHubHooks)
@@ -55,8 +73,59 @@ func buildProviders(cfg Config, logger *slog.Logger, client *http.Client) (provi
 			return p, fmt.Errorf("configure github: %w", err)
 		}
 		p.add(s, len(cfg.GitHubWebhookSecrets) > 0, cfg.GitHubToken != "" && len(hooks) > 0)
+		p.describe(s, cfg.GitHubWebhookSecrets, cfg.GitHubToken != "" && len(hooks) > 0, "GITHUB_TOKEN and GITHUB_HOOKS")
+	}
+	if len(cfg.PaddleWebhookSecrets) > 0 || cfg.PaddleAPIKey != "" {
+		s, err := paddle.New(paddle.Config{
+			WebhookSecrets:        cfg.PaddleWebhookSecrets,
+			APIKey:                cfg.PaddleAPIKey,
+			APIURL:                cfg.PaddleAPIURL,
+			NotificationSettingID: cfg.PaddleSettingID,
+			HTTPClient:            client,
+			Logger:                logger,
+		})
+		if err != nil {
+			return p, fmt.Errorf("configure paddle: %w", err)
+		}
+		reconcile := cfg.PaddleAPIKey != "" && cfg.PaddleSettingID != ""
+		p.add(s, len(cfg.PaddleWebhookSecrets) > 0, reconcile)
+		p.describe(s, cfg.PaddleWebhookSecrets, reconcile, "PADDLE_API_KEY and PADDLE_NOTIFICATION_SETTING_ID")
+	}
+	if len(cfg.SlackSigningSecrets) > 0 {
+		p.addLive(slack.New(slack.Config{SigningSecrets: cfg.SlackSigningSecrets}), cfg.SlackSigningSecrets)
+	}
+	if len(cfg.ZoomSecretTokens) > 0 {
+		p.addLive(zoom.New(zoom.Config{SecretTokens: cfg.ZoomSecretTokens}), cfg.ZoomSecretTokens)
+	}
+	if len(cfg.ShopifySecrets) > 0 {
+		p.addLive(shopify.New(shopify.Config{Secrets: cfg.ShopifySecrets}), cfg.ShopifySecrets)
+	}
+	for _, std := range cfg.StandardSources {
+		s, err := standard.New(standard.Config{Name: std.Name, Secrets: std.Secrets})
+		if err != nil {
+			return p, usageError(fmt.Sprintf("HOOKLEDGER_STANDARD_SOURCES / %s: %v", standard.SecretVar(std.Name), err))
+		}
+		p.addLive(s, std.Secrets)
 	}
 	return p, nil
+}
+
+// addLive turns on live-only source s for the receiver, verified with
+// secrets.
+func (p *providers) addLive(s sources.Source, secrets []string) {
+	p.Webhook = append(p.Webhook, s)
+	p.describe(s, secrets, false, "")
+}
+
+// anyWebhookSecret reports whether some source's webhook secret is set:
+// the receiver then has a source to serve.
+func (c Config) anyWebhookSecret() bool {
+	n := len(c.StandardSources) // each has its secret, or loadConfig refused it
+	for _, secrets := range [][]string{c.StripeWebhookSecrets, c.GitHubWebhookSecrets, c.PaddleWebhookSecrets,
+		c.SlackSigningSecrets, c.ZoomSecretTokens, c.ShopifySecrets} {
+		n += len(secrets)
+	}
+	return n > 0
 }
 
 // add turns l on for the receiver (webhook) and for reconcile as asked.
@@ -67,6 +136,32 @@ func (p *providers) add(l sources.Lister, webhook, reconcile bool) {
 	if reconcile {
 		p.Reconcile = append(p.Reconcile, l)
 	}
+}
+
+// describe adds the description of s, configured with secrets and, when
+// reconcile is false, needing what needs says to be reconciled.
+func (p *providers) describe(s sources.Source, secrets []string, reconcile bool, needs string) {
+	info := sourceInfo{Name: s.Name(), Route: "/webhooks/" + s.Name(), Caps: sources.CapabilitiesOf(s),
+		Webhook: len(secrets) > 0, Reconcile: reconcile}
+	for _, sec := range secrets {
+		info.Fingerprints = append(info.Fingerprints, sources.Fingerprint(sec))
+	}
+	if !reconcile && info.Caps.List {
+		info.Needs = needs
+	}
+	p.Info = append(p.Info, info)
+}
+
+// liveOnly returns the configured sources that cannot be reconciled
+// because their provider lists nothing, with the note saying so.
+func (p providers) liveOnly() []sourceInfo {
+	var out []sourceInfo
+	for _, in := range p.Info {
+		if in.Caps.LiveOnly != "" {
+			out = append(out, in)
+		}
+	}
+	return out
 }
 
 // names lists the sources' names, for log lines.

@@ -29,6 +29,9 @@ type sourceStatus struct {
 	OldestPendingAgeSecs float64              `json:"oldest_pending_age_seconds"`
 	OldestPendingAt      *time.Time           `json:"oldest_pending_at,omitempty"`
 	LastReconcile        *reconcileStatus     `json:"last_reconcile,omitempty"`
+	// LiveOnly, for a configured source whose provider lists nothing, says
+	// how its gaps are caught instead of by reconcile.
+	LiveOnly string `json:"live_only,omitempty"`
 }
 
 // reconcileStatus is a source's last successful reconcile.
@@ -79,6 +82,11 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	cfg, err := loadConfig(env.Getenv)
+	if err != nil {
+		return err
+	}
+	st.addLiveOnly(liveOnlyNotes(cfg))
 	if *asJSON {
 		return writeJSON(env.Stdout, st)
 	}
@@ -127,6 +135,19 @@ func (st *statusJSON) addQueue(ctx context.Context, db *ledger.DB, now time.Time
 		st.Sources[src] = ss
 	}
 	return nil
+}
+
+// addLiveOnly marks the live-only sources, listing them even before their
+// first event.
+func (st *statusJSON) addLiveOnly(notes map[string]string) {
+	for src, note := range notes {
+		ss := st.Sources[src]
+		if ss.Counts == nil {
+			ss.Counts = map[ledger.State]int{}
+		}
+		ss.LiveOnly = note
+		st.Sources[src] = ss
+	}
 }
 
 // addRuns adds each source's last successful reconcile.
@@ -194,12 +215,20 @@ func printStatus(w io.Writer, st statusJSON) {
 		if s.LastReconcile != nil {
 			last = s.LastReconcile.FinishedAt.Format(time.RFC3339)
 		}
+		if s.LiveOnly != "" {
+			last = "live-only"
+		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", n, s.Counts[ledger.StatePending], s.Counts[ledger.StateProcessing],
 			s.Counts[ledger.StateProcessed], s.Counts[ledger.StateFailed], s.Counts[ledger.StateDead], oldest, last)
 	}
 	tw.Flush()
 	if len(names) == 0 {
 		fmt.Fprintln(w, "(no events yet)")
+	}
+	for _, n := range names {
+		if note := st.Sources[n].LiveOnly; note != "" {
+			fmt.Fprintf(w, "%s: %s.\n", n, note)
+		}
 	}
 	fmt.Fprintf(w, "\nopen alerts: %d\n", len(st.Alerts))
 	for _, a := range st.Alerts {

@@ -28,6 +28,7 @@ type Metrics struct {
 	reg       *prometheus.Registry
 	received  *prometheus.CounterVec
 	rejected  *prometheus.CounterVec
+	handshake *prometheus.CounterVec
 	processed *prometheus.CounterVec
 	retried   *prometheus.CounterVec
 	dead      *prometheus.CounterVec
@@ -54,6 +55,7 @@ func New(reg *prometheus.Registry, db *ledger.DB) *Metrics {
 		received: counter("hookledger_webhooks_received_total",
 			"Webhook requests verified and answered 2xx, by outcome: new (stored as a new event) or duplicate (already in the ledger, not stored again).",
 			"source", "outcome"),
+		handshake: counter("hookledger_webhooks_handshakes_total", "Provider handshakes verified and answered (never stored as events).", "source"),
 		rejected:  counter("hookledger_webhooks_rejected_total", "Webhook requests answered an error status, by reason; source is \"unknown\" for unconfigured sources.", "source", "reason"),
 		processed: counter("hookledger_events_processed_total", "Handler attempts that processed an event.", "source"),
 		retried:   counter("hookledger_events_retried_total", "Failed attempts with a retry scheduled.", "source"),
@@ -71,7 +73,7 @@ func New(reg *prometheus.Registry, db *ledger.DB) *Metrics {
 		still:   counter("hookledger_reconcile_still_missing_events_total", "Missing events still not in the ledger after a reconcile run (summed over runs).", "source"),
 		unknown: counter("hookledger_reconcile_unknown_events_total", "Events received live that the provider does not know (a forgery or replay signal).", "source"),
 	}
-	reg.MustRegister(m.received, m.rejected, m.processed, m.retried, m.dead, m.duration,
+	reg.MustRegister(m.received, m.rejected, m.handshake, m.processed, m.retried, m.dead, m.duration,
 		m.runs, m.missing, m.filled, m.still, m.unknown,
 		newBuildInfo(),
 		collectors.NewGoCollector(),
@@ -110,6 +112,13 @@ func (m *Metrics) Received(source string, duplicate bool) {
 func (m *Metrics) Rejected(source, reason string) {
 	if m != nil {
 		m.rejected.WithLabelValues(source, reason).Inc()
+	}
+}
+
+// Handshake counts a provider handshake answered by the receiver.
+func (m *Metrics) Handshake(source string) {
+	if m != nil {
+		m.handshake.WithLabelValues(source).Inc()
 	}
 }
 

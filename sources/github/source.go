@@ -36,8 +36,9 @@ const DefaultAPIURL = "https://api.github.com/"
 const Retention = 3 * 24 * time.Hour
 
 var (
-	_ sources.Source = (*Source)(nil)
-	_ sources.Lister = (*Source)(nil)
+	_ sources.Source    = (*Source)(nil)
+	_ sources.Lister    = (*Source)(nil)
+	_ sources.Describer = (*Source)(nil)
 )
 
 // Config configures a Source. Only WebhookSecrets is needed to verify;
@@ -127,6 +128,12 @@ func (s *Source) Name() string { return Name }
 
 // Hooks returns the hooks this source reconciles.
 func (s *Source) Hooks() []Hook { return s.hooks }
+
+// Capabilities returns list, fetch and redeliver: the hook deliveries API
+// does all three.
+func (s *Source) Capabilities() sources.Capabilities {
+	return sources.Capabilities{List: true, Fetch: true, Redeliver: true}
+}
 
 // Retention returns 3 days: GitHub keeps hook deliveries about that long.
 func (s *Source) Retention() time.Duration { return Retention }

@@ -55,8 +55,9 @@ type Source struct {
 }
 
 var (
-	_ sources.Source = (*Source)(nil)
-	_ sources.Lister = (*Source)(nil)
+	_ sources.Source    = (*Source)(nil)
+	_ sources.Lister    = (*Source)(nil)
+	_ sources.Describer = (*Source)(nil)
 )
 
 // New returns a Source for cfg with defaults filled in. It returns an
@@ -93,6 +94,12 @@ func New(cfg Config) (*Source, error) {
 
 // Name returns "stripe".
 func (s *Source) Name() string { return Name }
+
+// Capabilities returns list and fetch: Stripe lists whole events for 30
+// days but has no API to resend one.
+func (s *Source) Capabilities() sources.Capabilities {
+	return sources.Capabilities{List: true, Fetch: true}
+}
 
 // Retention returns 30 days, how far back Stripe lists events.
 func (s *Source) Retention() time.Duration { return Retention }

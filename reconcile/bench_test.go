@@ -239,7 +239,7 @@ func BenchmarkStripeListOnly(b *testing.B) {
 	start := time.Now()
 	for b.Loop() {
 		n := 0
-		for _, err := range f.src.List(context.Background(), f.w) {
+		for _, err := range sources.Flatten(f.src.List(context.Background(), f.w)) {
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -257,7 +257,7 @@ func BenchmarkStripeListOnly(b *testing.B) {
 func BenchmarkReconcileDiff(b *testing.B) {
 	f := benchFixture(b)
 	var listed []sources.Listed
-	for l, err := range f.src.List(context.Background(), f.w) {
+	for l, err := range sources.Flatten(f.src.List(context.Background(), f.w)) {
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -21,9 +21,8 @@ type pass struct {
 	rep   *Report
 
 	// Owned by the diff goroutine.
-	listed  int       // events listed so far, for Progress
-	oldest  time.Time // oldest CreatedAt listed so far
-	ordered bool      // the listing came newest first so far
+	listed  int              // events listed so far, for Progress
+	covered sources.Coverage // the lister's progress marks of the batches diffed so far
 
 	// Shared by the recovery goroutines.
 	mu              sync.Mutex // guards rep and the fields below during recovery
@@ -46,7 +45,7 @@ func (r *Reconciler) reconcile(ctx context.Context, src sources.Lister, w source
 		return err
 	}
 	defer set.Close()
-	p := &pass{r: r, src: src, w: w, scope: scope, set: set, rep: rep, ordered: true}
+	p := &pass{r: r, src: src, w: w, scope: scope, set: set, rep: rep}
 	if err := p.list(ctx); err != nil {
 		rep.StoppedAt = p.stoppedAt()
 		// What was found so far is still reported; unknown events can't be
@@ -77,19 +76,26 @@ func (r *Reconciler) warnRetention(src sources.Lister, w sources.Window, rep *Re
 	}
 }
 
+// batch is a run of listed events and the progress marks of the pages
+// whose events all are in this batch or an earlier one.
+type batch struct {
+	events  []sources.Listed
+	covered []sources.Window
+}
+
 // list pages through the provider's listing in batches, diffing and
 // recovering each batch on a second goroutine while the next one is read,
 // so listing and diffing overlap; at most three batches are in memory.
 func (p *pass) list(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan []sources.Listed, 1)
+	batches := make(chan batch, 1)
 	diffed := make(chan error, 1)
 	go func() {
 		var err error
-		for batch := range batches {
+		for b := range batches {
 			if err == nil {
-				if err = p.diff(ctx, batch); err != nil {
+				if err = p.diff(ctx, b); err != nil {
 					cancel() // stop the listing: the run cannot finish
 				}
 			}
@@ -103,30 +109,34 @@ func (p *pass) list(ctx context.Context) error {
 	return listErr
 }
 
-// read sends the listing to batches in batches of BatchSize, the last one
-// partial, and closes batches. After a listing error it still sends what
-// was read before it.
-func (p *pass) read(ctx context.Context, batches chan<- []sources.Listed) error {
+// read sends the listing to batches in batches of BatchSize events, the
+// last one partial, and closes batches. After a listing error it still
+// sends what was read before it.
+func (p *pass) read(ctx context.Context, batches chan<- batch) error {
 	defer close(batches)
-	batch := make([]sources.Listed, 0, p.r.opts.BatchSize)
+	b := batch{events: make([]sources.Listed, 0, p.r.opts.BatchSize)}
 	send := func() bool {
 		select {
-		case batches <- batch:
-			batch = make([]sources.Listed, 0, p.r.opts.BatchSize)
+		case batches <- b:
+			b = batch{events: make([]sources.Listed, 0, p.r.opts.BatchSize)}
 			return true
 		case <-ctx.Done():
 			return false
 		}
 	}
-	listW := sources.Window{Since: p.w.Since.Add(-p.r.opts.EdgeSlack), Until: p.w.Until}
-	for l, err := range p.src.List(ctx, listW) {
+	for page, err := range p.src.List(ctx, p.listWindow()) {
 		if err != nil {
 			send()
 			return fmt.Errorf("list: %w", err)
 		}
-		batch = append(batch, l)
-		if len(batch) == cap(batch) && !send() {
-			break
+		for _, l := range page.Events {
+			b.events = append(b.events, l)
+			if len(b.events) == cap(b.events) && !send() {
+				return fmt.Errorf("list: %w", ctx.Err())
+			}
+		}
+		if !page.Covered.Empty() {
+			b.covered = append(b.covered, page.Covered)
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -136,38 +146,45 @@ func (p *pass) read(ctx context.Context, batches chan<- []sources.Listed) error 
 	return nil
 }
 
-// track follows the listing's order so that an interrupted listing can say
-// how far back it is known to be complete.
-func (p *pass) track(l sources.Listed) {
-	p.listed++
-	if !p.oldest.IsZero() && l.CreatedAt.After(p.oldest) {
-		p.ordered = false
+// listWindow is the window asked of the lister: the run's window, reaching
+// back by the provider's DateSkew when it dates events earlier than the
+// ledger (see sources.Skewed).
+func (p *pass) listWindow() sources.Window {
+	w := p.w
+	if s, ok := p.src.(sources.Skewed); ok {
+		w.Since = w.Since.Add(-max(s.DateSkew(), 0))
 	}
-	if p.oldest.IsZero() || l.CreatedAt.Before(p.oldest) {
-		p.oldest = l.CreatedAt
-	}
+	return w
 }
 
 // stoppedAt is the oldest time from which on, up to Until, the listing is
-// known complete: the oldest event listed when the listing came newest
-// first, else Until (nothing can be claimed).
+// known complete from the lister's progress marks; Until when nothing can
+// be claimed.
 func (p *pass) stoppedAt() *time.Time {
-	t := p.w.Until.UTC()
-	if p.ordered && !p.oldest.IsZero() && p.oldest.Before(t) {
-		t = p.oldest.UTC()
-	}
+	t := p.covered.CompleteFrom(p.w).UTC()
 	return &t
 }
 
 // diff counts one batch of listed events against the ledger with one
 // lookup query and recovers the missing ones.
-func (p *pass) diff(ctx context.Context, batch []sources.Listed) error {
+func (p *pass) diff(ctx context.Context, b batch) error {
+	if err := p.diffEvents(ctx, b.events); err != nil {
+		return err
+	}
+	// Only now are the marked parts of the window checked against the ledger.
+	for _, w := range b.covered {
+		p.covered.Add(w)
+	}
+	return nil
+}
+
+// diffEvents counts listed events against the ledger and recovers the
+// missing ones.
+func (p *pass) diffEvents(ctx context.Context, batch []sources.Listed) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	for _, l := range batch {
-		p.track(l)
-	}
+	p.listed += len(batch)
 	fresh, err := p.set.Add(ctx, listedIDs(batch))
 	if err != nil {
 		return err

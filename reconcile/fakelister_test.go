@@ -49,24 +49,50 @@ func (s *sliceLister) Scope(context.Context) (sources.Scope, error) { return s.s
 
 func (s *sliceLister) Retention() time.Duration { return s.retention }
 
-func (s *sliceLister) List(ctx context.Context, w sources.Window) iter.Seq2[sources.Listed, error] {
-	return func(yield func(sources.Listed, error) bool) {
-		n := 0
-		for _, l := range s.events {
-			if !w.Contains(l.CreatedAt) {
-				continue
-			}
+// List yields the events of w newest first, pageSize a page, each page
+// marked as a newest-first provider marks it: covered from its oldest
+// event on when the next event is older, else from just after it.
+func (s *sliceLister) List(ctx context.Context, w sources.Window) iter.Seq2[sources.Page, error] {
+	return func(yield func(sources.Page, error) bool) {
+		in := s.inWindow(w)
+		for n := 0; n < len(in); {
 			if s.failAfter > 0 && n == s.failAfter {
-				yield(sources.Listed{}, errors.New("list events: 500 internal server error"))
+				yield(sources.Page{}, errors.New("list events: 500 internal server error"))
 				return
 			}
-			n++
-			if !yield(l, nil) {
+			end := min(n+pageSize, len(in))
+			if s.failAfter > n {
+				end = min(end, s.failAfter)
+			}
+			page := sources.Page{Events: in[n:end], Covered: w}
+			if end < len(in) {
+				oldest := in[end-1].CreatedAt
+				if !in[end].CreatedAt.Before(oldest) {
+					oldest = oldest.Add(time.Nanosecond) // more of its time follow
+				}
+				page.Covered = sources.Window{Since: oldest, Until: w.Until}
+			}
+			if !yield(page, nil) {
 				return
 			}
+			n = end
 		}
 	}
 }
+
+// inWindow returns the events created in w, newest first.
+func (s *sliceLister) inWindow(w sources.Window) []sources.Listed {
+	var in []sources.Listed
+	for _, l := range s.events {
+		if w.Contains(l.CreatedAt) {
+			in = append(in, l)
+		}
+	}
+	return in
+}
+
+// pageSize is how many events a page of sliceLister holds.
+const pageSize = 3
 
 func (s *sliceLister) Fetch(ctx context.Context, l sources.Listed) (*ledger.Event, error) {
 	s.mu.Lock()

@@ -48,11 +48,6 @@ type Options struct {
 	Overlap       time.Duration // an incremental run starts this long before the watermark; default DefaultOverlap
 	RedeliverWait time.Duration // how long to wait for redelivered events to arrive; default 30s
 	Concurrency   int           // parallel Fetch/Redeliver calls; default 8
-	// EdgeSlack widens the listing before the window start so that an event
-	// the ledger dates a little later than the provider (GitHub webhooks
-	// are dated on receipt) is not taken for unknown; default 5m. Events
-	// listed in the slack are never expected.
-	EdgeSlack time.Duration
 	// Progress, when set, is called after each diffed batch with the number
 	// of events listed so far for source.
 	Progress func(source string, listed int)
@@ -76,7 +71,6 @@ func (o Options) withDefaults() Options {
 	o.StuckAfter = orDefault(o.StuckAfter, 15*time.Minute)
 	o.Overlap = orDefault(o.Overlap, DefaultOverlap)
 	o.RedeliverWait = orDefault(o.RedeliverWait, 30*time.Second)
-	o.EdgeSlack = orDefault(o.EdgeSlack, 5*time.Minute)
 	return o
 }
 

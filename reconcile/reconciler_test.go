@@ -152,6 +152,11 @@ func TestRunListingFailsMidway(t *testing.T) {
 	if rep.StoppedAt == nil || rep.StoppedAt.Before(wd.window.Since) || !rep.StoppedAt.Before(wd.window.Until) {
 		t.Errorf("StoppedAt = %v, want inside the window", rep.StoppedAt)
 	}
+	// The lister marked its pages down to the ninth newest event of the
+	// window; stopped_at is that mark, not a guess from the order.
+	if want := wd.src.inWindow(wd.window)[8].CreatedAt; rep.StoppedAt != nil && !rep.StoppedAt.Equal(want) {
+		t.Errorf("StoppedAt = %v, want %v, the progress marked", rep.StoppedAt, want)
+	}
 	if rep.Unknown != 0 {
 		t.Errorf("Unknown = %d after an incomplete listing, want 0 (not computed)", rep.Unknown)
 	}

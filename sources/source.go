@@ -87,14 +87,54 @@ func (s Scope) Expects(typ string) bool {
 }
 
 // Lister is a Source whose provider can say what it sent, for reconcile.
+//
+// # The listing contract
+//
+// List(ctx, w) pages through the provider's list API and yields one Page
+// per response (or per step of its own choosing):
+//
+//   - Every event the provider sent with a creation time in w is in the
+//     Events of some page, exactly once. Events created outside w may be
+//     yielded too; reconcile expects only those inside w.
+//   - The order of events, and of pages, is free: reconcile reads nothing
+//     from it.
+//   - Progress is explicit. Page.Covered says: every event created in
+//     Covered ∩ w has been yielded, by this page or an earlier one.
+//     Reconcile keeps the union of the marks (Coverage); marks may overlap,
+//     repeat, arrive in any order, and a page may carry a mark and no
+//     events. A mark must never claim a time for which the listing could
+//     still yield an event later; when unsure, claim less (the zero Window
+//     claims nothing). Marks only matter when the listing fails: an
+//     interrupted run reports as stopped_at the start of the covered
+//     stretch that reaches w.Until, and the window stays incomplete.
+//   - The sequence ends without an error only when everything in w has
+//     been yielded. On a failure (retries exhausted, ctx ended, a
+//     malformed response) it yields (Page{}, err) once and stops.
+//   - Memory stays bounded by a few pages, however many events w holds and
+//     however they bunch in time: yield what arrives, do not hold events
+//     back to reorder them.
+//
+// How to mark, by the way a provider pages (resolution is the provider's
+// time granularity, e.g. a second):
+//
+//   - newest first: after a page whose oldest event was created at c,
+//     Covered is [c+resolution, w.Until), since more events created at c
+//     may follow on the next page; after the last page, all of w.
+//   - oldest first: after a page whose newest event was created at c,
+//     Covered is [w.Since, c); after the last page, all of w.
+//   - several streams at once (Stripe lists time slices concurrently):
+//     each stream marks the part of its own slice it has finished, as
+//     above; the union does the rest.
+//   - several accounts over the same window one after the other (GitHub
+//     hooks): a time is covered only once every account has been listed
+//     past it, so only the last account's pages carry marks.
 type Lister interface {
 	Source
 	// Scope returns the event types the provider is expected to send.
 	Scope(ctx context.Context) (Scope, error)
-	// List yields what the provider sent in w, each provider event once,
-	// in pages, holding at most a page or so in memory. After an error it
-	// yields (Listed{}, err) once and stops: the listing is incomplete.
-	List(ctx context.Context, w Window) iter.Seq2[Listed, error]
+	// List yields the provider's listing of w as pages, following the
+	// listing contract above.
+	List(ctx context.Context, w Window) iter.Seq2[Page, error]
 	// Fetch returns the full event for l, to backfill with Origin reconcile.
 	Fetch(ctx context.Context, l Listed) (*ledger.Event, error)
 	// Redeliver asks the provider to send l to the webhook URL again; the

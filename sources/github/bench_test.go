@@ -77,7 +77,7 @@ func BenchmarkList(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		got := 0
-		for _, err := range src.List(context.Background(), w) {
+		for _, err := range sources.Flatten(src.List(context.Background(), w)) {
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -18,7 +18,7 @@ import (
 func collect(t *testing.T, s *github.Source, w sources.Window) map[string]sources.Listed {
 	t.Helper()
 	out := map[string]sources.Listed{}
-	for l, err := range s.List(testCtx(t), w) {
+	for l, err := range sources.Flatten(s.List(testCtx(t), w)) {
 		if err != nil {
 			t.Fatalf("List() error = %v", err)
 		}
@@ -144,7 +144,7 @@ func TestListExhaustedRetriesYieldsError(t *testing.T) {
 	})
 	s := newSource(t, srv, h)
 	var n, errs int
-	for l, err := range s.List(testCtx(t), sources.Window{Since: time.Now().Add(-24 * time.Hour), Until: time.Now()}) {
+	for l, err := range sources.Flatten(s.List(testCtx(t), sources.Window{Since: time.Now().Add(-24 * time.Hour), Until: time.Now()})) {
 		if err != nil {
 			errs++
 			if strings.Contains(err.Error(), apiToken) {

@@ -89,7 +89,7 @@ func TestRedeliverArrivesVerified(t *testing.T) {
 	if err != nil || len(res.Dropped) == 0 {
 		t.Fatalf("Send() = %d dropped, %v", len(res.Dropped), err)
 	}
-	for l, err := range s.List(testCtx(t), sources.Window{Since: time.Now().Add(-time.Hour), Until: time.Now().Add(time.Hour)}) {
+	for l, err := range sources.Flatten(s.List(testCtx(t), sources.Window{Since: time.Now().Add(-time.Hour), Until: time.Now().Add(time.Hour)})) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,44 +20,51 @@ const minSlice = time.Hour
 // slice does not leave the other workers idle at the end.
 const slicesPerWorker = 4
 
-// slice is a half-open range [gte, lt) of Unix seconds.
-type slice struct{ gte, lt int64 }
+// slice is a half-open range [gte, lt) of Unix seconds, and span, the
+// part of the window it lists as a time range (its Covered mark once
+// finished).
+type slice struct {
+	gte, lt int64
+	span    sources.Window
+}
 
 // queuedPerWorker is how many fetched pages per worker may wait for the
-// consumer; with one page in each worker's hand and one page per worker
-// held back by pageOrder, a listing holds about three pages per worker.
+// consumer; with one page in each worker's hand, a listing holds about two
+// pages per worker.
 const queuedPerWorker = 1
 
-// pageResult is one page of slice, filtered to the window, or the error
+// pageResult is one page of a slice, filtered to the window, or the error
 // that ended the slice.
 type pageResult struct {
-	slice int
-	items []sources.Listed
-	err   error
-	last  bool // the slice is complete after this page
+	page sources.Page
+	err  error
+	last bool // the slice is complete after this page
 }
 
 // List yields every event Stripe lists with a creation time in w, each
 // event once, with its full raw JSON as the API returned it. When the scope
 // is a list of at most 20 types it asks Stripe for those types only. Long
 // windows are cut into slices fetched by Config.Workers goroutines under
-// the Config.RPS budget; pages are yielded as they arrive, so the order is
-// newest first only until the slices interleave (see pageOrder), and about
-// three pages per worker are held in memory. After an error (retries
-// exhausted, a malformed event, the context ended) it yields
-// (Listed{}, err) once and stops.
-func (s *Source) List(ctx context.Context, w sources.Window) iter.Seq2[sources.Listed, error] {
-	return func(yield func(sources.Listed, error) bool) {
+// the Config.RPS budget, and pages are yielded as they arrive, so slices
+// interleave; about two pages per worker are held in memory. Each page's
+// Covered is the part of its slice finished so far: Stripe lists a slice
+// newest first in whole seconds, so after a page whose last event was
+// created in second c, everything from second c+1 to the slice's end has
+// been yielded; after the slice's last page, the whole slice. After an
+// error (retries exhausted, a malformed event, the context ended) it
+// yields (Page{}, err) once and stops.
+func (s *Source) List(ctx context.Context, w sources.Window) iter.Seq2[sources.Page, error] {
+	return func(yield func(sources.Page, error) bool) {
 		scope, err := s.Scope(ctx)
 		if err != nil {
-			yield(sources.Listed{}, fmt.Errorf("list events: %w", err))
+			yield(sources.Page{}, fmt.Errorf("list events: %w", err))
 			return
 		}
 		s.listSlices(ctx, w, typesFilter(scope), yield)
 	}
 }
 
-func (s *Source) listSlices(ctx context.Context, w sources.Window, types []string, yield func(sources.Listed, error) bool) {
+func (s *Source) listSlices(ctx context.Context, w sources.Window, types []string, yield func(sources.Page, error) bool) {
 	slices := splitWindow(w, s.cfg.Workers*slicesPerWorker)
 	if len(slices) == 0 {
 		return
@@ -66,19 +73,22 @@ func (s *Source) listSlices(ctx context.Context, w sources.Window, types []strin
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
 	pages := s.startWorkers(ctx, &wg, w, slices, types)
-	order := newPageOrder(len(slices), s.cfg.Workers*PageSize, yield)
-	for page := range pages {
-		if page.err != nil {
-			yield(sources.Listed{}, page.err)
+	finished := 0
+	for r := range pages {
+		if r.err != nil {
+			yield(sources.Page{}, r.err)
 			return
 		}
-		if !order.add(page.slice, page.items, page.last) {
+		if r.last {
+			finished++
+		}
+		if !yield(r.page, nil) {
 			return
 		}
 	}
-	if !order.complete() {
+	if finished < len(slices) {
 		// A worker stopped without finishing its slice: ctx ended.
-		yield(sources.Listed{}, fmt.Errorf("list events: %w", cmp.Or(ctx.Err(), errInterrupted)))
+		yield(sources.Page{}, fmt.Errorf("list events: %w", cmp.Or(ctx.Err(), errInterrupted)))
 	}
 }
 
@@ -104,7 +114,7 @@ func (s *Source) startWorkers(ctx context.Context, wg *sync.WaitGroup, w sources
 	for range workers {
 		running.Go(func() {
 			for i := range jobs {
-				if !s.listSlice(ctx, w, i, slices[i], types, pages) {
+				if !s.listSlice(ctx, w, slices[i], types, pages) {
 					return
 				}
 			}
@@ -117,11 +127,10 @@ func (s *Source) startWorkers(ctx context.Context, wg *sync.WaitGroup, w sources
 // errInterrupted reports a slice that ended early for no known reason.
 var errInterrupted = errors.New("listing interrupted")
 
-// listSlice pages through slice i, sending each page to out. It returns
+// listSlice pages through slice sl, sending each page to out. It returns
 // false when the slice failed or ctx ended, true when the slice is done.
-func (s *Source) listSlice(ctx context.Context, w sources.Window, i int, sl slice, types []string, out chan<- pageResult) bool {
+func (s *Source) listSlice(ctx context.Context, w sources.Window, sl slice, types []string, out chan<- pageResult) bool {
 	send := func(r pageResult) bool {
-		r.slice = i
 		select {
 		case out <- r:
 			return true
@@ -141,29 +150,50 @@ func (s *Source) listSlice(ctx context.Context, w sources.Window, i int, sl slic
 			send(pageResult{err: fmt.Errorf("list events: %w", err)})
 			return false
 		}
-		done := !page.HasMore || last == ""
-		if !send(pageResult{items: items, last: done}) {
+		done := !page.HasMore || last == nil
+		if !send(pageResult{page: sources.Page{Events: items, Covered: sl.covered(last, done)}, last: done}) {
 			return false
 		}
 		if done {
 			return true
 		}
-		q.startingAfter = last
+		q.startingAfter = last.ID
 	}
 }
 
+// covered returns the part of sl known complete after a page whose last
+// event is last: all of it when done, else the seconds after last's (more
+// events of that second may follow on the next page).
+func (sl slice) covered(last *Envelope, done bool) sources.Window {
+	if done {
+		return sl.span
+	}
+	since := time.Unix(max(last.Created+1, sl.gte), 0).UTC()
+	if !since.Before(sl.span.Until) {
+		return sources.Window{}
+	}
+	return sources.Window{Since: later(since, sl.span.Since), Until: sl.span.Until}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // listedOf turns a page into Listed values inside w and the slice sl (so
-// that no event is yielded by two slices) and returns the id of the page's
-// last event, the cursor for the next page.
-func listedOf(page *rawPage, w sources.Window, sl slice) ([]sources.Listed, string, error) {
+// that no event is yielded by two slices) and returns the envelope of the
+// page's last event, the cursor for the next page (nil for an empty page).
+func listedOf(page *rawPage, w sources.Window, sl slice) ([]sources.Listed, *Envelope, error) {
 	items := make([]sources.Listed, 0, len(page.Data))
-	last := ""
+	var last *Envelope
 	for _, raw := range page.Data {
 		env, err := ParseEnvelope(raw)
 		if err != nil {
-			return nil, "", err
+			return nil, nil, err
 		}
-		last = env.ID
+		last = &env
 		if !w.Contains(env.CreatedAt()) || env.Created < sl.gte || env.Created >= sl.lt {
 			continue // the API strayed outside the filter; never report it
 		}
@@ -183,7 +213,7 @@ func typesFilter(scope sources.Scope) []string {
 
 // splitWindow cuts w into at most n slices of whole seconds, newest first.
 // Stripe's created is in seconds, so [Since, Until) becomes
-// [ceil(Since), ceil(Until)).
+// [ceil(Since), ceil(Until)). The slices' spans tile w exactly.
 func splitWindow(w sources.Window, n int) []slice {
 	gte, lt := max(ceilUnix(w.Since), 0), ceilUnix(w.Until)
 	if lt <= gte {
@@ -195,7 +225,15 @@ func splitWindow(w sources.Window, n int) []slice {
 	step := (span + count - 1) / count
 	out := make([]slice, 0, count)
 	for hi := lt; hi > gte; hi -= step {
-		out = append(out, slice{gte: max(hi-step, gte), lt: hi})
+		lo := max(hi-step, gte)
+		sl := slice{gte: lo, lt: hi, span: sources.Window{Since: time.Unix(lo, 0).UTC(), Until: time.Unix(hi, 0).UTC()}}
+		if lo == gte {
+			sl.span.Since = w.Since
+		}
+		if hi == lt {
+			sl.span.Until = w.Until
+		}
+		out = append(out, sl)
 	}
 	return out
 }

@@ -40,6 +40,13 @@ func TestSplitWindow(t *testing.T) {
 				if s.gte >= s.lt || (i > 0 && s.lt != got[i-1].gte) {
 					t.Errorf("slice %d = %v not contiguous in %v", i, s, got)
 				}
+				if i > 0 && !s.span.Until.Equal(got[i-1].span.Since) {
+					t.Errorf("slice %d span %v does not meet slice %d's %v", i, s.span, i-1, got[i-1].span)
+				}
+			}
+			// The spans tile the window exactly: they are the Covered marks.
+			if !got[0].span.Until.Equal(tt.w.Until) || !got[len(got)-1].span.Since.Equal(tt.w.Since) {
+				t.Errorf("spans %v do not tile %v", got, tt.w)
 			}
 		})
 	}

@@ -65,7 +65,7 @@ func TestListRetriesExhausted(t *testing.T) {
 	})
 	s := newSource(t, srv, func(c *stripe.Config) { c.MaxRetries = 2 })
 	n, last := 0, error(nil)
-	for _, err := range s.List(testContext(t), shortWindow) {
+	for _, err := range sources.Flatten(s.List(testContext(t), shortWindow)) {
 		if err != nil {
 			last = err
 			continue
@@ -109,7 +109,7 @@ func TestCancelDuringBackoff(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	var got error
-	for _, err := range s.List(ctx, shortWindow) {
+	for _, err := range sources.Flatten(s.List(ctx, shortWindow)) {
 		got = err
 	}
 	if !errors.Is(got, context.DeadlineExceeded) {

@@ -133,7 +133,7 @@ func TestAgainstStripeMock(t *testing.T) {
 		func(c *stripe.Config) { c.EventTypes = []string{"invoice.paid", "charge.refunded"} },
 	} {
 		n := 0
-		for l, err := range newMockSource(edit).List(ctx, w) {
+		for l, err := range sources.Flatten(newMockSource(edit).List(ctx, w)) {
 			if err != nil {
 				t.Fatalf("List() against stripe-mock: %v", err)
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/timing"
 )
 
 // deliverBatch bounds how many outbox messages one query reads.
@@ -61,7 +62,7 @@ func (a *Alerter) deliver(ctx context.Context, force bool) (int, error) {
 		}
 		for _, m := range due {
 			if sent > 0 && a.cfg.Pace > 0 {
-				if err := sleep(ctx, a.cfg.Pace); err != nil {
+				if err := timing.Sleep(ctx, a.cfg.Pace); err != nil {
 					return sent, err
 				}
 			}
@@ -147,19 +148,5 @@ func (a *Alerter) kick(ctx context.Context) {
 	}
 	if _, err := a.Deliver(ctx); err != nil {
 		a.log.Warn("alert delivery failed; queued for retry", "transport", a.send.name(), "error", err)
-	}
-}
-
-// sleep waits d or until ctx is done, and then returns ctx.Err(). (alerts
-// keeps its own: it imports neither sources nor anything that could share
-// one.)
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

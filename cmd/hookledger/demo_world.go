@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/timing"
 	"github.com/hookledger/hookledger/sources/github/githubtest"
 	"github.com/hookledger/hookledger/sources/paddle/paddletest"
 	"github.com/hookledger/hookledger/sources/stripe/stripetest"
@@ -155,7 +156,7 @@ func (w *demoWorld) await(ctx context.Context, timeout time.Duration, what strin
 		if time.Now().After(deadline) {
 			return fmt.Errorf("demo: %d events still waiting to be %s after %s", waiting, what, timeout)
 		}
-		if err := sleepCtx(ctx, 20*time.Millisecond); err != nil {
+		if err := timing.Sleep(ctx, 20*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -192,18 +193,6 @@ func (w *demoWorld) close() error {
 		w.down.Close()
 	}
 	return errors.Join(errs...)
-}
-
-// sleepCtx waits for d, or returns ctx's error when ctx ends first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // demoRandomHex returns n random bytes in hex.

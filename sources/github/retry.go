@@ -9,6 +9,7 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 
+	"github.com/hookledger/hookledger/ledger/timing"
 	"github.com/hookledger/hookledger/sources"
 )
 
@@ -63,20 +64,8 @@ func (s *Source) call(ctx context.Context, fn func() error) error {
 	if wait > s.maxWait {
 		return err
 	}
-	if serr := sleep(ctx, max(wait, 0)+time.Second); serr != nil {
+	if serr := timing.Sleep(ctx, max(wait, 0)+time.Second); serr != nil {
 		return serr
 	}
 	return fn()
-}
-
-// sleep waits d or until ctx is done, and then returns ctx.Err().
-func sleep(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
 }

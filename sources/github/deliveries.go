@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"net/http"
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
@@ -134,17 +135,8 @@ func toAttempt(d *gh.HookDelivery, at time.Time) attempt {
 // listPage fetches one page of h's deliveries and the cursor of the next
 // ("" on the last page).
 func (s *Source) listPage(ctx context.Context, h Hook, cursor string) ([]*gh.HookDelivery, string, error) {
-	opts := &gh.ListCursorOptions{PerPage: pageSize, Cursor: cursor}
 	var page []*gh.HookDelivery
-	var resp *gh.Response
-	err := s.call(ctx, func() (err error) {
-		if h.Org != "" {
-			page, resp, err = s.client.Organizations.ListHookDeliveries(ctx, h.Org, h.ID, opts)
-		} else {
-			page, resp, err = s.client.Repositories.ListHookDeliveries(ctx, h.Owner, h.Repo, h.ID, opts)
-		}
-		return err
-	})
+	resp, err := s.hookCall(ctx, http.MethodGet, h, deliveriesQuery(cursor), &page)
 	if err != nil {
 		return nil, "", err
 	}

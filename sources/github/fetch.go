@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 
 	gh "github.com/google/go-github/v60/github"
@@ -25,16 +26,8 @@ func (s *Source) Fetch(ctx context.Context, l sources.Listed) (*ledger.Event, er
 	if err != nil {
 		return nil, fmt.Errorf("fetch delivery: %w", err)
 	}
-	var d *gh.HookDelivery
-	err = s.call(ctx, func() (err error) {
-		if h.Org != "" {
-			d, _, err = s.client.Organizations.GetHookDelivery(ctx, h.Org, h.ID, id)
-		} else {
-			d, _, err = s.client.Repositories.GetHookDelivery(ctx, h.Owner, h.Repo, h.ID, id)
-		}
-		return err
-	})
-	if err != nil {
+	d := new(gh.HookDelivery)
+	if _, err := s.hookCall(ctx, http.MethodGet, h, deliveryPath(id), d); err != nil {
 		return nil, fmt.Errorf("fetch delivery %d of %s: %w", id, h, err)
 	}
 	return eventFromDelivery(d, h)
@@ -87,14 +80,7 @@ func (s *Source) Redeliver(ctx context.Context, l sources.Listed) error {
 	if err != nil {
 		return fmt.Errorf("redeliver: %w", err)
 	}
-	err = s.call(ctx, func() (err error) {
-		if h.Org != "" {
-			_, _, err = s.client.Organizations.RedeliverHookDelivery(ctx, h.Org, h.ID, id)
-		} else {
-			_, _, err = s.client.Repositories.RedeliverHookDelivery(ctx, h.Owner, h.Repo, h.ID, id)
-		}
-		return err
-	})
+	_, err = s.hookCall(ctx, http.MethodPost, h, deliveryPath(id)+"/attempts", new(gh.HookDelivery))
 	var accepted *gh.AcceptedError
 	if err != nil && !errors.As(err, &accepted) {
 		return fmt.Errorf("redeliver delivery %d of %s: %w", id, h, err)

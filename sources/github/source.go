@@ -194,14 +194,8 @@ func (s *Source) Scope(ctx context.Context) (sources.Scope, error) {
 
 // hookEvents reads the events hook h subscribes to.
 func (s *Source) hookEvents(ctx context.Context, h Hook) ([]string, error) {
-	var hook *gh.Hook
-	var err error
-	if h.Org != "" {
-		hook, _, err = s.client.Organizations.GetHook(ctx, h.Org, h.ID)
-	} else {
-		hook, _, err = s.client.Repositories.GetHook(ctx, h.Owner, h.Repo, h.ID)
-	}
-	if err != nil {
+	hook := new(gh.Hook)
+	if _, err := s.hookCall(ctx, http.MethodGet, h, "", hook); err != nil {
 		return nil, fmt.Errorf("get hook %s: %w", h, err)
 	}
 	return hook.Events, nil

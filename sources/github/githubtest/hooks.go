@@ -3,6 +3,7 @@ package githubtest
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -34,19 +35,26 @@ func (h *Hook) String() string {
 	return h.Owner + "/" + h.Repo + ":" + id
 }
 
-func (h *Hook) key() string {
+// target says where the hook lives, the one place the fake tells
+// repository hooks from organization hooks: the REST path prefix
+// ("repos/OWNER/REPO" or "orgs/ORG", the key of Server.hooks with the id)
+// and the hook's type as GitHub names it ("Repository", "Organization").
+func (h *Hook) target() (prefix, typ string) {
 	if h.Org != "" {
-		return "orgs/" + h.Org + "/" + strconv.FormatInt(h.ID, 10)
+		return "orgs/" + h.Org, "Organization"
 	}
-	return "repos/" + h.Owner + "/" + h.Repo + "/" + strconv.FormatInt(h.ID, 10)
+	return "repos/" + h.Owner + "/" + h.Repo, "Repository"
+}
+
+func (h *Hook) key() string {
+	prefix, _ := h.target()
+	return prefix + "/" + strconv.FormatInt(h.ID, 10)
 }
 
 // targetType is the X-GitHub-Hook-Installation-Target-Type of the hook.
 func (h *Hook) targetType() string {
-	if h.Org != "" {
-		return "organization"
-	}
-	return "repository"
+	_, typ := h.target()
+	return strings.ToLower(typ)
 }
 
 // AddRepoHook registers a hook on owner/repo that sends to url signed with
@@ -91,12 +99,13 @@ func (s *Server) handleHook(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Not Found")
 		return
 	}
+	_, typ := h.target()
 	contentType := "json"
 	if h.Form {
 		contentType = "form"
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"type":       map[bool]string{true: "Organization", false: "Repository"}[h.Org != ""],
+		"type":       typ,
 		"id":         h.ID,
 		"name":       "web",
 		"active":     true,

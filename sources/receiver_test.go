@@ -293,7 +293,7 @@ func TestReceiverGitHubRealExamples(t *testing.T) {
 		hdr.Set("X-GitHub-Event", event)
 		hdr.Set("X-GitHub-Delivery", guid)
 		hdr.Set("X-GitHub-Hook-ID", "4242")
-		hdr.Set("X-Hub-Signature-256", github.Sign(githubSecret, body))
+		hdr.Set("X-Hub-Signature-256", github.Sign(body, githubSecret))
 		if got := h.post(t, "/webhooks/github", body, hdr); got != 200 {
 			t.Errorf("%s: status = %d, want 200", f, got)
 			continue
@@ -316,7 +316,7 @@ func TestReceiverGitHubRealExamples(t *testing.T) {
 	hdr := http.Header{}
 	hdr.Set("X-GitHub-Event", "push")
 	hdr.Set("X-GitHub-Delivery", "bad-guid")
-	hdr.Set("X-Hub-Signature-256", github.Sign("wrong", []byte(`{}`)))
+	hdr.Set("X-Hub-Signature-256", github.Sign([]byte(`{}`), "wrong"))
 	if got := h.post(t, "/webhooks/github", []byte(`{}`), hdr); got != 401 {
 		t.Errorf("wrong github secret: status = %d, want 401", got)
 	}

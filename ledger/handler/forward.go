@@ -156,7 +156,7 @@ func (f *Forward) request(ctx context.Context, d ledger.Delivery) (*http.Request
 		ts := f.now()
 		h.Set("Webhook-Id", ev.EventID)
 		h.Set("Webhook-Timestamp", strconv.FormatInt(ts.Unix(), 10))
-		h.Set("Webhook-Signature", Sign(f.key, ev.EventID, ts, ev.Payload))
+		h.Set("Webhook-Signature", Sign(ev.Payload, f.key, ev.EventID, ts))
 	}
 	return req, nil
 }

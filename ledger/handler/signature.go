@@ -34,8 +34,10 @@ func ParseSecret(secret string) ([]byte, error) {
 
 // Sign returns the Standard Webhooks signature header value for a message:
 // "v1," and the base64 HMAC-SHA256, under key, of "msgID.timestamp.body"
-// with the timestamp in Unix seconds.
-func Sign(key []byte, msgID string, ts time.Time, body []byte) string {
+// with the timestamp in Unix seconds. Like every sign function in
+// hookledger it takes the payload first, then the secret, then what else
+// is signed, the time last.
+func Sign(body, key []byte, msgID string, ts time.Time) string {
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(msgID))
 	mac.Write([]byte{'.'})

@@ -48,7 +48,7 @@ func TestSignVerifiesWithReferenceAlgorithm(t *testing.T) {
 	h := http.Header{}
 	h.Set("webhook-id", "evt_1")
 	h.Set("webhook-timestamp", "1714564800")
-	h.Set("webhook-signature", Sign(key, "evt_1", ts, body))
+	h.Set("webhook-signature", Sign(body, key, "evt_1", ts))
 	if err := verifyStandardWebhook(secret, h, body); err != nil {
 		t.Errorf("reference verify = %v, want nil", err)
 	}

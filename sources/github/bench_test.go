@@ -40,7 +40,7 @@ func BenchmarkVerifySignature(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := github.VerifySignature(h, body, opts); err != nil {
+		if err := github.VerifySignature(body, h, opts); err != nil {
 			b.Fatal(err)
 		}
 	}

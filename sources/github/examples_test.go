@@ -58,7 +58,7 @@ func signedHeader(secret, event, guid string, body []byte) http.Header {
 	h.Set("User-Agent", "GitHub-Hookshot/9c1c7f1")
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Hub-Signature", "sha1=0000")
-	h.Set("X-Hub-Signature-256", github.Sign(secret, body))
+	h.Set("X-Hub-Signature-256", github.Sign(body, secret))
 	return h
 }
 

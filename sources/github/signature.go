@@ -38,11 +38,13 @@ type VerifyOptions struct {
 }
 
 // VerifySignature checks the X-Hub-Signature-256 header of a request
-// against the raw body, before anything decodes it. It compares in constant
+// against the raw body, before anything decodes it. Like every verify
+// function here it takes the payload first, then what carries the
+// signature, then the options. It compares in constant
 // time against every configured secret and returns nil when one matches,
 // else one of ErrNoSecret, ErrNoSignature, ErrBadHeader or ErrBadSignature.
 // Errors never include a secret or the signature value.
-func VerifySignature(header http.Header, body []byte, opts VerifyOptions) error {
+func VerifySignature(body []byte, header http.Header, opts VerifyOptions) error {
 	values := header.Values(SignatureHeader)
 	if len(values) == 0 {
 		return ErrNoSignature
@@ -86,8 +88,9 @@ func parseSignature(v string) (sum [sha256.Size]byte, ok bool) {
 }
 
 // Sign returns the X-Hub-Signature-256 value GitHub sends for body signed
-// with secret: "sha256=" and the hex HMAC-SHA256.
-func Sign(secret string, body []byte) string {
+// with secret: "sha256=" and the hex HMAC-SHA256. Like every sign function
+// here it takes the payload first, then the secret.
+func Sign(body []byte, secret string) string {
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)
 	return signaturePrefix + hex.EncodeToString(mac.Sum(nil))

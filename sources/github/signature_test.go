@@ -11,7 +11,7 @@ import (
 
 func TestVerifySignature(t *testing.T) {
 	body := []byte(`{"action":"opened","number":1}`)
-	good := Sign("new", body)
+	good := Sign(body, "new")
 	tests := []struct {
 		name    string
 		headers []string // X-Hub-Signature-256 values
@@ -21,9 +21,9 @@ func TestVerifySignature(t *testing.T) {
 	}{
 		{"valid", []string{good}, []string{"new"}, body, nil},
 		{"rotation: old secret listed first", []string{good}, []string{"old", "new"}, body, nil},
-		{"rotation: signed with the old secret", []string{Sign("old", body)}, []string{"new", "old"}, body, nil},
+		{"rotation: signed with the old secret", []string{Sign(body, "old")}, []string{"new", "old"}, body, nil},
 		{"upper-case hex", []string{"sha256=" + strings.ToUpper(strings.TrimPrefix(good, "sha256="))}, []string{"new"}, body, nil},
-		{"wrong secret", []string{Sign("other", body)}, []string{"new"}, body, ErrBadSignature},
+		{"wrong secret", []string{Sign(body, "other")}, []string{"new"}, body, ErrBadSignature},
 		{"tampered body", []string{good}, []string{"new"}, []byte(`{"action":"closed","number":1}`), ErrBadSignature},
 		{"missing header", nil, []string{"new"}, body, ErrNoSignature},
 		{"no secret configured", []string{good}, nil, body, ErrNoSecret},
@@ -41,7 +41,7 @@ func TestVerifySignature(t *testing.T) {
 			for _, v := range tt.headers {
 				h.Add(SignatureHeader, v)
 			}
-			err := VerifySignature(h, tt.body, VerifyOptions{Secrets: tt.secrets})
+			err := VerifySignature(tt.body, h, VerifyOptions{Secrets: tt.secrets})
 			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
 				t.Fatalf("VerifySignature() = %v, want %v", err, tt.want)
 			}

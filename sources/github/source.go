@@ -145,7 +145,7 @@ func (s *Source) Retention() time.Duration { return Retention }
 // now (GitHub webhooks carry no event time), Payload body untouched.
 // Errors wrap sources.ErrSignature or sources.ErrMalformed.
 func (s *Source) Verify(header http.Header, body []byte) (*ledger.Event, error) {
-	if err := VerifySignature(header, body, VerifyOptions{Secrets: s.secrets}); err != nil {
+	if err := VerifySignature(body, header, VerifyOptions{Secrets: s.secrets}); err != nil {
 		return nil, err
 	}
 	env, err := ParseEnvelope(header, body)

@@ -269,13 +269,14 @@ func (s *Server) webhookHeaders(h *Hook, d delivery, body []byte) map[string]str
 	}
 	if h.Secret != "" {
 		m["X-Hub-Signature"] = "sha1=" + mac(sha1Sum, h.Secret, body)
-		m["X-Hub-Signature-256"] = Sign(h.Secret, body)
+		m["X-Hub-Signature-256"] = Sign(body, h.Secret)
 	}
 	return m
 }
 
-// Sign returns the X-Hub-Signature-256 value for body signed with secret.
-func Sign(secret string, body []byte) string { return "sha256=" + mac(sha256Sum, secret, body) }
+// Sign returns the X-Hub-Signature-256 value for body signed with secret
+// (payload first, then the secret, like every sign function here).
+func Sign(body []byte, secret string) string { return "sha256=" + mac(sha256Sum, secret, body) }
 
 type hashKind int
 

@@ -34,7 +34,7 @@ func (rc *received) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	want := githubtest.Sign(secret, body)
+	want := githubtest.Sign(body, secret)
 	if !hmac.Equal([]byte(r.Header.Get("X-Hub-Signature-256")), []byte(want)) {
 		rc.badSig++
 		w.WriteHeader(http.StatusUnauthorized)
@@ -128,7 +128,7 @@ func TestOrgHookGetDelivery(t *testing.T) {
 		t.Errorf("GetHookDelivery() = %s %s, want %s push", d.GetGUID(), d.GetEvent(), list[0].GetGUID())
 	}
 	payload := []byte(*d.GetRequest().RawPayload)
-	if got, want := d.GetRequest().Headers["X-Hub-Signature-256"], githubtest.Sign(secret, payload); got != want {
+	if got, want := d.GetRequest().Headers["X-Hub-Signature-256"], githubtest.Sign(payload, secret); got != want {
 		t.Errorf("recorded signature = %q, want %q", got, want)
 	}
 	if _, err := d.ParseRequestPayload(); err != nil {

@@ -16,7 +16,8 @@ import (
 )
 
 // Sign returns a Stripe-Signature header value for payload signed with
-// secret at t: "t=<unix>,v1=<hex hmac-sha256 of "t.payload">".
+// secret at t: "t=<unix>,v1=<hex hmac-sha256 of "t.payload">". Like every
+// sign function here it takes the payload, the secret, then the time.
 func Sign(payload []byte, secret string, t time.Time) string {
 	ts := strconv.FormatInt(t.Unix(), 10)
 	mac := hmac.New(sha256.New, []byte(secret))

@@ -7,11 +7,6 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// DefaultSchedule is the schedule used when HOOKLEDGER_SCHEDULE is empty:
-// an incremental reconcile every 15 minutes, a deep one daily over the
-// providers' retention, alert checks every minute, retention hourly.
-const DefaultSchedule = "reconcile=@every 15m;deep=@daily;alerts=@every 1m;prune=@hourly"
-
 // Job is one scheduled job: a name and its cron spec.
 type Job struct {
 	Name string
@@ -23,14 +18,12 @@ type Job struct {
 var specParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour |
 	cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// ParseSchedule parses HOOKLEDGER_SCHEDULE: "name=spec" pairs split by
-// ";", blanks ignored, in the order given. An empty s yields
-// DefaultSchedule. A pair without "=", an empty name, a repeated name or a
+// ParseSchedule parses a schedule such as HOOKLEDGER_SCHEDULE: "name=spec"
+// pairs split by ";", blanks ignored, in the order given. The names are
+// the caller's (cmd knows which jobs exist and what they do). A schedule
+// with no pair, a pair without "=", an empty name, a repeated name or a
 // spec that does not parse is an error naming the job.
 func ParseSchedule(s string) ([]Job, error) {
-	if strings.TrimSpace(s) == "" {
-		s = DefaultSchedule
-	}
 	var jobs []Job
 	seen := map[string]bool{}
 	for pair := range strings.SplitSeq(s, ";") {

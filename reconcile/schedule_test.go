@@ -13,8 +13,9 @@ func TestParseSchedule(t *testing.T) {
 		want    []reconcile.Job
 		wantErr bool
 	}{
-		{"", []reconcile.Job{{"reconcile", "@every 15m"}, {"deep", "@daily"}, {"alerts", "@every 1m"}, {"prune", "@hourly"}}, false},
-		{"  ", []reconcile.Job{{"reconcile", "@every 15m"}, {"deep", "@daily"}, {"alerts", "@every 1m"}, {"prune", "@hourly"}}, false},
+		{"", nil, true}, // the default schedule is cmd's
+		{"  ", nil, true},
+		{"reconcile=@every 15m;deep=@daily;alerts=@every 1m", []reconcile.Job{{"reconcile", "@every 15m"}, {"deep", "@daily"}, {"alerts", "@every 1m"}}, false},
 		{"reconcile=@every 2s", []reconcile.Job{{"reconcile", "@every 2s"}}, false},
 		{" reconcile = */5 * * * * ; deep=0 3 * * *;", []reconcile.Job{{"reconcile", "*/5 * * * *"}, {"deep", "0 3 * * *"}}, false},
 		{"alerts=*/10 * * * * *", []reconcile.Job{{"alerts", "*/10 * * * * *"}}, false}, // seconds field

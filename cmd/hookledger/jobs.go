@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,12 @@ import (
 
 	"github.com/hookledger/hookledger/reconcile"
 )
+
+// defaultSchedule is the schedule when HOOKLEDGER_SCHEDULE is empty: an
+// incremental reconcile every 15 minutes, a deep one daily over the
+// providers' retention, alert checks every minute, retention hourly. The scheduler runs
+// whatever named jobs it is given; which names exist is job's business.
+const defaultSchedule = "reconcile=@every 15m;deep=@daily;alerts=@every 1m;prune=@hourly"
 
 // startJobs schedules the jobs HOOKLEDGER_SCHEDULE names ("off" for none)
 // and starts the alert outbox delivery. The returned stop waits for running
@@ -76,7 +83,7 @@ func scheduleJobs(spec string) ([]reconcile.Job, error) {
 	if strings.TrimSpace(spec) == "off" {
 		return nil, nil
 	}
-	jobs, err := reconcile.ParseSchedule(spec)
+	jobs, err := reconcile.ParseSchedule(cmp.Or(strings.TrimSpace(spec), defaultSchedule))
 	if err != nil {
 		return nil, err
 	}

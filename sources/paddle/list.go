@@ -26,11 +26,27 @@ var errNoDestination = errors.New("paddle: PADDLE_NOTIFICATION_SETTING_ID is not
 // List yields, newest first, each event Paddle notified the configured
 // destination of in w: one notification of origin "event" per event
 // (replays repeat an event and are skipped), with the payload byte for
-// byte. After an error it yields (Listed{}, err) once and stops.
-func (s *Source) List(ctx context.Context, w sources.Window) iter.Seq2[sources.Listed, error] {
-	return func(yield func(sources.Listed, error) bool) {
-		if err := s.list(ctx, w, yield); err != nil {
-			yield(sources.Listed{}, fmt.Errorf("list paddle notifications: %w", err))
+// byte, one event a page. Progress (see sources.Lister): notifications are
+// ordered by id, not by the occurred_at that dates their events, so no
+// page can claim a stretch of w before the listing ends; a last page with
+// no events covers all of w. After an error it yields (Page{}, err) once
+// and stops.
+func (s *Source) List(ctx context.Context, w sources.Window) iter.Seq2[sources.Page, error] {
+	return func(yield func(sources.Page, error) bool) {
+		stopped := false
+		each := func(l sources.Listed, _ error) bool {
+			if !yield(sources.Page{Events: []sources.Listed{l}}, nil) {
+				stopped = true
+				return false
+			}
+			return true
+		}
+		if err := s.list(ctx, w, each); err != nil {
+			yield(sources.Page{}, fmt.Errorf("list paddle notifications: %w", err))
+			return
+		}
+		if !stopped {
+			yield(sources.Page{Covered: w}, nil)
 		}
 	}
 }

@@ -53,7 +53,7 @@ func (w *world) source(t *testing.T, setting string) *paddle.Source {
 func (w *world) list(t *testing.T, win sources.Window) []sources.Listed {
 	t.Helper()
 	var out []sources.Listed
-	for l, err := range w.src.List(context.Background(), win) {
+	for l, err := range sources.Flatten(w.src.List(context.Background(), win)) {
 		if err != nil {
 			t.Fatalf("List() error after %d: %v", len(out), err)
 		}
@@ -134,7 +134,7 @@ func TestFetchAndRedeliver(t *testing.T) {
 
 func TestListWithoutDestinationFails(t *testing.T) {
 	w := newWorld(t)
-	for _, err := range w.source(t, "").List(context.Background(), sources.Window{Since: time.Now().Add(-time.Hour), Until: time.Now()}) {
+	for _, err := range sources.Flatten(w.source(t, "").List(context.Background(), sources.Window{Since: time.Now().Add(-time.Hour), Until: time.Now()})) {
 		if err == nil {
 			t.Fatal("List() without PADDLE_NOTIFICATION_SETTING_ID yielded an event")
 		}

@@ -45,7 +45,7 @@ func TestRunStoppedAtNeverOverclaimsAcrossHooks(t *testing.T) {
 				}
 			}
 		}
-		srv.SetFaults(func(n int64, _ *http.Request) githubtest.Fault {
+		srv.SetFaultFunc(func(n int64, _ *http.Request) githubtest.Fault {
 			if n >= failFrom {
 				return githubtest.FaultServer
 			}

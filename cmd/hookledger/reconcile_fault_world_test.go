@@ -139,9 +139,9 @@ func (w *faultWorld) inject(p *faultPlan, sf stripetest.Fault, gf githubtest.Fau
 			return stripetest.Fault{}
 		})
 	case p == nil:
-		w.github.SetFaults(nil)
+		w.github.SetFaultFunc(nil)
 	default:
-		w.github.SetFaults(func(_ int64, r *http.Request) githubtest.Fault {
+		w.github.SetFaultFunc(func(_ int64, r *http.Request) githubtest.Fault {
 			if p.fire(r, r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/deliveries")) {
 				return gf
 			}

@@ -121,7 +121,7 @@ func TestListRetriesProviderFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newSource(t, srv, h)
-	srv.Inject(githubtest.FaultRateLimit, githubtest.FaultNone, githubtest.FaultSecondary, githubtest.FaultServer,
+	srv.InjectFaults(githubtest.FaultRateLimit, githubtest.FaultNone, githubtest.FaultSecondary, githubtest.FaultServer,
 		githubtest.FaultNone, githubtest.FaultCut, githubtest.FaultPrimary, githubtest.FaultServer)
 	got := collect(t, s, sources.Window{Since: time.Now().Add(-24 * time.Hour), Until: time.Now().Add(time.Hour)})
 	if len(got) != len(res.Delivered) {
@@ -136,7 +136,7 @@ func TestListExhaustedRetriesYieldsError(t *testing.T) {
 	if _, err := srv.Record(h, githubtest.Plan{Count: 300}); err != nil {
 		t.Fatal(err)
 	}
-	srv.SetFaults(func(n int64, r *http.Request) githubtest.Fault {
+	srv.SetFaultFunc(func(n int64, r *http.Request) githubtest.Fault {
 		if n > 1 { // the first page works, then the API is down
 			return githubtest.FaultServer
 		}

@@ -20,26 +20,33 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hookledger/hookledger/sources/fault"
 )
 
-// Server is a fake GitHub API. Close it when done.
+// Server is a fake GitHub API. Close it when done. Its embedded
+// fault.Injector injects faults (InjectFaults, FailNext, CutNext,
+// SetFaultFunc) and counts API requests (Requests), as every hookledger
+// fake does.
 type Server struct {
 	// URL is the API root, ending in "/": a go-github BaseURL.
 	URL string
+	fault.Injector
 
 	srv     *httptest.Server
 	token   string
 	latency time.Duration
-	now     func() time.Time
-	client  *http.Client
-	builtin []template // the embedded examples, immutable
+	// retryAfter is the wait rate-limit faults ask for when they set none.
+	retryAfter time.Duration
+	now        func() time.Time
+	client     *http.Client
+	builtin    []template // the embedded examples, immutable
 
 	mu        sync.RWMutex
 	templates []template       // builtin, then DeliverPayload's payloads
 	hooks     map[string]*Hook // by Hook.key
 	nextID    int64
 	rng       *rand.Rand
-	faults    faultState
 }
 
 // Option configures a Server.
@@ -60,9 +67,12 @@ func WithSeed(seed uint64) Option {
 	return func(s *Server) { s.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
 }
 
-// WithRetryAfter sets the Retry-After seconds sent with injected 429 and
-// 403 faults (default 1).
-func WithRetryAfter(secs int) Option { return func(s *Server) { s.faults.retryAfter = secs } }
+// WithRetryAfter sets the wait, in seconds, that injected rate-limit
+// faults (429, 403, Exhausted) ask for when they set no RetryAfter
+// (default 1).
+func WithRetryAfter(secs int) Option {
+	return func(s *Server) { s.retryAfter = time.Duration(secs) * time.Second }
+}
 
 // NewServer starts a fake GitHub API on 127.0.0.1.
 func NewServer(opts ...Option) *Server {
@@ -71,14 +81,14 @@ func NewServer(opts ...Option) *Server {
 		panic("githubtest: " + err.Error()) // the embedded examples are broken
 	}
 	s := &Server{
-		now:       time.Now,
-		client:    &http.Client{Timeout: 10 * time.Second},
-		builtin:   templates,
-		templates: slices.Clone(templates),
-		hooks:     make(map[string]*Hook),
-		nextID:    90_000_000_000,
-		rng:       rand.New(rand.NewPCG(1, 2)),
-		faults:    faultState{retryAfter: 1},
+		now:        time.Now,
+		client:     &http.Client{Timeout: 10 * time.Second},
+		builtin:    templates,
+		templates:  slices.Clone(templates),
+		hooks:      make(map[string]*Hook),
+		nextID:     90_000_000_000,
+		rng:        rand.New(rand.NewPCG(1, 2)),
+		retryAfter: defaultRetryAfter,
 	}
 	for _, o := range opts {
 		o(s)
@@ -113,15 +123,16 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, "Requires authentication")
 			return
 		}
-		if s.latency > 0 {
-			select {
-			case <-time.After(s.latency):
-			case <-r.Context().Done():
-				return
-			}
+		_, f := fault.Next(&s.Injector, r)
+		if !fault.Wait(r, s.latency+f.Latency) {
+			return
 		}
-		if f := s.nextFault(r); f != FaultNone {
-			s.serveFault(w, r, f, next)
+		switch {
+		case f.Status != 0:
+			s.serveFault(w, f)
+			return
+		case f.Cut:
+			fault.Cut(w, r, next)
 			return
 		}
 		w.Header().Set("X-Ratelimit-Limit", "5000")

@@ -266,19 +266,19 @@ func TestFaults(t *testing.T) {
 		{githubtest.FaultCut, 0},
 	}
 	for _, tt := range tests {
-		srv.Inject(tt.fault)
+		srv.InjectFaults(tt.fault)
 		fresh := gh.NewClient(nil).WithAuthToken("ghp_test") // go-github remembers rate limits
 		fresh.BaseURL, _ = url.Parse(srv.URL)
 		_, resp, err := fresh.Repositories.ListHookDeliveries(ctxT(t), "octo", "hello", 12, nil)
 		if err == nil {
-			t.Errorf("fault %d: no error", tt.fault)
+			t.Errorf("fault %+v: no error", tt.fault)
 			continue
 		}
 		if tt.status != 0 && (resp == nil || resp.StatusCode != tt.status) {
-			t.Errorf("fault %d: response %v, want status %d", tt.fault, resp, tt.status)
+			t.Errorf("fault %+v: response %v, want status %d", tt.fault, resp, tt.status)
 		}
 		if list, _, err := fresh.Repositories.ListHookDeliveries(ctxT(t), "octo", "hello", 12, nil); tt.fault != githubtest.FaultPrimary && (err != nil || len(list) != 5) {
-			t.Errorf("fault %d: next request = %d, %v; want 5 deliveries", tt.fault, len(list), err)
+			t.Errorf("fault %+v: next request = %d, %v; want 5 deliveries", tt.fault, len(list), err)
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookledger/hookledger/sources/fault"
 )
 
 // listQuery is a parsed GET /v1/events request. Created bounds are
@@ -108,7 +110,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", qerr.param, qerr.msg)
 		return
 	}
-	if d := time.Duration(s.latency.Load()); d > 0 && !pause(r, d) {
+	if !fault.Wait(r, time.Duration(s.latency.Load())) {
 		return
 	}
 	seqs, hasMore, qerr := s.page(q)

@@ -18,22 +18,26 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hookledger/hookledger/sources/fault"
 )
 
 // DefaultAPIKey is the secret key the fake accepts unless WithAPIKey is given.
 const DefaultAPIKey = "sk_test_stripetest"
 
-// Server is a running fake Stripe API on a loopback address.
+// Server is a running fake Stripe API on a loopback address. Its embedded
+// fault.Injector injects faults (InjectFaults, FailNext, CutNext,
+// SetFaultFunc) and counts API requests (Requests), as every hookledger
+// fake does.
 type Server struct {
 	URL string // base URL, e.g. http://127.0.0.1:41234, for STRIPE_API_BASE
+	fault.Injector
 
 	ts      *httptest.Server
 	apiKey  string
 	account string
 	prefix  string
 	latency atomic.Int64 // per list page, nanoseconds
-	faults  faults
-	reqs    atomic.Int64
 
 	mu        sync.RWMutex
 	records   []record
@@ -100,9 +104,6 @@ func (s *Server) Client() *http.Client { return s.ts.Client() }
 // APIKey returns the secret key the fake accepts.
 func (s *Server) APIKey() string { return s.apiKey }
 
-// Requests returns how many API requests the fake has received.
-func (s *Server) Requests() int64 { return s.reqs.Load() }
-
 // SetLatency changes the delay added to every page of GET /v1/events.
 func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 
@@ -111,11 +112,10 @@ func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 // before authenticating.
 func (s *Server) api(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		n := s.reqs.Add(1)
+		n, f := fault.Next(&s.Injector, r)
 		w.Header().Set("Request-Id", "req_"+objectID("r", uint64(n))[3:17])
 		w.Header().Set("Stripe-Version", APIVersion)
-		f := s.faults.next(n, r)
-		if f.Latency > 0 && !pause(r, f.Latency) {
+		if !fault.Wait(r, f.Latency) {
 			return
 		}
 		if f.Status != 0 {
@@ -126,7 +126,7 @@ func (s *Server) api(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if f.Cut {
-			h(&cutWriter{ResponseWriter: w}, r)
+			fault.Cut(w, r, h)
 			return
 		}
 		h(w, r)
@@ -138,17 +138,5 @@ func (s *Server) sortLocked() {
 	if !s.sorted {
 		sort.Slice(s.order, func(i, j int) bool { return s.less(s.order[i], s.order[j]) })
 		s.sorted = true
-	}
-}
-
-// pause waits d or until the client goes away; false if it went away.
-func pause(r *http.Request, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
 	}
 }

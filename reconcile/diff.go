@@ -76,11 +76,12 @@ func (r *Reconciler) warnRetention(src sources.Lister, w sources.Window, rep *Re
 	}
 }
 
-// batch is a run of listed events and the progress marks of the pages
-// whose events all are in this batch or an earlier one.
+// batch is a run of listed events and the union of the progress marks of
+// the pages whose events all are in this batch or an earlier one (a union,
+// so that pages with marks and no events do not pile up).
 type batch struct {
 	events  []sources.Listed
-	covered []sources.Window
+	covered sources.Coverage
 }
 
 // list pages through the provider's listing in batches, diffing and
@@ -135,9 +136,7 @@ func (p *pass) read(ctx context.Context, batches chan<- batch) error {
 				return fmt.Errorf("list: %w", ctx.Err())
 			}
 		}
-		if !page.Covered.Empty() {
-			b.covered = append(b.covered, page.Covered)
-		}
+		b.covered.Add(page.Covered)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("list: %w", err)
@@ -172,7 +171,7 @@ func (p *pass) diff(ctx context.Context, b batch) error {
 		return err
 	}
 	// Only now are the marked parts of the window checked against the ledger.
-	for _, w := range b.covered {
+	for _, w := range b.covered.Spans() {
 		p.covered.Add(w)
 	}
 	return nil

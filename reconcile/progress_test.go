@@ -62,6 +62,9 @@ func TestRunStoppedAtNeverOverclaimsAcrossHooks(t *testing.T) {
 		if err == nil || rep.StoppedAt == nil {
 			t.Fatalf("fail from request %d: Run() = stopped at %v, %v; want an interrupted run", failFrom, rep.StoppedAt, err)
 		}
+		if failFrom == 8 && !rep.StoppedAt.Before(w.Until) {
+			t.Errorf("fail from request 8: stopped_at %v, want progress claimed from the last hook's two pages", rep.StoppedAt)
+		}
 		for _, d := range originals {
 			if w.Contains(d.DeliveredAt) && !d.DeliveredAt.Before(*rep.StoppedAt) && !slices.Contains(rep.MissingIDs, d.GUID) {
 				t.Fatalf("fail from request %d: stopped_at %v claims %s (delivered %v), which was never listed",

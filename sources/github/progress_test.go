@@ -1,0 +1,72 @@
+package github_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/github/githubtest"
+)
+
+// TestListMarksNeverOverclaim lists one hook whose events were partly
+// redelivered later (so redelivery rows sit pages before their originals)
+// and fails the API after some pages. At every page, the union of the
+// marks must claim no time at which an event was first delivered that has
+// not been yielded yet, and a complete listing must cover the window.
+func TestListMarksNeverOverclaim(t *testing.T) {
+	target := httptest.NewServer(http.NotFoundHandler())
+	defer target.Close()
+	now := time.Now().UTC().Truncate(time.Second)
+	w := sources.Window{Since: now.Add(-5 * time.Hour), Until: now}
+	for _, failAfter := range []int64{1, 2, 3, 4, 0} {
+		srv := githubtest.NewServer(githubtest.WithSeed(7))
+		h := srv.AddRepoHook("octo", "hello", 12, target.URL, hookSecret)
+		// Several events a second, so seconds straddle pages.
+		if _, err := srv.Record(h, githubtest.Plan{Count: 400, Start: w.Since.Add(time.Minute), Step: 300 * time.Millisecond,
+			DuplicateRate: 0.3}); err != nil {
+			t.Fatal(err)
+		}
+		first := map[string]time.Time{} // GUID → original delivery
+		for _, d := range srv.Deliveries(h) {
+			if !d.Redelivery {
+				first[d.GUID] = d.DeliveredAt
+			}
+		}
+		srv.SetFaultFunc(func(n int64, _ *http.Request) githubtest.Fault {
+			if failAfter > 0 && n > failAfter {
+				return githubtest.FaultServer
+			}
+			return githubtest.FaultNone
+		})
+		s := newSource(t, srv, h)
+		var cov sources.Coverage
+		seen := map[string]bool{}
+		var listErr error
+		for p, err := range s.List(testCtx(t), w) {
+			if err != nil {
+				listErr = err
+				break
+			}
+			for _, l := range p.Events {
+				seen[l.EventID] = true
+			}
+			cov.Add(p.Covered)
+			for guid, at := range first {
+				if w.Contains(at) && cov.Covers(at) && !seen[guid] {
+					t.Fatalf("fail after %d: marks %v claim %v, but %s first delivered then is not yielded", failAfter, cov.Spans(), at, guid)
+				}
+			}
+		}
+		srv.Close()
+		switch {
+		case failAfter > 0 && listErr == nil:
+			t.Errorf("fail after %d: List() ended without an error", failAfter)
+		case failAfter == 0 && (listErr != nil || !cov.CompleteFrom(w).Equal(w.Since)):
+			t.Errorf("complete listing: error %v, complete from %v; want nil and the window start", listErr, cov.CompleteFrom(w))
+		case failAfter >= 2 && len(cov.Spans()) == 0:
+			t.Errorf("fail after %d: no progress marked", failAfter)
+		}
+	}
+}

@@ -21,7 +21,7 @@ type pass struct {
 	rep   *Report
 
 	// Owned by the diff goroutine.
-	listed  int              // events listed so far, for Progress
+	listed  int              // events listed so far, for OnListed
 	covered sources.Coverage // the lister's progress marks of the batches diffed so far
 
 	// Shared by the recovery goroutines.
@@ -164,8 +164,9 @@ func (p *pass) stoppedAt() *time.Time {
 	return &t
 }
 
-// diff counts one batch of listed events against the ledger with one
-// lookup query and recovers the missing ones.
+// diff counts one batch of listed events against the ledger, recovers
+// the missing ones, and then adds the batch's progress marks to what the
+// run may claim as listed.
 func (p *pass) diff(ctx context.Context, b batch) error {
 	if err := p.diffEvents(ctx, b.events); err != nil {
 		return err
@@ -177,8 +178,8 @@ func (p *pass) diff(ctx context.Context, b batch) error {
 	return nil
 }
 
-// diffEvents counts listed events against the ledger and recovers the
-// missing ones.
+// diffEvents counts listed events against the ledger with one lookup
+// query and recovers the missing ones.
 func (p *pass) diffEvents(ctx context.Context, batch []sources.Listed) error {
 	if len(batch) == 0 {
 		return nil
@@ -210,8 +211,8 @@ func (p *pass) diffEvents(ctx context.Context, batch []sources.Listed) error {
 	if err := p.set.MarkMissing(ctx, listedIDs(missing)); err != nil {
 		return err
 	}
-	if p.r.opts.Progress != nil {
-		p.r.opts.Progress(p.src.Name(), p.listed)
+	if p.r.opts.OnListed != nil {
+		p.r.opts.OnListed(p.src.Name(), p.listed)
 	}
 	if p.r.opts.DryRun || len(missing) == 0 {
 		return nil

@@ -48,9 +48,9 @@ type Options struct {
 	Overlap       time.Duration // an incremental run starts this long before the watermark; default DefaultOverlap
 	RedeliverWait time.Duration // how long to wait for redelivered events to arrive; default 30s
 	Concurrency   int           // parallel Fetch/Redeliver calls; default 8
-	// Progress, when set, is called after each diffed batch with the number
+	// OnListed, when set, is called after each diffed batch with the number
 	// of events listed so far for source.
-	Progress func(source string, listed int)
+	OnListed func(source string, listed int)
 }
 
 // DefaultOverlap is how far before its watermark an incremental run

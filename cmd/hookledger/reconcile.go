@@ -111,7 +111,7 @@ func (a *app) reconcileManual(ctx context.Context, stderr io.Writer, listers []s
 	window windowFunc, opts reconcile.Options) ([]reconcile.Report, error) {
 	bar := newProgress(stderr)
 	if bar != nil {
-		opts.Progress = func(source string, listed int) {
+		opts.OnListed = func(source string, listed int) {
 			bar.Describe("listing " + source)
 			bar.Set(listed)
 		}

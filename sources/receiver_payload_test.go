@@ -56,7 +56,7 @@ func TestReceiverRejectsWhatItCannotKeep(t *testing.T) {
 			} else {
 				hdr.Set("X-GitHub-Event", "issues")
 				hdr.Set("X-GitHub-Delivery", tc.delivery)
-				hdr.Set("X-Hub-Signature-256", github.Sign(githubSecret, tc.body))
+				hdr.Set("X-Hub-Signature-256", github.Sign(tc.body, githubSecret))
 			}
 			status, answer := h.postAnswer(t, "/webhooks/"+tc.source, tc.body, hdr)
 			if status != http.StatusBadRequest || !strings.Contains(answer, tc.reason) {

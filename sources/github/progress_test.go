@@ -8,6 +8,7 @@ import (
 
 	"github.com/hookledger/hookledger/sources"
 	"github.com/hookledger/hookledger/sources/github/githubtest"
+	"github.com/hookledger/hookledger/sources/listertest"
 )
 
 // TestListMarksNeverOverclaim lists one hook whose events were partly
@@ -40,32 +41,16 @@ func TestListMarksNeverOverclaim(t *testing.T) {
 			}
 			return githubtest.FaultNone
 		})
-		s := newSource(t, srv, h)
-		var cov sources.Coverage
-		seen := map[string]bool{}
-		var listErr error
-		for p, err := range s.List(testCtx(t), w) {
-			if err != nil {
-				listErr = err
-				break
-			}
-			for _, l := range p.Events {
-				seen[l.EventID] = true
-			}
-			cov.Add(p.Covered)
-			for guid, at := range first {
-				if w.Contains(at) && cov.Covers(at) && !seen[guid] {
-					t.Fatalf("fail after %d: marks %v claim %v, but %s first delivered then is not yielded", failAfter, cov.Spans(), at, guid)
-				}
-			}
-		}
+		got := listertest.Drain(newSource(t, srv, h).List(testCtx(t), w), w, first)
 		srv.Close()
 		switch {
-		case failAfter > 0 && listErr == nil:
+		case got.Overclaim != nil:
+			t.Fatalf("fail after %d: %v", failAfter, got.Overclaim)
+		case failAfter > 0 && got.Err == nil:
 			t.Errorf("fail after %d: List() ended without an error", failAfter)
-		case failAfter == 0 && (listErr != nil || !cov.CompleteFrom(w).Equal(w.Since)):
-			t.Errorf("complete listing: error %v, complete from %v; want nil and the window start", listErr, cov.CompleteFrom(w))
-		case failAfter >= 2 && len(cov.Spans()) == 0:
+		case failAfter == 0 && (got.Err != nil || !got.Coverage.CompleteFrom(w).Equal(w.Since)):
+			t.Errorf("complete listing: error %v, complete from %v; want nil and the window start", got.Err, got.Coverage.CompleteFrom(w))
+		case failAfter >= 2 && len(got.Coverage.Spans()) == 0:
 			t.Errorf("fail after %d: no progress marked", failAfter)
 		}
 	}

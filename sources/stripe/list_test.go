@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/listertest"
 	"github.com/hookledger/hookledger/sources/stripe"
 	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
@@ -233,30 +234,19 @@ func TestListInterruptedClaimsNothingFalse(t *testing.T) {
 			}
 			return stripetest.Fault{Latency: time.Duration(n%4) * 5 * time.Millisecond}
 		})
-		var cov sources.Coverage
-		seen := map[string]bool{}
-		var listErr error
-		for p, err := range newSource(t, srv, nil).List(testContext(t), w) {
-			if err != nil {
-				listErr = err
-				break
-			}
-			for _, l := range p.Events {
-				seen[l.EventID] = true
-			}
-			cov.Add(p.Covered)
-			for _, ev := range evs {
-				if w.Contains(ev.Created) && cov.Covers(ev.Created) && !seen[ev.ID] {
-					t.Fatalf("fail after %d: marks %v claim %v, but %s created then is not yielded",
-						failAfter, cov.Spans(), ev.Created, ev.ID)
-				}
-			}
+		truth := map[string]time.Time{}
+		for _, ev := range evs {
+			truth[ev.ID] = ev.Created
 		}
+		got := listertest.Drain(newSource(t, srv, nil).List(testContext(t), w), w, truth)
 		srv.Close()
-		if listErr == nil {
+		if got.Overclaim != nil {
+			t.Fatalf("fail after %d: %v", failAfter, got.Overclaim)
+		}
+		if got.Err == nil {
 			t.Fatalf("fail after %d: List() ended without an error", failAfter)
 		}
-		if failAfter >= 8 && len(cov.Spans()) == 0 {
+		if failAfter >= 8 && len(got.Coverage.Spans()) == 0 {
 			t.Errorf("fail after %d: no progress marked after %d pages", failAfter, failAfter)
 		}
 	}

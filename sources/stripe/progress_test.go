@@ -7,23 +7,12 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/sources"
+	"github.com/hookledger/hookledger/sources/listertest"
 )
 
 // arrival is one page as a worker sends it.
 type arrival struct {
-	events []sources.Listed
-	page   sources.Page
-}
-
-// checkCoverage fails when cov claims a time in w for which an event of
-// all has not been yielded yet.
-func checkCoverage(t *testing.T, w sources.Window, all []sources.Listed, seen map[string]int, cov *sources.Coverage, label string) {
-	t.Helper()
-	for _, l := range all {
-		if w.Contains(l.CreatedAt) && cov.Covers(l.CreatedAt) && seen[l.EventID] == 0 {
-			t.Fatalf("%s: coverage %v claims %v, but %s created then is not yielded", label, cov.Spans(), l.CreatedAt, l.EventID)
-		}
-	}
+	page sources.Page
 }
 
 // randomListing builds a random window cut into slices as List cuts it,
@@ -57,7 +46,7 @@ func randomListing(r *rand.Rand) (w sources.Window, all []sources.Listed, arriva
 			if n > 0 {
 				last = &Envelope{Created: page[n-1].CreatedAt.Unix()}
 			}
-			pages = append(pages, arrival{events: page, page: sources.Page{Events: page, Covered: sl.covered(last, done)}})
+			pages = append(pages, arrival{page: sources.Page{Events: page, Covered: sl.covered(last, done)}})
 			if evs = rest; done {
 				break
 			}
@@ -83,22 +72,28 @@ func TestPageOrderNeverOverclaims(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for run := range 3000 {
 		w, all, arrivals := randomListing(r)
-		var cov sources.Coverage
-		seen := map[string]int{}
-		for i, a := range arrivals {
-			for _, l := range a.page.Events {
-				seen[l.EventID]++
+		truth := make(map[string]time.Time, len(all))
+		for _, l := range all {
+			truth[l.EventID] = l.CreatedAt
+		}
+		pages := func(yield func(sources.Page, error) bool) {
+			for _, a := range arrivals {
+				if !yield(a.page, nil) {
+					return
+				}
 			}
-			cov.Add(a.page.Covered)
-			checkCoverage(t, w, all, seen, &cov, fmt.Sprintf("run %d after page %d", run, i))
+		}
+		got := listertest.Drain(pages, w, truth)
+		if got.Overclaim != nil {
+			t.Fatalf("run %d: %v", run, got.Overclaim)
 		}
 		for _, l := range all {
-			if seen[l.EventID] != 1 {
-				t.Fatalf("run %d: %s yielded %d times, want 1", run, l.EventID, seen[l.EventID])
+			if got.Seen[l.EventID] != 1 {
+				t.Fatalf("run %d: %s yielded %d times, want 1", run, l.EventID, got.Seen[l.EventID])
 			}
 		}
-		if got := cov.CompleteFrom(w); !got.Equal(w.Since) {
-			t.Fatalf("run %d: finished listing complete from %v, want the window start %v (spans %v)", run, got, w.Since, cov.Spans())
+		if from := got.Coverage.CompleteFrom(w); !from.Equal(w.Since) {
+			t.Fatalf("run %d: finished listing complete from %v, want the window start %v (spans %v)", run, from, w.Since, got.Coverage.Spans())
 		}
 	}
 }

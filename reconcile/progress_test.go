@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -29,7 +30,7 @@ func TestRunStoppedAtNeverOverclaimsAcrossHooks(t *testing.T) {
 	for _, failFrom := range []int64{4, 5, 6, 7, 8} {
 		srv := githubtest.NewServer(githubtest.WithSeed(uint64(failFrom)))
 		var hooks []github.Hook
-		var originals []githubtest.Delivery
+		first := map[string]time.Time{}
 		for i, h := range []*githubtest.Hook{srv.AddRepoHook("octo", "a", 1, target.URL, "s"), srv.AddOrgHook("octo-org", 2, target.URL, "s")} {
 			if _, err := srv.Record(h, githubtest.Plan{Count: 250, Start: w.Since.Add(time.Duration(i) * time.Second), Step: 40 * time.Second}); err != nil {
 				t.Fatal(err)
@@ -39,11 +40,7 @@ func TestRunStoppedAtNeverOverclaimsAcrossHooks(t *testing.T) {
 				t.Fatal(err)
 			}
 			hooks = append(hooks, parsed)
-			for _, d := range srv.Deliveries(h) {
-				if !d.Redelivery {
-					originals = append(originals, d)
-				}
-			}
+			maps.Copy(first, srv.FirstDelivered(h))
 		}
 		srv.SetFaultFunc(func(n int64, _ *http.Request) githubtest.Fault {
 			if n >= failFrom {
@@ -65,10 +62,10 @@ func TestRunStoppedAtNeverOverclaimsAcrossHooks(t *testing.T) {
 		if failFrom == 8 && !rep.StoppedAt.Before(w.Until) {
 			t.Errorf("fail from request 8: stopped_at %v, want progress claimed from the last hook's two pages", rep.StoppedAt)
 		}
-		for _, d := range originals {
-			if w.Contains(d.DeliveredAt) && !d.DeliveredAt.Before(*rep.StoppedAt) && !slices.Contains(rep.MissingIDs, d.GUID) {
+		for guid, at := range first {
+			if w.Contains(at) && !at.Before(*rep.StoppedAt) && !slices.Contains(rep.MissingIDs, guid) {
 				t.Fatalf("fail from request %d: stopped_at %v claims %s (delivered %v), which was never listed",
-					failFrom, rep.StoppedAt, d.GUID, d.DeliveredAt)
+					failFrom, rep.StoppedAt, guid, at)
 			}
 		}
 	}

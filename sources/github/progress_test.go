@@ -29,19 +29,13 @@ func TestListMarksNeverOverclaim(t *testing.T) {
 			DuplicateRate: 0.3}); err != nil {
 			t.Fatal(err)
 		}
-		first := map[string]time.Time{} // GUID → original delivery
-		for _, d := range srv.Deliveries(h) {
-			if !d.Redelivery {
-				first[d.GUID] = d.DeliveredAt
-			}
-		}
 		srv.SetFaultFunc(func(n int64, _ *http.Request) githubtest.Fault {
 			if failAfter > 0 && n > failAfter {
 				return githubtest.FaultServer
 			}
 			return githubtest.FaultNone
 		})
-		got := listertest.Drain(newSource(t, srv, h).List(testCtx(t), w), w, first)
+		got := listertest.Drain(newSource(t, srv, h).List(testCtx(t), w), w, srv.FirstDelivered(h))
 		srv.Close()
 		switch {
 		case got.Overclaim != nil:

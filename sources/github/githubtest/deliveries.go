@@ -103,6 +103,19 @@ func (s *Server) Deliveries(h *Hook) []Delivery {
 	return out
 }
 
+// FirstDelivered returns, for every event (GUID) recorded for h, when it
+// was first delivered: where a listing must place it (a redelivery does not
+// move it). It is the truth a lister's progress marks are checked against.
+func (s *Server) FirstDelivered(h *Hook) map[string]time.Time {
+	out := map[string]time.Time{}
+	for _, d := range s.Deliveries(h) {
+		if !d.Redelivery {
+			out[d.GUID] = d.DeliveredAt
+		}
+	}
+	return out
+}
+
 func (s *Server) export(d delivery) Delivery {
 	t := s.templates[d.tmpl]
 	return Delivery{

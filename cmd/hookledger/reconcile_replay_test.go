@@ -72,7 +72,7 @@ func TestReconcileFlagsReplayedGitHubDelivery(t *testing.T) {
 		req, _ := http.NewRequest("POST", rv.URL+"/webhooks/github", bytes.NewReader(full.Payload))
 		req.Header.Set(github.EventHeader, event)
 		req.Header.Set(github.DeliveryHeader, guid)
-		req.Header.Set(github.SignatureHeader, github.Sign(e2eGitHubSecret, full.Payload))
+		req.Header.Set(github.SignatureHeader, github.Sign(full.Payload, e2eGitHubSecret))
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

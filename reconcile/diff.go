@@ -21,8 +21,9 @@ type pass struct {
 	rep   *Report
 
 	// Owned by the diff goroutine.
-	listed  int              // events listed so far, for OnListed
-	covered sources.Coverage // the lister's progress marks of the batches diffed so far
+	listed     int              // events listed so far, for OnListed
+	covered    sources.Coverage // the lister's progress marks of the batches diffed so far
+	missingIDs newestIDs        // the report's MissingIDs: the newest, whatever the listing order
 
 	// Shared by the recovery goroutines.
 	mu              sync.Mutex // guards rep and the fields below during recovery
@@ -45,7 +46,7 @@ func (r *Reconciler) reconcile(ctx context.Context, src sources.Lister, w source
 		return err
 	}
 	defer set.Close()
-	p := &pass{r: r, src: src, w: w, scope: scope, set: set, rep: rep}
+	p := &pass{r: r, src: src, w: w, scope: scope, set: set, rep: rep, missingIDs: newestIDs{limit: r.opts.IDLimit}}
 	if err := p.list(ctx); err != nil {
 		rep.StoppedAt = p.stoppedAt()
 		// What was found so far is still reported; unknown events can't be
@@ -201,8 +202,8 @@ func (p *pass) diffEvents(ctx context.Context, batch []sources.Listed) error {
 		}
 		missing = append(missing, l)
 		p.rep.MissingByType[l.Type]++
-		if len(p.rep.MissingIDs) < p.r.opts.IDLimit {
-			p.rep.MissingIDs = append(p.rep.MissingIDs, l.EventID)
+		if p.missingIDs.add(l) {
+			p.rep.MissingIDs = p.missingIDs.ids()
 		}
 	}
 	p.rep.Expected += len(expected)

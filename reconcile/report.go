@@ -14,6 +14,10 @@ type Report struct {
 	Until  time.Time `json:"until"`
 	Mode   string    `json:"mode"`    // backfill or redeliver
 	DryRun bool      `json:"dry_run"` // nothing was changed
+	// LedgerMode is the ledger's mode during the run: under "deliver" (or
+	// "unset") what it recovered waits as pending for the processor of
+	// serve or process; under "ledger-only" it is recorded as processed.
+	LedgerMode string `json:"ledger_mode"`
 
 	Expected     int `json:"expected"`      // distinct in-scope events the provider sent in the window
 	InLedger     int `json:"in_ledger"`     // of those, already in the ledger before the run

@@ -45,14 +45,27 @@ func runProcess(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if h == nil {
-		return usageError(errNoHandler.Error())
-	}
 	db, err := openWritable(ctx, env, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	mode, err := db.Mode(ctx)
+	if err != nil {
+		return err
+	}
+	if h == nil && mode == ledger.ModeLedgerOnly {
+		fmt.Fprintln(env.Stderr, modeLine(db.Path(), mode))
+		fmt.Fprintln(env.Stdout, "ledger-only: nothing to deliver")
+		return nil
+	}
+	if h == nil {
+		return usageError(fmt.Sprintf("%s; ledger %s is not ledger-only, so its events wait for a handler", errNoHandler, db.Path()))
+	}
+	if mode, err = settleMode(ctx, db, "process", true, false); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stderr, modeLine(db.Path(), mode))
 	pcfg := processorConfig(cfg)
 	if *workers > 0 {
 		pcfg.Workers = *workers

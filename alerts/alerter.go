@@ -181,7 +181,7 @@ func (a *Alerter) reportCleared(ctx context.Context, r *reconcile.Report, al led
 		}
 		return a.allPresent(ctx, al)
 	case KindRatio:
-		return r.Expected >= a.th.ratioMinExpected, nil
+		return r.Due >= a.th.ratioMinExpected, nil
 	default:
 		return true, nil
 	}

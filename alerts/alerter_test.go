@@ -187,7 +187,7 @@ func TestFailedRunAndRatio(t *testing.T) {
 	failed := reconcile.Report{Source: "stripe", Since: testStart.Add(-72 * time.Hour), Until: testStart,
 		Error: "list events: stripe: 500 internal error", Complete: false}
 	low := reconcile.Report{Source: "github", Since: testStart.Add(-time.Hour), Until: testStart, Complete: true,
-		Expected: 40, InLedger: 40, Processed: 10, Pending: 30, Stuck: 2}
+		Expected: 40, InLedger: 40, Processed: 10, Pending: 30, Stuck: 2, Due: 40, DueProcessed: 10}
 	if err := a.Notify(ctx, []reconcile.Report{failed, low}); err != nil {
 		t.Fatal(err)
 	}
@@ -198,11 +198,11 @@ func TestFailedRunAndRatio(t *testing.T) {
 		!strings.Contains(text, "500 internal error") || !strings.Contains(text, "--since 3d") {
 		t.Errorf("failed-run message = %q", text)
 	}
-	if text := f.post(1).Get("text"); !strings.Contains(text, "Only 25%") || !strings.Contains(text, "10 of 40") {
+	if text := f.post(1).Get("text"); !strings.Contains(text, "Only 25%") || !strings.Contains(text, "10 of the 40") {
 		t.Errorf("ratio message = %q", text)
 	}
 	failed.Error, failed.Complete = "", true
-	low.Processed = 40
+	low.Processed, low.DueProcessed = 40, 40
 	if err := a.Notify(ctx, []reconcile.Report{failed, low}); err != nil {
 		t.Fatal(err)
 	}

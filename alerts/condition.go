@@ -140,20 +140,22 @@ func reportConditions(r *reconcile.Report, th thresholds, now time.Time) []condi
 		out = append(out, c)
 	}
 	if ratio, ok := lowRatio(r, th); ok {
-		c := newCondition(src, KindRatio, false, r.Processed, nil, r.Since)
+		c := newCondition(src, KindRatio, false, r.DueProcessed, nil, r.Since)
 		c.summary, c.body = ratioText(r, ratio)
 		out = append(out, c)
 	}
 	return out
 }
 
-// lowRatio returns the processed/expected ratio of r when it is below the
-// threshold and the window is big enough for the ratio to mean something.
+// lowRatio returns the processed ratio of r's due events (those in the
+// ledger longer than the stuck threshold: a fresh backfill has not had
+// its chance yet) when it is below the threshold and enough events are due
+// for the ratio to mean something.
 func lowRatio(r *reconcile.Report, th thresholds) (float64, bool) {
-	if th.minRatio <= 0 || r.Expected < th.ratioMinExpected || r.Expected == 0 {
+	if th.minRatio <= 0 || r.Due < th.ratioMinExpected || r.Due == 0 {
 		return 0, false
 	}
-	ratio := float64(r.Processed) / float64(r.Expected)
+	ratio := float64(r.DueProcessed) / float64(r.Due)
 	return ratio, ratio < th.minRatio
 }
 

@@ -30,6 +30,12 @@ type Report struct {
 	Stuck        int `json:"stuck"`         // pending or failed for longer than the stuck threshold
 	Dead         int `json:"dead"`          // window events in the dead state
 	Processed    int `json:"processed"`     // window events processed
+	// Due counts the window events that have been in the ledger longer
+	// than the stuck threshold, so had their time to be processed (a fresh
+	// backfill has not), and DueProcessed those of them processed: the
+	// processed ratio is judged on these alone.
+	Due          int `json:"due"`
+	DueProcessed int `json:"due_processed"`
 	// Unrecoverable counts missing events older than the provider's
 	// retention: they can no longer be backfilled or redelivered.
 	Unrecoverable int `json:"unrecoverable"`

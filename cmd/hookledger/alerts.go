@@ -75,6 +75,9 @@ func runAlertsList(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if _, err := sayMode(ctx, env.Stderr, db); err != nil {
+		return err
+	}
 	list, err := db.Alerts(ctx, ledger.AlertFilter{All: *all})
 	if err != nil {
 		return err
@@ -187,6 +190,9 @@ func runAlertsAck(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if _, err := sayMode(ctx, env.Stderr, db); err != nil {
+		return err
+	}
 	al, err := newAlerter(db, cfg, slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return err

@@ -73,6 +73,9 @@ func runEventsList(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if _, err := sayMode(ctx, env.Stderr, db); err != nil {
+		return err
+	}
 	if err := noteUnseenSource(ctx, env, db, f.Source); err != nil {
 		return err
 	}

@@ -34,6 +34,9 @@ func runEventsShow(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if _, err := sayMode(ctx, env.Stderr, db); err != nil {
+		return err
+	}
 	j, size, err := eventDetail(ctx, db, pos[0], pos[1])
 	if err != nil {
 		return err

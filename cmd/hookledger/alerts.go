@@ -181,11 +181,7 @@ func runAlertsAck(ctx context.Context, env *Env, args []string) error {
 	if *by == "" {
 		return usageError("alerts ack: say who acknowledges it with --by NAME ($USER is not set)")
 	}
-	cfg, err := loadConfigDB(env, *dbPath)
-	if err != nil {
-		return err
-	}
-	db, err := ledger.Open(ctx, cfg.DB)
+	cfg, db, err := openConfigured(ctx, env, *dbPath)
 	if err != nil {
 		return err
 	}
@@ -225,11 +221,7 @@ func runAlertsFlush(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfigDB(env, *dbPath)
-	if err != nil {
-		return err
-	}
-	db, err := openWritable(ctx, env, cfg)
+	cfg, db, err := openConfigured(ctx, env, *dbPath)
 	if err != nil {
 		return err
 	}

@@ -23,12 +23,8 @@ func runInit(ctx context.Context, env *Env, args []string) error {
 	if *ledgerOnly && *deliver {
 		return usageError("init: --ledger-only and --deliver exclude each other")
 	}
-	path := *dbPath
-	if path == "" {
-		path = orDefault(env.Getenv("HOOKLEDGER_DB"), defaultDBPath)
-	}
 	// init writes: it opens (and creates) the ledger read-write.
-	db, err := ledger.Open(ctx, path)
+	_, db, err := openConfigured(ctx, env, *dbPath)
 	if err != nil {
 		return err
 	}

@@ -50,22 +50,9 @@ func runProcess(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	mode, err := db.Mode(ctx)
-	if err != nil {
+	if deliver, err := processMode(ctx, env, db, h != nil); err != nil || !deliver {
 		return err
 	}
-	if h == nil && mode == ledger.ModeLedgerOnly {
-		fmt.Fprintln(env.Stderr, modeLine(db.Path(), mode))
-		fmt.Fprintln(env.Stdout, "ledger-only: nothing to deliver")
-		return nil
-	}
-	if h == nil {
-		return usageError(fmt.Sprintf("%s; ledger %s is not ledger-only, so its events wait for a handler", errNoHandler, db.Path()))
-	}
-	if mode, err = settleMode(ctx, db, "process", true, false); err != nil {
-		return err
-	}
-	fmt.Fprintln(env.Stderr, modeLine(db.Path(), mode))
 	pcfg := processorConfig(cfg)
 	if *workers > 0 {
 		pcfg.Workers = *workers
@@ -83,6 +70,29 @@ func runProcess(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("drain queue: %w", err)
 	}
 	return nil
+}
+
+// processMode settles the ledger's mode for `process` and states it:
+// whether to deliver (false on a ledger-only ledger, with nothing to do),
+// or a usage error when no handler is configured for a delivering ledger.
+func processMode(ctx context.Context, env *Env, db *ledger.DB, hasHandler bool) (bool, error) {
+	mode, err := db.Mode(ctx)
+	if err != nil {
+		return false, err
+	}
+	if !hasHandler && mode == ledger.ModeLedgerOnly {
+		fmt.Fprintln(env.Stderr, modeLine(db.Path(), mode))
+		fmt.Fprintln(env.Stdout, "ledger-only: nothing to deliver")
+		return false, nil
+	}
+	if !hasHandler {
+		return false, usageError(fmt.Sprintf("%s; ledger %s is not ledger-only, so its events wait for a handler", errNoHandler, db.Path()))
+	}
+	if mode, err = settleMode(ctx, db, "process", true, false); err != nil {
+		return false, err
+	}
+	fmt.Fprintln(env.Stderr, modeLine(db.Path(), mode))
+	return true, nil
 }
 
 // newHandler builds the processor's handler from cfg: forward when

@@ -49,11 +49,7 @@ func runReplay(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfigDB(env, f.db)
-	if err != nil {
-		return err
-	}
-	db, err := openWritable(ctx, env, cfg)
+	_, db, err := openConfigured(ctx, env, f.db)
 	if err != nil {
 		return err
 	}

@@ -45,14 +45,19 @@ func runProcess(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if h == nil {
+		return processWithoutHandler(ctx, env, cfg.DB)
+	}
 	db, err := openWritable(ctx, env, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if deliver, err := processMode(ctx, env, db, h != nil); err != nil || !deliver {
+	mode, err := settleMode(ctx, db, "process", true, false)
+	if err != nil {
 		return err
 	}
+	fmt.Fprintln(env.Stderr, modeLine(db.Path(), mode))
 	pcfg := processorConfig(cfg)
 	if *workers > 0 {
 		pcfg.Workers = *workers
@@ -72,27 +77,25 @@ func runProcess(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// processMode settles the ledger's mode for `process` and states it:
-// whether to deliver (false on a ledger-only ledger, with nothing to do),
-// or a usage error when no handler is configured for a delivering ledger.
-func processMode(ctx context.Context, env *Env, db *ledger.DB, hasHandler bool) (bool, error) {
+// processWithoutHandler is `process` with no handler configured: nothing
+// to do on a ledger-only ledger, else a usage error. It only reads the
+// ledger at path, and never creates one.
+func processWithoutHandler(ctx context.Context, env *Env, path string) error {
+	db, err := openLedger(ctx, env, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	mode, err := db.Mode(ctx)
 	if err != nil {
-		return false, err
+		return err
 	}
-	if !hasHandler && mode == ledger.ModeLedgerOnly {
-		fmt.Fprintln(env.Stderr, modeLine(db.Path(), mode))
-		fmt.Fprintln(env.Stdout, "ledger-only: nothing to deliver")
-		return false, nil
-	}
-	if !hasHandler {
-		return false, usageError(fmt.Sprintf("%s; ledger %s is not ledger-only, so its events wait for a handler", errNoHandler, db.Path()))
-	}
-	if mode, err = settleMode(ctx, db, "process", true, false); err != nil {
-		return false, err
+	if mode != ledger.ModeLedgerOnly {
+		return usageError(fmt.Sprintf("%s; ledger %s is not ledger-only, so its events wait for a handler", errNoHandler, db.Path()))
 	}
 	fmt.Fprintln(env.Stderr, modeLine(db.Path(), mode))
-	return true, nil
+	fmt.Fprintln(env.Stdout, "ledger-only: nothing to deliver")
+	return nil
 }
 
 // newHandler builds the processor's handler from cfg: forward when

@@ -161,8 +161,9 @@ func (a *Alerter) notifyOne(ctx context.Context, r *reconcile.Report) error {
 	return nil
 }
 
-// reportKinds are the open kinds a report can raise and clear.
-var reportKinds = []string{KindMissing, KindFailed, KindRatio}
+// reportKinds are the open kinds a report can raise (and, but for
+// KindUnknown, which only an acknowledgement resolves, clear).
+var reportKinds = []string{KindMissing, KindFailed, KindRatio, KindUnknown}
 
 // reportCleared says whether open alert al, absent from report r's
 // conditions, has really cleared: a failed run says nothing, and a missing
@@ -172,13 +173,15 @@ func (a *Alerter) reportCleared(ctx context.Context, r *reconcile.Report, al led
 		return false, nil
 	}
 	switch al.Kind {
+	case KindUnknown:
+		return false, nil // a forged event stays forged: only Ack resolves it
 	case KindMissing:
 		if !r.Since.After(al.Since) {
 			return true, nil
 		}
 		return a.allPresent(ctx, al)
 	case KindRatio:
-		return r.Expected >= a.th.ratioMinExpected, nil
+		return r.Due >= a.th.ratioMinExpected, nil
 	default:
 		return true, nil
 	}
@@ -227,6 +230,37 @@ func (a *Alerter) WatchJob(name string, fn func(context.Context) error) func(con
 		}
 		return nil
 	}
+}
+
+// Ack records that by acknowledged the open alert id, resolving it, and
+// queues a reply saying so in the alert's thread. It is how an alert that
+// nothing observed can clear (unknown events) is closed. It returns the
+// alert after the ack; ledger.ErrNotFound for an unknown id and
+// ledger.ErrNotOpen for an alert already resolved.
+func (a *Alerter) Ack(ctx context.Context, id int64, by string) (ledger.Alert, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	all, err := a.db.Alerts(ctx, ledger.AlertFilter{All: true})
+	if err != nil {
+		return ledger.Alert{}, fmt.Errorf("ack alert %d: %w", id, err)
+	}
+	reply := &ledger.AlertMessage{Kind: "resolved", NextAttemptAt: a.cfg.Now()}
+	for _, al := range all {
+		if al.ID == id {
+			reply.Source = al.Source
+			reply.Text = fmt.Sprintf("Acknowledged by %s: %s.", escape(a.th.clean(by)), a.th.redact(al.Summary))
+		}
+	}
+	if reply.Text == "" {
+		reply = nil
+	}
+	al, err := a.db.AckAlert(ctx, id, by, reply)
+	if err != nil {
+		return al, err
+	}
+	a.log.Info("alert acknowledged", "alert_id", id, "fingerprint", al.Fingerprint, "by", by)
+	a.kick(ctx)
+	return al, nil
 }
 
 // thresholds is what the pure message and condition code needs of Config.

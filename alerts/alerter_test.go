@@ -77,8 +77,8 @@ func TestNotifyPostsOneMessagePerSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(open) != 2 || open[0].MessageTS == "" || open[1].MessageTS == "" {
-		t.Errorf("open alerts = %+v, want stripe:missing and github:missing with their ts", open)
+	if len(open) != 3 || open[0].MessageTS == "" || open[1].MessageTS == "" || open[2].MessageTS == "" {
+		t.Errorf("open alerts = %+v, want stripe:missing, stripe:unknown and github:missing with their ts", open)
 	}
 }
 
@@ -135,9 +135,10 @@ func TestRecoveryRepliesInThread(t *testing.T) {
 			t.Errorf("reply %d = %q, want a resolved note about the missing events", i, reply.Get("text"))
 		}
 	}
+	// The forged event's alert stays open until acknowledged.
 	open, _ := a.db.Alerts(ctx, ledger.AlertFilter{})
-	if len(open) != 0 {
-		t.Errorf("open alerts after recovery = %+v, want none", open)
+	if len(open) != 1 || open[0].Kind != KindUnknown {
+		t.Errorf("open alerts after recovery = %+v, want only the unknown one", open)
 	}
 	if err := a.Notify(ctx, clearReports()); err != nil {
 		t.Fatal(err)
@@ -186,7 +187,7 @@ func TestFailedRunAndRatio(t *testing.T) {
 	failed := reconcile.Report{Source: "stripe", Since: testStart.Add(-72 * time.Hour), Until: testStart,
 		Error: "list events: stripe: 500 internal error", Complete: false}
 	low := reconcile.Report{Source: "github", Since: testStart.Add(-time.Hour), Until: testStart, Complete: true,
-		Expected: 40, InLedger: 40, Processed: 10, Pending: 30, Stuck: 2}
+		Expected: 40, InLedger: 40, Processed: 10, Pending: 30, Stuck: 2, Due: 40, DueProcessed: 10}
 	if err := a.Notify(ctx, []reconcile.Report{failed, low}); err != nil {
 		t.Fatal(err)
 	}
@@ -197,11 +198,11 @@ func TestFailedRunAndRatio(t *testing.T) {
 		!strings.Contains(text, "500 internal error") || !strings.Contains(text, "--since 3d") {
 		t.Errorf("failed-run message = %q", text)
 	}
-	if text := f.post(1).Get("text"); !strings.Contains(text, "Only 25%") || !strings.Contains(text, "10 of 40") {
+	if text := f.post(1).Get("text"); !strings.Contains(text, "Only 25%") || !strings.Contains(text, "10 of the 40") {
 		t.Errorf("ratio message = %q", text)
 	}
 	failed.Error, failed.Complete = "", true
-	low.Processed = 40
+	low.Processed, low.DueProcessed = 40, 40
 	if err := a.Notify(ctx, []reconcile.Report{failed, low}); err != nil {
 		t.Fatal(err)
 	}

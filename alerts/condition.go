@@ -15,7 +15,7 @@ const (
 	KindMissing       = "missing"          // events still missing after a run (open)
 	KindRecovered     = "recovered"        // a run found missing events and acted (one-off)
 	KindUnrecoverable = "unrecoverable"    // missing past the provider's retention (one-off)
-	KindUnknown       = "unknown"          // in the ledger, unknown to the provider (one-off)
+	KindUnknown       = "unknown"          // in the ledger, unknown to the provider (open until acknowledged)
 	KindFailed        = "reconcile_failed" // a run that could not finish (open)
 	KindRatio         = "ratio"            // processed/expected under the threshold (open)
 	KindDead          = "dead"             // dead events in the ledger (open)
@@ -32,6 +32,7 @@ type condition struct {
 	source      string
 	kind        string
 	oneOff      bool
+	untilAck    bool // open until someone acknowledges it: nothing observed clears it
 	count       int
 	keys        []string  // ids, for deduplication (bounded)
 	since       time.Time // window start, zero when none
@@ -60,6 +61,34 @@ func (c condition) alert() *ledger.Alert {
 		a.State = ledger.AlertResolved
 	}
 	return a
+}
+
+// covered reports whether prev, an acknowledged alert of the same
+// fingerprint, already named every id of c: nothing new to acknowledge.
+func (c condition) covered(prev ledger.Alert) bool {
+	if prev.AckedAt.IsZero() || len(c.keys) == 0 {
+		return false
+	}
+	for _, k := range c.keys {
+		if !slices.Contains(prev.Keys, k) {
+			return false
+		}
+	}
+	return true
+}
+
+// merged is c naming, besides its own ids, those of the open alert prev
+// it updates: an alert open until acknowledged forgets none of its ids
+// when a later, narrower run names fewer.
+func (c condition) merged(prev ledger.Alert) condition {
+	keys := append(slices.Clone(prev.Keys), c.keys...)
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	if len(keys) > storedKeys {
+		keys = keys[:storedKeys]
+	}
+	c.keys, c.count = keys, max(c.count, prev.Count, len(keys))
+	return c
 }
 
 // changed reports whether c says something prev (the open alert of the same
@@ -104,25 +133,29 @@ func reportConditions(r *reconcile.Report, th thresholds, now time.Time) []condi
 		out = append(out, c)
 	}
 	if r.Unknown > 0 {
-		c := newCondition(src, KindUnknown, true, r.Unknown, r.UnknownIDs, r.Since)
+		// A forged event stays forged: the alert stays open until acknowledged.
+		c := newCondition(src, KindUnknown, false, r.Unknown, r.UnknownIDs, r.Since)
+		c.untilAck = true
 		c.summary, c.body = unknownText(r, th)
 		out = append(out, c)
 	}
 	if ratio, ok := lowRatio(r, th); ok {
-		c := newCondition(src, KindRatio, false, r.Processed, nil, r.Since)
+		c := newCondition(src, KindRatio, false, r.DueProcessed, nil, r.Since)
 		c.summary, c.body = ratioText(r, ratio)
 		out = append(out, c)
 	}
 	return out
 }
 
-// lowRatio returns the processed/expected ratio of r when it is below the
-// threshold and the window is big enough for the ratio to mean something.
+// lowRatio returns the processed ratio of r's due events (those in the
+// ledger longer than the stuck threshold: a fresh backfill has not had
+// its chance yet) when it is below the threshold and enough events are due
+// for the ratio to mean something.
 func lowRatio(r *reconcile.Report, th thresholds) (float64, bool) {
-	if th.minRatio <= 0 || r.Expected < th.ratioMinExpected || r.Expected == 0 {
+	if th.minRatio <= 0 || r.Due < th.ratioMinExpected || r.Due == 0 {
 		return 0, false
 	}
-	ratio := float64(r.Processed) / float64(r.Expected)
+	ratio := float64(r.DueProcessed) / float64(r.Due)
 	return ratio, ratio < th.minRatio
 }
 

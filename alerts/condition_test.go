@@ -11,7 +11,7 @@ import (
 
 func TestReportConditions(t *testing.T) {
 	th := withDefaultsThresholds()
-	ok := reconcile.Report{Source: "stripe", Complete: true, Expected: 30, InLedger: 30, Processed: 30}
+	ok := reconcile.Report{Source: "stripe", Complete: true, Expected: 30, InLedger: 30, Processed: 30, Due: 30, DueProcessed: 30}
 	for _, tc := range []struct {
 		name string
 		edit func(r *reconcile.Report)
@@ -27,8 +27,12 @@ func TestReportConditions(t *testing.T) {
 		{"unknown", func(r *reconcile.Report) { r.Unknown = 1 }, []string{KindUnknown}},
 		{"error", func(r *reconcile.Report) { r.Error = "boom" }, []string{KindFailed}},
 		{"incomplete", func(r *reconcile.Report) { r.Complete = false }, []string{KindFailed}},
-		{"low ratio", func(r *reconcile.Report) { r.Processed = 10 }, []string{KindRatio}},
-		{"low ratio, small window", func(r *reconcile.Report) { r.Expected, r.Processed = 5, 0 }, nil},
+		{"low ratio", func(r *reconcile.Report) { r.Processed, r.DueProcessed = 10, 10 }, []string{KindRatio}},
+		{"low ratio, small window", func(r *reconcile.Report) { r.Expected, r.Processed, r.Due, r.DueProcessed = 5, 0, 5, 0 }, nil},
+		// A large backfill, just recorded, has had no time to be processed.
+		{"fresh backfill", func(r *reconcile.Report) {
+			r.Expected, r.Missing, r.Backfilled, r.Processed, r.Pending = 30000, 29970, 29970, 30, 29970
+		}, []string{KindRecovered}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := ok

@@ -67,10 +67,13 @@ func (a *Alerter) planPosts(ctx context.Context, ch *ledger.AlertChange, source,
 	}
 	ch.Message = msg
 	for _, c := range post {
+		i := slices.IndexFunc(open, func(o ledger.Alert) bool { return o.Fingerprint == c.fingerprint })
+		if c.untilAck && i >= 0 {
+			c = c.merged(open[i])
+		}
 		al := c.alert()
 		// An update keeps the earliest window, so clearing needs a look that covers all of it.
-		if i := slices.IndexFunc(open, func(o ledger.Alert) bool { return o.Fingerprint == c.fingerprint }); i >= 0 &&
-			!open[i].Since.IsZero() && open[i].Since.Before(al.Since) {
+		if i >= 0 && !open[i].Since.IsZero() && open[i].Since.Before(al.Since) {
 			al.Since = open[i].Since
 		}
 		ch.Upsert = append(ch.Upsert, al)
@@ -128,15 +131,22 @@ func (a *Alerter) openAlerts(ctx context.Context, source string, kinds []string)
 
 // isNews reports whether c should be posted: an open kind with no open
 // alert, or one that changed materially; a one-off notice that says
-// something its last notice did not.
+// something its last notice did not; a kind open until acknowledged that
+// names an id its last acknowledged alert did not.
 func (a *Alerter) isNews(ctx context.Context, c condition, open []ledger.Alert) (bool, error) {
 	if !c.oneOff {
 		i := slices.IndexFunc(open, func(al ledger.Alert) bool { return al.Fingerprint == c.fingerprint })
-		return i < 0 || c.changed(open[i]), nil
+		if i >= 0 || !c.untilAck {
+			return i < 0 || c.changed(open[i]), nil
+		}
 	}
 	last, err := a.db.Alerts(ctx, ledger.AlertFilter{All: true, Fingerprint: c.fingerprint, Limit: 1})
 	if err != nil {
 		return false, err
+	}
+	if c.untilAck {
+		// Acknowledged ids stay acknowledged: only a new one reopens.
+		return len(last) == 0 || !c.covered(last[0]), nil
 	}
 	return len(last) == 0 || c.changed(last[0]), nil
 }

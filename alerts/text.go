@@ -103,9 +103,10 @@ func unknownText(r *reconcile.Report, th thresholds) (string, string) {
 func ratioText(r *reconcile.Report, ratio float64) (string, string) {
 	pct := int(math.Floor(ratio * 100))
 	summary := fmt.Sprintf("%s: only %d%% of the window's events processed", r.Source, pct)
-	body := fmt.Sprintf("*Only %d%% of the window's events are processed* (%d of %d expected). "+
-		"Pending %d, stuck %d, dead %d.\nNext: `hookledger events list --source %s --state failed`",
-		pct, r.Processed, r.Expected, r.Pending, r.Stuck, r.Dead, r.Source)
+	body := fmt.Sprintf("*Only %d%% of the window's events are processed* (%d of the %d that have been in the ledger "+
+		"longer than the stuck threshold; %d expected). Pending %d, stuck %d, dead %d.\n"+
+		"Next: `hookledger events list --source %s --state failed`",
+		pct, r.DueProcessed, r.Due, r.Expected, r.Pending, r.Stuck, r.Dead, r.Source)
 	return summary, body
 }
 

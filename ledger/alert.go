@@ -12,10 +12,12 @@ import (
 
 // AlertState is where an alert is in its life:
 //
-//	open ──condition clears──▶ resolved
+//	open ──condition clears, or someone acknowledges it (AckAlert)──▶ resolved
 //
-// A condition that comes back after it was resolved opens a new alert. The
-// CHECK constraint on alerts.state mirrors these values.
+// A condition that comes back after it was resolved opens a new alert.
+// Some conditions never clear by themselves (events the provider does not
+// know): only an acknowledgement resolves them. The CHECK constraint on
+// alerts.state mirrors these values.
 type AlertState string
 
 const (
@@ -41,6 +43,8 @@ type Alert struct {
 	OpenedAt    time.Time
 	UpdatedAt   time.Time
 	ResolvedAt  time.Time
+	AckedBy     string    // who acknowledged it, "" when nobody did
+	AckedAt     time.Time // when; zero when nobody did
 }
 
 // AlertChange is one atomic set of alert changes: the message announcing
@@ -159,8 +163,7 @@ func (db *DB) Alerts(ctx context.Context, f AlertFilter) ([]Alert, error) {
 	if f.Fingerprint != "" {
 		where, args = append(where, "fingerprint = ?"), append(args, f.Fingerprint)
 	}
-	q := `SELECT id, fingerprint, source, kind, state, summary, keys, count, since, message_id,
-		channel, message_ts, opened_at, updated_at, resolved_at FROM alerts`
+	q := `SELECT ` + alertColumns + ` FROM alerts`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -187,12 +190,17 @@ func (db *DB) Alerts(ctx context.Context, f AlertFilter) ([]Alert, error) {
 	return out, nil
 }
 
-func scanAlert(rows *sql.Rows) (Alert, error) {
+// alertColumns are the columns scanAlert reads.
+const alertColumns = `id, fingerprint, source, kind, state, summary, keys, count, since, message_id,
+	channel, message_ts, opened_at, updated_at, resolved_at, acked_by, acked_at`
+
+func scanAlert(rows interface{ Scan(...any) error }) (Alert, error) {
 	var a Alert
 	var state, keys string
 	err := rows.Scan(&a.ID, &a.Fingerprint, &a.Source, &a.Kind, &state, &a.Summary, &keys, &a.Count,
 		(*alertTime)(&a.Since), &a.MessageID, &a.Channel, &a.MessageTS,
-		(*alertTime)(&a.OpenedAt), (*alertTime)(&a.UpdatedAt), (*alertTime)(&a.ResolvedAt))
+		(*alertTime)(&a.OpenedAt), (*alertTime)(&a.UpdatedAt), (*alertTime)(&a.ResolvedAt),
+		&a.AckedBy, (*alertTime)(&a.AckedAt))
 	if err != nil {
 		return a, translate(err)
 	}

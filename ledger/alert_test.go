@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -98,5 +99,36 @@ func TestApplyAlertsIsAtomic(t *testing.T) {
 	msgs, _ := db.AlertMessages(ctx, true, 0)
 	if len(alerts) != 0 || len(msgs) != 0 {
 		t.Errorf("after a failed ApplyAlerts: %d alerts, %d messages; want nothing committed", len(alerts), len(msgs))
+	}
+}
+
+func TestAckAlertRecordsWhoAndWhen(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	msg := &AlertMessage{Text: "forged"}
+	al := &Alert{Fingerprint: "stripe:unknown", Source: "stripe", Kind: "unknown", Keys: []string{"evt_forged"}, Count: 1}
+	if err := db.ApplyAlerts(ctx, AlertChange{Message: msg, Upsert: []*Alert{al}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.AckAlert(ctx, al.ID, "alice", &AlertMessage{Kind: "resolved", Text: "acked"})
+	if err != nil || got.State != AlertResolved || got.AckedBy != "alice" || got.AckedAt.IsZero() {
+		t.Fatalf("AckAlert() = %+v, %v; want resolved by alice", got, err)
+	}
+	if _, err := db.AckAlert(ctx, al.ID, "bob", nil); !errors.Is(err, ErrNotOpen) {
+		t.Errorf("second AckAlert() = %v, want ErrNotOpen", err)
+	}
+	if _, err := db.AckAlert(ctx, 999, "bob", nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("AckAlert(999) = %v, want ErrNotFound", err)
+	}
+	naming, err := db.AlertsNaming(ctx, "stripe", "evt_forged")
+	if err != nil || len(naming) != 1 || naming[0].AckedBy != "alice" {
+		t.Errorf("AlertsNaming() = %+v, %v; want the acked alert", naming, err)
+	}
+	if none, err := db.AlertsNaming(ctx, "stripe", "evt_other"); err != nil || len(none) != 0 {
+		t.Errorf("AlertsNaming(other) = %+v, %v; want none", none, err)
+	}
+	msgs, err := db.AlertMessages(ctx, false, 0)
+	if err != nil || len(msgs) != 2 || msgs[0].ParentID != msg.ID && msgs[1].ParentID != msg.ID {
+		t.Errorf("outbox = %+v, %v; want the alert and the ack reply under it", msgs, err)
 	}
 }

@@ -40,8 +40,7 @@ type DB struct {
 	tightened []string                            // files Open made private (see Tightened)
 	redactFn  atomic.Pointer[func(string) string] // see SetRedact
 
-	ledgerOnly atomic.Bool
-	recorded   chan struct{} // signalled (without blocking) when new events commit
+	recorded chan struct{} // signalled (without blocking) when new events commit
 
 	rej        rejections                    // rejected requests waiting for the writer
 	lastCommit atomic.Pointer[commitOutcome] // the writer's last transaction
@@ -193,10 +192,6 @@ func withPragma(d, pragma string, first bool) string {
 	}
 	return base + "?" + query + "&" + p
 }
-
-// SetLedgerOnly makes Record store new events as processed: the mode for a
-// deployment with no handler, where the ledger is the product.
-func (db *DB) SetLedgerOnly(on bool) { db.ledgerOnly.Store(on) }
 
 // Recorded returns a channel that receives a value after new events were
 // committed, so a processor can wake without polling. Signals coalesce.

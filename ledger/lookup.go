@@ -52,12 +52,16 @@ func (db *DB) known(ctx context.Context, source string, ids []string, into map[s
 // WindowStats counts one source's events created in a window by where they
 // are in processing.
 type WindowStats struct {
-	Pending   int      // pending, processing or failed
-	Stuck     int      // pending or failed and received before the stuck cutoff
-	Dead      int      // dead
-	Processed int      // processed
-	StuckIDs  []string // up to the limit, oldest first
-	DeadIDs   []string // up to the limit, oldest first
+	Pending   int // pending, processing or failed
+	Stuck     int // pending or failed and received before the stuck cutoff
+	Dead      int // dead
+	Processed int // processed
+	// Due counts the events received before the stuck cutoff: those that
+	// have had their time to be processed (a fresh backfill has not), and
+	// DueProcessed those of them that are processed.
+	Due, DueProcessed int
+	StuckIDs          []string // up to the limit, oldest first
+	DeadIDs           []string // up to the limit, oldest first
 }
 
 // WindowStats returns the processing counts of source's events created in
@@ -70,10 +74,12 @@ func (db *DB) WindowStats(ctx context.Context, source string, since, until, stuc
 		count(CASE WHEN state IN ('pending', 'processing', 'failed') THEN 1 END),
 		count(CASE WHEN state IN ('pending', 'failed') AND received_at < ? THEN 1 END),
 		count(CASE WHEN state = 'dead' THEN 1 END),
-		count(CASE WHEN state = 'processed' THEN 1 END)
+		count(CASE WHEN state = 'processed' THEN 1 END),
+		count(CASE WHEN received_at < ? THEN 1 END),
+		count(CASE WHEN state = 'processed' AND received_at < ? THEN 1 END)
 		FROM events WHERE source = ? AND created_at >= ? AND created_at < ?`,
-		millis(stuckBefore), source, millis(since), millis(until),
-	).Scan(&s.Pending, &s.Stuck, &s.Dead, &s.Processed)
+		millis(stuckBefore), millis(stuckBefore), millis(stuckBefore), source, millis(since), millis(until),
+	).Scan(&s.Pending, &s.Stuck, &s.Dead, &s.Processed, &s.Due, &s.DueProcessed)
 	if err != nil {
 		return s, fmt.Errorf("read window stats: %w", translate(err))
 	}

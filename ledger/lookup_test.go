@@ -54,12 +54,13 @@ func TestWindowStats(t *testing.T) {
 	if err != nil {
 		t.Fatalf("WindowStats() error = %v", err)
 	}
-	want := ledger.WindowStats{Pending: 3, Stuck: 3, StuckIDs: []string{"evt_in0000", "evt_in0001"}}
+	// Received before the cutoff: all three are due (had their time), none processed.
+	want := ledger.WindowStats{Pending: 3, Stuck: 3, Due: 3, StuckIDs: []string{"evt_in0000", "evt_in0001"}}
 	if !reflect.DeepEqual(stats, want) {
 		t.Errorf("WindowStats() = %+v, want %+v", stats, want)
 	}
 	stats, err = db.WindowStats(ctx, "stripe", in.Add(-time.Hour), in.Add(time.Hour), time.Now().Add(-time.Hour), 2)
-	if err != nil || stats.Stuck != 0 || stats.Pending != 3 {
-		t.Errorf("WindowStats(recent cutoff) = %+v, %v; want 3 pending, 0 stuck", stats, err)
+	if err != nil || stats.Stuck != 0 || stats.Pending != 3 || stats.Due != 0 {
+		t.Errorf("WindowStats(recent cutoff) = %+v, %v; want 3 pending, 0 stuck, 0 due", stats, err)
 	}
 }

@@ -158,7 +158,9 @@ func TestPrunePayloadKeepsRowAndRefusesReplay(t *testing.T) {
 func TestPruneReturnsSpaceToFileSystem(t *testing.T) {
 	db, c := clockedDB(t)
 	ctx := context.Background()
-	db.SetLedgerOnly(true)
+	if _, err := db.SetMode(ctx, ledger.ModeLedgerOnly); err != nil {
+		t.Fatal(err)
+	}
 	recordMany(t, db, "evt_", 2000, 3000)
 	before := ledger.FileSize(db.Path())
 	c.Add(100 * day)
@@ -216,11 +218,15 @@ func TestPruneUnderIntakeHoldsTheWriterBriefly(t *testing.T) {
 	}
 	db, c := clockedDB(t)
 	ctx := context.Background()
-	db.SetLedgerOnly(true)
+	if _, err := db.SetMode(ctx, ledger.ModeLedgerOnly); err != nil {
+		t.Fatal(err)
+	}
 	recordMany(t, db, "evt_old_", 10_000, 2500)
 	c.Add(60 * day) // the second half loses only its payloads
 	recordMany(t, db, "evt_new_", 10_000, 2500)
-	db.SetLedgerOnly(false)
+	if _, err := db.SetMode(ctx, ledger.ModeDeliver); err != nil {
+		t.Fatal(err)
+	}
 	db.Now = time.Now // the writers record at the real time; the prune runs at the clock's
 	w := startWriters(t, db, 8)
 	w.waitFor(t, 200)

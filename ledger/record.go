@@ -15,8 +15,9 @@ import (
 // return with a nil error both rows are committed and synced to disk; on any
 // error nothing of this call was committed.
 //
-// A new event starts pending (or processed, in ledger-only mode) with
-// ReceivedAt set to now; Record fills ev.ID, ev.ReceivedAt and ev.State.
+// A new event starts pending, or processed when the ledger's Mode is
+// ModeLedgerOnly (read in the transaction that stores it), with ReceivedAt
+// set to now; Record fills ev.ID, ev.ReceivedAt and ev.State.
 // For a duplicate, ev.ID is the existing row's id and the receipt's outcome
 // is set to duplicate. Concurrent Records are inserted together, a few
 // statements per group transaction rather than a few per event.
@@ -33,16 +34,13 @@ func (db *DB) Record(ctx context.Context, ev *Event, rc *Receipt) (bool, error) 
 	if ev.ContentType == "" {
 		ev.ContentType = "application/json"
 	}
-	req := &recordReq{ev: ev, rc: rc, headers: "{}", state: StatePending}
+	req := &recordReq{ev: ev, rc: rc, headers: "{}"}
 	if len(ev.Headers) > 0 {
 		b, err := json.Marshal(ev.Headers)
 		if err != nil {
 			return false, fmt.Errorf("record event: %w", err)
 		}
 		req.headers = string(b)
-	}
-	if db.ledgerOnly.Load() {
-		req.state = StateProcessed
 	}
 	op := writeOp{ctx: ctx, rec: req, done: make(chan error, 1)}
 	if err := db.enqueue(ctx, op); err != nil {
@@ -64,8 +62,8 @@ type recordReq struct {
 	ev      *Event
 	rc      *Receipt
 	headers string
-	state   State
 
+	state State     // set by the writer: pending, or processed in a ledger-only ledger
 	now   time.Time // set by the writer: the transaction's time
 	isNew bool
 }
@@ -79,6 +77,17 @@ const recordChunk = 32
 // event wins and later ones are duplicates, as they would be one by one.
 func (db *DB) recordAll(ctx context.Context, tx *sql.Tx, reqs []*recordReq) error {
 	now := db.Now().UTC()
+	mode, err := modeTx(ctx, tx)
+	if err != nil {
+		return err
+	}
+	state := StatePending
+	if mode == ModeLedgerOnly {
+		state = StateProcessed
+	}
+	for _, r := range reqs {
+		r.state = state
+	}
 	for start := 0; start < len(reqs); start += recordChunk {
 		chunk := reqs[start:min(start+recordChunk, len(reqs))]
 		if err := db.insertEvents(ctx, tx, chunk, now); err != nil {

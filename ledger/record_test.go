@@ -169,7 +169,9 @@ func TestRecordRejectsMissingID(t *testing.T) {
 
 func TestRecordLedgerOnly(t *testing.T) {
 	db := mustOpen(t)
-	db.SetLedgerOnly(true)
+	if _, err := db.SetMode(context.Background(), ledger.ModeLedgerOnly); err != nil {
+		t.Fatal(err)
+	}
 	ev := testEvent("evt_lo")
 	if _, err := db.Record(context.Background(), ev, nil); err != nil {
 		t.Fatal(err)

@@ -78,49 +78,16 @@ func requeueRow(ctx context.Context, tx *sql.Tx, id, now int64) error {
 // provider-created order, and returns them. With f.DryRun it only returns
 // them. It returns an empty slice when nothing matches.
 func (db *DB) RequeueDead(ctx context.Context, f DeadFilter) ([]Requeued, error) {
-	now := millis(db.Now())
-	var out []Requeued
-	fn := func(ctx context.Context, tx *sql.Tx) error {
-		out = out[:0]
-		rows, err := tx.QueryContext(ctx, `SELECT id, source, event_id, type, attempts, created_at
-			FROM events WHERE state = 'dead' AND (? = '' OR source = ?) AND created_at >= ?
-			ORDER BY created_at, id`, f.Source, f.Source, millis(f.Since))
-		if err != nil {
-			return translate(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			rq := Requeued{PrevState: StateDead}
-			var created int64
-			if err := rows.Scan(&rq.ID, &rq.Source, &rq.EventID, &rq.Type, &rq.Attempts, &created); err != nil {
-				return translate(err)
-			}
-			rq.CreatedAt = fromMillis(created)
-			out = append(out, rq)
-		}
-		if err := rows.Err(); err != nil || f.DryRun {
-			return translate(err)
-		}
-		for _, rq := range out {
-			if err := requeueRow(ctx, tx, rq.ID, now); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	var err error
-	if f.DryRun {
-		err = db.replayReadTx(ctx, fn)
-	} else {
-		err = db.write(ctx, fn)
-	}
+	out := []Requeued{}
+	err := db.RequeueMatching(ctx, ReplayFilter{Source: f.Source, State: StateDead, Since: f.Since, DryRun: f.DryRun},
+		func(batch []Requeued) error {
+			out = append(out, batch...)
+			return nil
+		})
 	if err != nil {
 		return nil, fmt.Errorf("requeue dead events: %w", err)
 	}
-	if len(out) > 0 && !f.DryRun {
-		db.notifyRecorded()
-	}
-	return append([]Requeued{}, out...), nil
+	return out, nil
 }
 
 // replayReadTx runs fn in a read-only transaction on the read pool.

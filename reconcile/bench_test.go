@@ -68,7 +68,10 @@ func benchFixture(b *testing.B) *listFixture {
 			fixtureErr = err
 			return
 		}
-		db.SetLedgerOnly(true)
+		if _, err := db.SetMode(context.Background(), ledger.ModeLedgerOnly); err != nil {
+			fixtureErr = err
+			return
+		}
 		fixture = &listFixture{fake: fake, db: db, src: newStripe(b, fake, 0), w: w}
 		// One backfill run fills the ledger.
 		rep, err := reconcile.New(db, reconcile.Options{Concurrency: 64}, nil, nil).Run(context.Background(), fixture.src, w)

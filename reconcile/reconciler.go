@@ -119,6 +119,12 @@ func New(db *ledger.DB, opts Options, notifier Notifier, logger *slog.Logger) *R
 // A run that finished with gaps returns a nil error: see Report.Gaps.
 func (r *Reconciler) Run(ctx context.Context, src sources.Lister, w sources.Window) (Report, error) {
 	rep := newReport(src.Name(), w, r.opts, r.now())
+	mode, err := r.db.Mode(ctx)
+	if err != nil {
+		rep.Error, rep.FinishedAt = err.Error(), r.now()
+		return rep, fmt.Errorf("reconcile %s: %w", rep.Source, err)
+	}
+	rep.LedgerMode = mode.String()
 	run := &ledger.Run{Source: rep.Source, Job: r.opts.Job, Since: w.Since, Until: w.Until}
 	if !r.opts.DryRun {
 		if err := r.db.StartRun(ctx, run); err != nil {
@@ -127,7 +133,7 @@ func (r *Reconciler) Run(ctx context.Context, src sources.Lister, w sources.Wind
 		}
 		rep.RunID = run.ID
 	}
-	err := r.reconcile(ctx, src, w, &rep)
+	err = r.reconcile(ctx, src, w, &rep)
 	if err != nil {
 		err = fmt.Errorf("reconcile %s: %w", rep.Source, err)
 		rep.Complete, rep.Error = false, err.Error()

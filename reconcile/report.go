@@ -14,6 +14,10 @@ type Report struct {
 	Until  time.Time `json:"until"`
 	Mode   string    `json:"mode"`    // backfill or redeliver
 	DryRun bool      `json:"dry_run"` // nothing was changed
+	// LedgerMode is the ledger's mode during the run: under "deliver" (or
+	// "unset") what it recovered waits as pending for the processor of
+	// serve or process; under "ledger-only" it is recorded as processed.
+	LedgerMode string `json:"ledger_mode"`
 
 	Expected     int `json:"expected"`      // distinct in-scope events the provider sent in the window
 	InLedger     int `json:"in_ledger"`     // of those, already in the ledger before the run
@@ -26,6 +30,12 @@ type Report struct {
 	Stuck        int `json:"stuck"`         // pending or failed for longer than the stuck threshold
 	Dead         int `json:"dead"`          // window events in the dead state
 	Processed    int `json:"processed"`     // window events processed
+	// Due counts the window events that have been in the ledger longer
+	// than the stuck threshold, so had their time to be processed (a fresh
+	// backfill has not), and DueProcessed those of them processed: the
+	// processed ratio is judged on these alone.
+	Due          int `json:"due"`
+	DueProcessed int `json:"due_processed"`
 	// Unrecoverable counts missing events older than the provider's
 	// retention: they can no longer be backfilled or redelivered.
 	Unrecoverable int `json:"unrecoverable"`

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -13,10 +14,11 @@ import (
 	"github.com/hookledger/hookledger/ledger"
 )
 
-// runAlerts is `hookledger alerts list|flush`.
+// runAlerts is `hookledger alerts list|ack|flush`.
 func runAlerts(ctx context.Context, env *Env, args []string) error {
 	return dispatch(ctx, env, "alerts", args, []command{
 		{"list", "alerts (open, or --all) and the outbox", runAlertsList},
+		{"ack", "acknowledge an open alert (the forgery signal stays open until then)", runAlertsAck},
 		{"flush", "deliver the alert outbox now", runAlertsFlush},
 	})
 }
@@ -43,6 +45,8 @@ type alertJSON struct {
 	OpenedAt    time.Time  `json:"opened_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
 	ResolvedAt  *time.Time `json:"resolved_at,omitempty"`
+	AckedBy     string     `json:"acked_by,omitempty"`
+	AckedAt     *time.Time `json:"acked_at,omitempty"`
 }
 
 type outboxJSON struct {
@@ -71,6 +75,9 @@ func runAlertsList(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if _, err := sayMode(ctx, env.Stderr, db); err != nil {
+		return err
+	}
 	list, err := db.Alerts(ctx, ledger.AlertFilter{All: *all})
 	if err != nil {
 		return err
@@ -102,6 +109,10 @@ func toAlertJSON(a ledger.Alert) alertJSON {
 		t := a.ResolvedAt
 		j.ResolvedAt = &t
 	}
+	if !a.AckedAt.IsZero() {
+		t := a.AckedAt
+		j.AckedBy, j.AckedAt = a.AckedBy, &t
+	}
 	return j
 }
 
@@ -115,9 +126,10 @@ func printAlerts(w io.Writer, out alertsJSON, all bool) error {
 		}
 	} else {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "STATE\tOPENED\tDELIVERED\tSUMMARY")
+		fmt.Fprintln(tw, "ID\tSTATE\tOPENED\tDELIVERED\tSUMMARY")
 		for _, a := range out.Alerts {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.State, a.OpenedAt.Format(time.RFC3339), yesNo(a.Delivered), a.Summary)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s%s\n", a.ID, a.State, a.OpenedAt.Format(time.RFC3339), yesNo(a.Delivered),
+				a.Summary, ackNote(a))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -131,6 +143,67 @@ func printAlerts(w io.Writer, out alertsJSON, all bool) error {
 		}
 		fmt.Fprintln(w, "\nrun `hookledger alerts flush` to deliver now")
 	}
+	return nil
+}
+
+// ackNote is what `alerts list` adds to an alert's summary about its
+// acknowledgement: who and when, or how to give one.
+func ackNote(a alertJSON) string {
+	switch {
+	case a.AckedAt != nil:
+		return fmt.Sprintf(" (acknowledged by %s at %s)", a.AckedBy, a.AckedAt.Format(time.RFC3339))
+	case a.Kind == alerts.KindUnknown && a.State == string(ledger.AlertOpen):
+		return fmt.Sprintf(" (open until acknowledged: hookledger alerts ack %d)", a.ID)
+	}
+	return ""
+}
+
+// runAlertsAck is `hookledger alerts ack ID`: record who acknowledged the
+// open alert and when, resolve it, and queue a reply in its thread.
+func runAlertsAck(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "alerts ack", "alerts ack ID [--by NAME] [--db PATH]", "hookledger alerts ack 12 --by alice")
+	dbPath := fs.String("db", "", dbFlagUsage)
+	by := fs.String("by", "", "who acknowledges it (default $USER)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("alerts ack: want one alert ID (see `hookledger alerts list`)")
+	}
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || id < 1 {
+		return usageError(fmt.Sprintf("alerts ack: %q is not an alert ID", pos[0]))
+	}
+	if *by == "" {
+		*by = env.Getenv("USER")
+	}
+	if *by == "" {
+		return usageError("alerts ack: say who acknowledges it with --by NAME ($USER is not set)")
+	}
+	cfg, db, err := openConfigured(ctx, env, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := sayMode(ctx, env.Stderr, db); err != nil {
+		return err
+	}
+	al, err := newAlerter(db, cfg, slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return err
+	}
+	a, err := al.Ack(ctx, id, *by)
+	switch {
+	case errors.Is(err, ledger.ErrNotFound):
+		return fmt.Errorf("alerts ack: no alert %d in %s", id, db.Path())
+	case errors.Is(err, ledger.ErrNotOpen):
+		return fmt.Errorf("alerts ack: alert %d is already resolved", id)
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "acknowledged alert %d (%s) by %s at %s; the reply waits in the outbox "+
+		"(a running serve delivers it, or `hookledger alerts flush`)\n", a.ID, a.Summary, a.AckedBy, a.AckedAt.Format(time.RFC3339))
 	return nil
 }
 
@@ -148,11 +221,7 @@ func runAlertsFlush(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfigDB(env, *dbPath)
-	if err != nil {
-		return err
-	}
-	db, err := openWritable(ctx, env, cfg)
+	cfg, db, err := openConfigured(ctx, env, *dbPath)
 	if err != nil {
 		return err
 	}

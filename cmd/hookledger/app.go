@@ -21,13 +21,15 @@ import (
 // providers, the processor, the alerter and the metrics. serve, cron and
 // demo all run this one wiring.
 type app struct {
-	cfg     Config
-	log     *slog.Logger
-	db      *ledger.DB
-	provs   providers
-	metrics *metrics.Metrics
-	proc    *ledger.Processor // nil in ledger-only mode
-	alerter *alerts.Alerter
+	cfg         Config
+	log         *slog.Logger
+	db          *ledger.DB
+	provs       providers
+	metrics     *metrics.Metrics
+	mode        ledger.Mode       // the ledger's, read when it was opened
+	handlerDesc string            // the handler's description, "" when none is configured
+	proc        *ledger.Processor // nil without a handler, and on a ledger-only ledger
+	alerter     *alerts.Alerter
 
 	warnedVacuum atomic.Bool // the prune job said once that the file keeps freed pages
 }
@@ -67,38 +69,73 @@ func openApp(ctx context.Context, env *Env, cfg Config, logger *slog.Logger, pro
 		logger.Warn("ledger file was readable by other users: made it private (mode 0600)", "file", name)
 	}
 	a := &app{cfg: cfg, log: logger, db: db, provs: provs}
-	if err := a.build(); err != nil {
+	if err := a.build(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return a, nil
 }
 
-// build makes the metrics, the processor (unless no handler is
-// configured: ledger-only mode) and the alerter over a.db.
-func (a *app) build() error {
+// build makes the metrics, the processor (when a handler is configured
+// and the ledger is not ledger-only) and the alerter over a.db. Whether
+// events are delivered is the ledger's mode, never this process's
+// environment: without a handler, new events stay pending for whichever
+// serve or process has one.
+func (a *app) build(ctx context.Context) error {
 	a.metrics = metrics.New(prometheus.NewRegistry(), a.db)
+	var err error
+	if a.mode, err = a.db.Mode(ctx); err != nil {
+		return err
+	}
 	handler, desc, err := newHandler(a.cfg)
 	if err != nil {
 		return err
 	}
-	if handler == nil {
-		a.db.SetLedgerOnly(true)
-		a.log.Warn("no handler configured: ledger-only mode, events are stored and marked processed on record",
-			"hint", "set HOOKLEDGER_FORWARD_URL or HOOKLEDGER_EXEC to process events")
-	} else {
+	if handler != nil {
+		a.handlerDesc = desc
+	}
+	if handler != nil && a.mode != ledger.ModeLedgerOnly {
 		pcfg := processorConfig(a.cfg)
 		pcfg.Logger, pcfg.Observer = a.log, a.metrics
 		if a.proc, err = ledger.NewProcessor(a.db, handler, pcfg); err != nil {
 			return err
 		}
-		a.log.Info("processor on", "handler", desc, "workers", pcfg.Workers, "max_attempts", pcfg.MaxAttempts)
 	}
 	if a.alerter, err = newAlerter(a.db, a.cfg, a.log); err != nil {
 		return err
 	}
 	a.log.Info("alerts on", "transport", a.alerter.Transport())
 	return nil
+}
+
+// settle is settleMode for a processor command (serve, demo) over the
+// app's ledger, keeping a.mode current, and logs the outcome.
+func (a *app) settle(ctx context.Context, cmd string, ledgerOnly bool) error {
+	m, err := settleMode(ctx, a.db, cmd, a.handlerDesc != "", ledgerOnly)
+	if err != nil {
+		return err
+	}
+	a.mode = m
+	if a.proc != nil {
+		pcfg := processorConfig(a.cfg)
+		a.log.Info("processor on", "ledger_mode", m.String(), "handler", a.handlerDesc,
+			"workers", pcfg.Workers, "max_attempts", pcfg.MaxAttempts)
+	} else {
+		a.log.Info("ledger-only: events are recorded and marked processed on arrival; nothing is delivered",
+			"ledger_mode", m.String())
+	}
+	return nil
+}
+
+// logMode logs the ledger's mode for a command that delivers nothing
+// itself (cron): what becomes of the events its jobs backfill.
+func (a *app) logMode() {
+	if a.mode == ledger.ModeLedgerOnly {
+		a.log.Info("ledger mode", "ledger_mode", a.mode.String(), "note", "backfilled events are recorded as processed; nothing is delivered")
+		return
+	}
+	a.log.Info("ledger mode", "ledger_mode", a.mode.String(),
+		"note", "backfilled events wait as pending; only serve or process delivers them, through its handler")
 }
 
 // handler returns the HTTP handler serve exposes: the receiver's routes
@@ -121,14 +158,6 @@ func (a *app) handler() http.Handler {
 func (a *app) reconciler(job string, opts reconcile.Options) *reconcile.Reconciler {
 	opts.Job = job
 	return reconcile.New(a.db, opts, meteredNotifier{metrics: a.metrics, next: a.alerter}, a.log)
-}
-
-// drain runs the processor until nothing is ready, when there is one.
-func (a *app) drain(ctx context.Context) (ledger.Stats, error) {
-	if a.proc == nil {
-		return ledger.Stats{}, nil
-	}
-	return a.proc.Drain(ctx)
 }
 
 // Close closes the ledger.

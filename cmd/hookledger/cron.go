@@ -48,6 +48,7 @@ func runCron(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	a.log.Info("hookledger cron running", "db", cfg.DB, "reconcile_sources", names(a.provs.Reconcile))
+	a.logMode()
 	if env.Ready != nil {
 		env.Ready("")
 	}

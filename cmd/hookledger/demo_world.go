@@ -82,6 +82,12 @@ func startDemoWorld(ctx context.Context, env *Env, opts demoOptions, logger *slo
 		w.close()
 		return nil, errors.New("demo: no processor: the forward handler did not come up")
 	}
+	// The demo delivers to its app: it chooses that mode for its ledger.
+	if err := w.app.settle(ctx, "demo", false); err != nil {
+		ln.Close()
+		w.close()
+		return nil, err
+	}
 	w.srv = newHTTPServer(w.app.handler(), logger)
 	go w.srv.Serve(ln)
 	w.startProcessor()

@@ -73,6 +73,9 @@ func runEventsList(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if _, err := sayMode(ctx, env.Stderr, db); err != nil {
+		return err
+	}
 	if err := noteUnseenSource(ctx, env, db, f.Source); err != nil {
 		return err
 	}
@@ -129,11 +132,12 @@ type eventJSON struct {
 	LastError     string        `json:"last_error,omitempty"`
 	// PayloadPrunedAt is set when retention dropped the payload; the
 	// event then has no payload.
-	PayloadPrunedAt *time.Time      `json:"payload_pruned_at,omitempty"`
-	Payload         json.RawMessage `json:"payload,omitempty"`
-	PayloadBase64   string          `json:"payload_base64,omitempty"` // a payload that is not UTF-8
-	Receipts        []receiptJSON   `json:"receipts,omitempty"`
-	AttemptLog      []attemptJSON   `json:"attempt_log,omitempty"`
+	PayloadPrunedAt *time.Time       `json:"payload_pruned_at,omitempty"`
+	Payload         json.RawMessage  `json:"payload,omitempty"`
+	PayloadBase64   string           `json:"payload_base64,omitempty"` // a payload that is not UTF-8
+	Receipts        []receiptJSON    `json:"receipts,omitempty"`
+	Alerts          []eventAlertJSON `json:"alerts,omitempty"` // events show only: alerts that named it
+	AttemptLog      []attemptJSON    `json:"attempt_log,omitempty"`
 }
 
 // receiptJSON is one receipt in `events show --json`.

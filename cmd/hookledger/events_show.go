@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hookledger/hookledger/alerts"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/sources"
 )
@@ -33,6 +34,9 @@ func runEventsShow(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if _, err := sayMode(ctx, env.Stderr, db); err != nil {
+		return err
+	}
 	j, size, err := eventDetail(ctx, db, pos[0], pos[1])
 	if err != nil {
 		return err
@@ -66,6 +70,9 @@ func eventDetail(ctx context.Context, db *ledger.DB, source, id string) (eventJS
 	if ev.PayloadPrunedAt.IsZero() {
 		setPayload(&j, ev.Payload)
 	}
+	if j.Alerts, err = eventAlerts(ctx, db, source, id); err != nil {
+		return eventJSON{}, 0, err
+	}
 	for _, rc := range rcs {
 		j.Receipts = append(j.Receipts, receiptJSON{Outcome: rc.Outcome, Status: rc.Status, Reason: rc.Reason,
 			RemoteAddr: rc.RemoteAddr, BodySize: rc.BodySize, ReceivedAt: rc.ReceivedAt,
@@ -94,6 +101,48 @@ func setPayload(j *eventJSON, p []byte) {
 	}
 }
 
+// eventAlerts lists the alerts that named the event; an unknown-event one
+// says the provider does not know it (the forgery signal).
+func eventAlerts(ctx context.Context, db *ledger.DB, source, id string) ([]eventAlertJSON, error) {
+	als, err := db.AlertsNaming(ctx, source, id)
+	if err != nil {
+		return nil, err
+	}
+	var out []eventAlertJSON
+	for _, a := range als {
+		ea := eventAlertJSON{ID: a.ID, Kind: a.Kind, State: string(a.State), Summary: a.Summary, OpenedAt: a.OpenedAt,
+			AckedBy: a.AckedBy, ProviderUnknown: a.Kind == alerts.KindUnknown}
+		if !a.AckedAt.IsZero() {
+			t := a.AckedAt
+			ea.AckedAt = &t
+		}
+		out = append(out, ea)
+	}
+	return out, nil
+}
+
+// eventAlertJSON is an alert that named the event, in `events show --json`.
+type eventAlertJSON struct {
+	ID      int64  `json:"id"`
+	Kind    string `json:"kind"`
+	State   string `json:"state"`
+	Summary string `json:"summary"`
+	// ProviderUnknown: the provider's API does not know this event,
+	// although it came in with a valid signature (a forgery signal).
+	ProviderUnknown bool       `json:"provider_unknown"`
+	OpenedAt        time.Time  `json:"opened_at"`
+	AckedBy         string     `json:"acked_by,omitempty"`
+	AckedAt         *time.Time `json:"acked_at,omitempty"`
+}
+
+// ackState says whether unknown-event alert a was acknowledged.
+func ackState(a eventAlertJSON) string {
+	if a.AckedAt != nil {
+		return fmt.Sprintf("acknowledged by %s at %s", a.AckedBy, a.AckedAt.Format(time.RFC3339))
+	}
+	return fmt.Sprintf("open until acknowledged: hookledger alerts ack %d", a.ID)
+}
+
 // printEvent writes the human form of `events show`; size is the
 // payload's, which only --json prints.
 func printEvent(w io.Writer, j eventJSON, size int) {
@@ -106,6 +155,16 @@ func printEvent(w io.Writer, j eventJSON, size int) {
 	fmt.Fprintf(w, "  received:    %s\n", j.ReceivedAt.Format(time.RFC3339))
 	if j.LastError != "" {
 		fmt.Fprintf(w, "  last error:  %s\n", j.LastError)
+	}
+	if j.State == ledger.StateProcessed && j.Attempts == 0 {
+		fmt.Fprintf(w, "  delivery:    none: recorded as processed with no attempt (ledger-only); on a delivering "+
+			"ledger `hookledger replay %s %s` queues it for the processor\n", j.Source, j.EventID)
+	}
+	for _, a := range j.Alerts {
+		if a.ProviderUnknown {
+			fmt.Fprintf(w, "  WARNING:     %s's API does not know this event, although its signature was valid "+
+				"(forgery signal, alert #%d, %s)\n", j.Source, a.ID, ackState(a))
+		}
 	}
 	if j.PayloadPrunedAt != nil {
 		fmt.Fprintf(w, "  payload:     pruned %s (HOOKLEDGER_RETENTION_PAYLOADS)\n", j.PayloadPrunedAt.Format(time.RFC3339))

@@ -94,3 +94,14 @@ func (c *countingApp) checkEachOnce(t *testing.T, want int) {
 		}
 	}
 }
+
+// runProcessCmd runs `hookledger process` with vars, as the processor that
+// delivers what reconcile and replay left pending, and fails the test when
+// it fails.
+func runProcessCmd(t *testing.T, vars map[string]string) {
+	t.Helper()
+	env, stdout, stderr := testEnv(vars)
+	if err := runWith(t.Context(), env, []string{"process"}); err != nil {
+		t.Fatalf("process = %v\n%s\n%s", err, stdout, stderr)
+	}
+}

@@ -18,3 +18,15 @@ func openLedger(ctx context.Context, env *Env, path string) (*ledger.DB, error) 
 	}
 	return ledger.OpenReadOnly(ctx, path)
 }
+
+// openConfigured loads the configuration with --db's value (dbPath) and
+// opens that ledger read-write, for commands that change it. The caller
+// closes the ledger.
+func openConfigured(ctx context.Context, env *Env, dbPath string) (Config, *ledger.DB, error) {
+	cfg, err := loadConfigDB(env, dbPath)
+	if err != nil {
+		return cfg, nil, err
+	}
+	db, err := openWritable(ctx, env, cfg)
+	return cfg, db, err
+}

@@ -33,10 +33,11 @@ type command struct {
 // commands lists the subcommands in the order usage shows them.
 func commands() []command {
 	return []command{
+		{"init", "create a ledger and choose its mode: deliver (default) or --ledger-only", runInit},
 		{"serve", "receive webhooks, process events and run scheduled jobs", runServe},
 		{"process", "drain the processing queue once and exit", runProcess},
 		{"reconcile", "compare the providers' lists with the ledger and close gaps", runReconcile},
-		{"replay", "feed an event (or every dead event) through the processor again", runReplay},
+		{"replay", "queue events (one, the dead, or a filter) for the processor again", runReplay},
 		{"events", "list or show events in the ledger", runEvents},
 		{"status", "counts per source and state, oldest pending, last reconcile, open alerts", runStatus},
 		{"alerts", "list alerts and deliver the outbox", runAlerts},

@@ -46,13 +46,18 @@ func runProcess(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if h == nil {
-		return usageError(errNoHandler.Error())
+		return processWithoutHandler(ctx, env, cfg.DB)
 	}
 	db, err := openWritable(ctx, env, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	mode, err := settleMode(ctx, db, "process", true, false)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stderr, modeLine(db.Path(), mode))
 	pcfg := processorConfig(cfg)
 	if *workers > 0 {
 		pcfg.Workers = *workers
@@ -69,6 +74,27 @@ func runProcess(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("drain queue: %w", err)
 	}
+	return nil
+}
+
+// processWithoutHandler is `process` with no handler configured: nothing
+// to do on a ledger-only ledger, else a usage error. It only reads the
+// ledger at path, and never creates one.
+func processWithoutHandler(ctx context.Context, env *Env, path string) error {
+	db, err := openLedger(ctx, env, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	mode, err := db.Mode(ctx)
+	if err != nil {
+		return err
+	}
+	if mode != ledger.ModeLedgerOnly {
+		return usageError(fmt.Sprintf("%s; ledger %s is not ledger-only, so its events wait for a handler", errNoHandler, db.Path()))
+	}
+	fmt.Fprintln(env.Stderr, modeLine(db.Path(), mode))
+	fmt.Fprintln(env.Stdout, "ledger-only: nothing to deliver")
 	return nil
 }
 

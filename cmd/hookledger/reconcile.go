@@ -14,6 +14,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources"
 )
@@ -97,7 +98,11 @@ func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) e
 	if err != nil {
 		return err
 	}
+	fmt.Fprintln(env.Stderr, modeLine(a.db.Path(), a.mode))
 	reports, runErr := a.reconcileManual(ctx, env.Stderr, listers, window, reconcile.Options{Mode: mode, DryRun: f.dryRun})
+	if note := a.delivery(reports); note != "" {
+		fmt.Fprintln(env.Stderr, note)
+	}
 	if err := writeReports(env.Stdout, reports, f.json); err != nil {
 		return errors.Join(runErr, err)
 	}
@@ -106,7 +111,8 @@ func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) e
 
 // reconcileManual runs the "manual" reconcile job over listers and window
 // (nil: each source's incremental window), with a progress bar when
-// stderr is a terminal, then processes what it backfilled.
+// stderr is a terminal. It delivers nothing itself: what it backfilled is
+// pending for the processor of serve or process (see delivery).
 func (a *app) reconcileManual(ctx context.Context, stderr io.Writer, listers []sources.Lister,
 	window windowFunc, opts reconcile.Options) ([]reconcile.Report, error) {
 	bar := newProgress(stderr)
@@ -126,14 +132,29 @@ func (a *app) reconcileManual(ctx context.Context, stderr io.Writer, listers []s
 	if bar != nil {
 		bar.Finish()
 	}
-	if !opts.DryRun && backfilled(reports) > 0 {
-		// The backfilled events go through the one processor now, not at
-		// the next `serve`; a processing failure is retried there later.
-		if _, err := a.drain(ctx); err != nil {
-			runErr = errors.Join(runErr, fmt.Errorf("process backfilled events: %w", err))
+	return reports, runErr
+}
+
+// delivery says what becomes of the events reports recovered, "" when
+// there are none. Reconcile never delivers: only the processor of serve or
+// process does, through its own handler, so that a shell without (or with
+// a different) handler configuration can never mark an event processed
+// or deliver it differently.
+func (a *app) delivery(reports []reconcile.Report) string {
+	n := 0
+	for _, r := range reports {
+		if !r.DryRun {
+			n += r.Backfilled + r.Redelivered
 		}
 	}
-	return reports, runErr
+	switch {
+	case n == 0:
+		return ""
+	case a.mode == ledger.ModeLedgerOnly:
+		return fmt.Sprintf("%d recovered events recorded as processed (ledger-only: nothing is delivered)", n)
+	}
+	return fmt.Sprintf("%d recovered events are pending: a running `hookledger serve`, or `hookledger process`, "+
+		"delivers them through its handler", n)
 }
 
 // pickSource keeps the lister named name ("" keeps all). It is a usage
@@ -205,16 +226,6 @@ func reconcileOutcome(reports []reconcile.Report, runErr error) error {
 		return fmt.Errorf("%w: %d events still missing", errGaps, still)
 	}
 	return nil
-}
-
-// backfilled counts the events the reports recovered, by backfill or
-// redelivery.
-func backfilled(reports []reconcile.Report) int {
-	n := 0
-	for _, r := range reports {
-		n += r.Backfilled + r.Redelivered
-	}
-	return n
 }
 
 // newProgress returns a spinner with a count on w when w is a terminal,

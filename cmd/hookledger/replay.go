@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,50 +11,116 @@ import (
 	"github.com/hookledger/hookledger/ledger"
 )
 
-// runReplay requeues one event (and then runs it once through the
-// processor, printing the outcome) or every matching dead event (which a
-// running `serve` or the next `process` picks up).
-//
-// Replaying one event while `serve` runs is safe: the event is claimed
-// under a lease by whichever processor gets it first; if serve wins, this
-// command says so and leaves it to serve.
+// replayFlags are the parsed flags of `hookledger replay`.
+type replayFlags struct {
+	db, source, typ, since, until, state string
+	dead, dryRun, json                   bool
+	batch                                int
+	pace                                 time.Duration
+}
+
+// runReplay queues events for the processor again: one event, every
+// matching dead event, or every event a filter matches (bulk, streamed in
+// bounded batches). It never delivers anything itself: the processor of a
+// running `serve`, or the next `process`, delivers them through its own
+// handler, so a shell configured differently (no handler, no signing
+// secret) cannot deliver an event differently.
 func runReplay(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "replay", "replay SOURCE EVENT_ID | --dead [--source NAME] [--since D] [--dry-run] [--db PATH]",
-		"hookledger replay --dead --source stripe --since 1d")
-	dbPath := fs.String("db", "", dbFlagUsage)
-	dead := fs.Bool("dead", false, "requeue every dead event that matches")
-	source := fs.String("source", "", "with --dead: only this source")
-	since := fs.String("since", "", "with --dead: only events created since (7d, 36h or RFC 3339)")
-	dryRun := fs.Bool("dry-run", false, "print what would be replayed and change nothing")
+	fs := newFlagSet(env, "replay",
+		"replay SOURCE EVENT_ID | --dead [--source NAME] [--since D] | --since D [--until D] [--source NAME] [--type T] [--state S] [--dry-run] [--json] [--db PATH]",
+		"hookledger replay --source stripe --type invoice.paid --since 7d --state processed --dry-run")
+	var f replayFlags
+	fs.StringVar(&f.db, "db", "", dbFlagUsage)
+	fs.BoolVar(&f.dead, "dead", false, "requeue every dead event that matches (same as --state dead)")
+	fs.StringVar(&f.source, "source", "", "only this source")
+	fs.StringVar(&f.typ, "type", "", "only events of this provider type (invoice.paid, push)")
+	fs.StringVar(&f.since, "since", "", "only events created since (7d, 36h or RFC 3339); required for a bulk replay")
+	fs.StringVar(&f.until, "until", "", "only events created before (a duration back from now or RFC 3339)")
+	fs.StringVar(&f.state, "state", "", "only events in this state: pending, processing, processed, failed, dead")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would be replayed and change nothing")
+	fs.BoolVar(&f.json, "json", false, "print one JSON object on stdout (bulk and --dead)")
+	fs.IntVar(&f.batch, "batch", 500, "events requeued per transaction")
+	fs.DurationVar(&f.pace, "pace", 200*time.Millisecond, "pause between two batches")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfigDB(env, *dbPath)
+	filter, err := f.filter(len(pos), time.Now())
 	if err != nil {
 		return err
 	}
-	if *dead {
-		if len(pos) != 0 {
-			return usageError("replay --dead takes no SOURCE or EVENT_ID")
-		}
-		return replayDead(ctx, env, cfg, *source, *since, *dryRun)
-	}
-	if len(pos) != 2 || *source != "" || *since != "" {
-		return usageError("replay wants SOURCE EVENT_ID, or --dead [--source NAME] [--since D]")
-	}
-	return replayOne(ctx, env, cfg, pos[0], pos[1], *dryRun)
-}
-
-// replayOne requeues source's eventID and runs it once through the
-// processor (or, with dryRun, only says what it would replay). It fails
-// when the attempt does not end processed.
-func replayOne(ctx context.Context, env *Env, cfg Config, source, eventID string, dryRun bool) error {
-	db, err := openWritable(ctx, env, cfg)
+	_, db, err := openConfigured(ctx, env, f.db)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	mode, err := sayMode(ctx, env.Stderr, db)
+	if err != nil {
+		return err
+	}
+	if mode == ledger.ModeLedgerOnly && !f.dryRun {
+		return usageError(fmt.Sprintf("replay: ledger %s is ledger-only: nothing delivers its events, so a replay "+
+			"would leave them pending; make it deliver first with `hookledger init --deliver`", db.Path()))
+	}
+	if filter == nil {
+		return replayOne(ctx, env, db, pos[0], pos[1], f.dryRun)
+	}
+	return replayMatching(ctx, env, db, *filter, f)
+}
+
+// filter checks the flags against the npos positional arguments and
+// returns the bulk filter they ask for, or nil for one event.
+func (f replayFlags) filter(npos int, now time.Time) (*ledger.ReplayFilter, error) {
+	bulk := f.dead || f.since != "" || f.until != "" || f.source != "" || f.typ != "" || f.state != ""
+	switch {
+	case npos == 2 && !bulk:
+		return nil, nil
+	case npos != 0:
+		return nil, usageError("replay wants SOURCE EVENT_ID without filters, or --dead, or filters with --since")
+	case !bulk:
+		return nil, usageError("replay wants SOURCE EVENT_ID, --dead [--source NAME] [--since D], or --since D with filters")
+	case !f.dead && f.since == "":
+		return nil, usageError("replay: a bulk replay needs --since (use --dead for every dead event)")
+	case f.batch < 1 || f.pace < 0:
+		return nil, usageError("replay: --batch must be positive and --pace not negative")
+	}
+	rf := &ledger.ReplayFilter{Source: f.source, Type: f.typ, DryRun: f.dryRun, Batch: f.batch, Pace: f.pace}
+	if f.state != "" {
+		st, err := ledger.ParseState(f.state)
+		if err != nil {
+			return nil, usageError("--state: " + err.Error())
+		}
+		rf.State = st
+	}
+	if f.dead {
+		if rf.State != "" && rf.State != ledger.StateDead {
+			return nil, usageError("replay: --dead and --state " + f.state + " contradict each other")
+		}
+		rf.State = ledger.StateDead
+	}
+	var err error
+	if f.since != "" {
+		if rf.Since, err = parseSince(f.since, now); err != nil {
+			return nil, usageError("--since: " + err.Error())
+		}
+	}
+	if f.until != "" {
+		if rf.Until, err = parseSince(f.until, now); err != nil {
+			return nil, usageError("--until: " + err.Error())
+		}
+		if !rf.Since.Before(rf.Until) {
+			return nil, usageError("replay: --since is not before --until")
+		}
+	}
+	return rf, nil
+}
+
+// deliveredBy is what replay says about who delivers what it requeued.
+const deliveredBy = "a running `hookledger serve`, or `hookledger process`, delivers it through its handler"
+
+// replayOne requeues source's eventID (or, with dryRun, only says what it
+// would replay).
+func replayOne(ctx context.Context, env *Env, db *ledger.DB, source, eventID string, dryRun bool) error {
 	if dryRun {
 		ev, err := db.Event(ctx, source, eventID)
 		if err != nil {
@@ -62,80 +129,87 @@ func replayOne(ctx context.Context, env *Env, cfg Config, source, eventID string
 		fmt.Fprintf(env.Stdout, "would replay %s %s (%s, %s, %d attempts)\n", source, eventID, ev.Type, ev.State, ev.Attempts)
 		return nil
 	}
-	h, desc, err := newHandler(cfg)
-	if err != nil {
-		return err
-	}
-	if h == nil {
-		return usageError("replay: " + errNoHandler.Error())
-	}
-	p, err := ledger.NewProcessor(db, h, processorConfig(cfg))
-	if err != nil {
-		return err
-	}
 	rq, err := db.Requeue(ctx, source, eventID)
-	if err != nil {
+	if errors.Is(err, ledger.ErrLeased) {
+		return fmt.Errorf("replay %s %s: a processor is delivering it right now; see `hookledger events show %s %s`",
+			source, eventID, source, eventID)
+	} else if err != nil {
 		return fmt.Errorf("requeue event: %w", err)
 	}
-	fmt.Fprintf(env.Stdout, "requeued %s %s (%s, was %s after %d attempts)\n", source, eventID, rq.Type, rq.PrevState, rq.Attempts)
-	r, err := p.ProcessOne(ctx, rq.ID)
-	if errors.Is(err, ledger.ErrNotReady) {
-		fmt.Fprintln(env.Stdout, "another processor took it; see `hookledger events show` for the outcome")
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("process event: %w", err)
-	}
-	printOutcome(env.Stdout, r, desc)
-	if r.Outcome != ledger.AttemptProcessed {
-		return fmt.Errorf("replay %s %s: attempt ended %s", source, eventID, r.Outcome)
-	}
+	fmt.Fprintf(env.Stdout, "requeued %s %s (%s, was %s after %d attempts); %s\n",
+		source, eventID, rq.Type, rq.PrevState, rq.Attempts, deliveredBy)
 	return nil
 }
 
-// printOutcome prints one attempt's result, via the handler desc.
-func printOutcome(w io.Writer, r *ledger.Result, desc string) {
-	fmt.Fprintf(w, "attempt %d via %s: %s in %s", r.Claim.Attempt, desc, r.Outcome, r.Duration.Round(time.Millisecond))
-	if r.Error != "" {
-		fmt.Fprintf(w, ": %s", r.Error)
-	}
-	if r.Outcome == ledger.AttemptRetry {
-		fmt.Fprintf(w, " (next attempt at %s)", r.NextAt.Format(time.RFC3339))
-	}
-	fmt.Fprintln(w)
+// replayJSON is one requeued event in `replay --json`.
+type replayJSON struct {
+	Source    string       `json:"source"`
+	EventID   string       `json:"event_id"`
+	Type      string       `json:"type"`
+	PrevState ledger.State `json:"prev_state"`
+	Attempts  int          `json:"attempts"`
+	CreatedAt time.Time    `json:"created_at"`
 }
 
-// replayDead requeues every dead event of source ("" for all) created
-// since since ("" for ever), or with dryRun only lists them.
-func replayDead(ctx context.Context, env *Env, cfg Config, source, since string, dryRun bool) error {
-	f := ledger.DeadFilter{Source: source, DryRun: dryRun}
-	if since != "" {
-		t, err := parseSince(since, time.Now())
-		if err != nil {
-			return usageError("--since: " + err.Error())
-		}
-		f.Since = t
-	}
-	db, err := openWritable(ctx, env, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	rqs, err := db.RequeueDead(ctx, f)
-	if err != nil {
-		return fmt.Errorf("requeue dead events: %w", err)
-	}
-	verb := "requeued"
-	if dryRun {
+// replayMatching requeues, batch by batch, every event rf matches and
+// prints each one as it goes (with --json, one object whole at the end,
+// streamed through a spool file so memory stays flat).
+func replayMatching(ctx context.Context, env *Env, db *ledger.DB, rf ledger.ReplayFilter, f replayFlags) error {
+	verb, what := "requeued", "events"
+	if f.dryRun {
 		verb = "would requeue"
 	}
-	for _, rq := range rqs {
-		fmt.Fprintf(env.Stdout, "%s %s %s (%s, %d attempts)\n", verb, rq.Source, rq.EventID, rq.Type, rq.Attempts)
+	if f.dead {
+		what = "dead events"
 	}
-	fmt.Fprintf(env.Stdout, "%s %d dead events", verb, len(rqs))
-	if !dryRun && len(rqs) > 0 {
-		fmt.Fprint(env.Stdout, "; `hookledger serve` or `hookledger process` will run them")
+	if f.json {
+		return spool(env.Stdout, func(w io.Writer) error { return replayMatchingJSON(ctx, w, db, rf) })
+	}
+	n := 0
+	err := db.RequeueMatching(ctx, rf, func(batch []ledger.Requeued) error {
+		for _, rq := range batch {
+			fmt.Fprintf(env.Stdout, "%s %s %s (%s, was %s, %d attempts)\n", verb, rq.Source, rq.EventID, rq.Type, rq.PrevState, rq.Attempts)
+		}
+		n += len(batch)
+		return nil
+	})
+	fmt.Fprintf(env.Stdout, "%s %d %s", verb, n, what)
+	if !f.dryRun && n > 0 {
+		fmt.Fprint(env.Stdout, "; a running `hookledger serve`, or `hookledger process`, delivers them through its handler")
 	}
 	fmt.Fprintln(env.Stdout)
+	if err != nil {
+		return fmt.Errorf("replay: stopped after %d %s: %w", n, what, err)
+	}
 	return nil
+}
+
+// replayMatchingJSON writes {"dry_run", "events": [...], "count"} to w,
+// one event at a time.
+func replayMatchingJSON(ctx context.Context, w io.Writer, db *ledger.DB, rf ledger.ReplayFilter) error {
+	fmt.Fprintf(w, "{\n  \"dry_run\": %t,\n  \"events\": [", rf.DryRun)
+	n := 0
+	err := db.RequeueMatching(ctx, rf, func(batch []ledger.Requeued) error {
+		for _, rq := range batch {
+			if n > 0 {
+				fmt.Fprint(w, ",")
+			}
+			fmt.Fprint(w, "\n    ")
+			b, err := json.Marshal(replayJSON{Source: rq.Source, EventID: rq.EventID, Type: rq.Type,
+				PrevState: rq.PrevState, Attempts: rq.Attempts, CreatedAt: rq.CreatedAt})
+			if err != nil {
+				return fmt.Errorf("encode event: %w", err)
+			}
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("replay: stopped after %d events: %w", n, err)
+	}
+	_, err = fmt.Fprintf(w, "\n  ],\n  \"count\": %d\n}\n", n)
+	return err
 }

@@ -20,12 +20,13 @@ const shutdownTimeout = 30 * time.Second
 // runServe is `hookledger serve`: the receiver, the processor and the
 // scheduled jobs in one process until ctx ends.
 func runServe(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "serve", "serve [--addr HOST:PORT] [--db PATH] [--no-schedule] [--log-format text|json] [--log-level L]",
+	fs := newFlagSet(env, "serve", "serve [--addr HOST:PORT] [--db PATH] [--no-schedule] [--ledger-only] [--log-format text|json] [--log-level L]",
 		"STRIPE_WEBHOOK_SECRET=whsec_… hookledger serve --addr 127.0.0.1:8080")
 	addr := fs.String("addr", "", "listen address (default $HOOKLEDGER_ADDR or 127.0.0.1:8080)")
 	dbPath := fs.String("db", "", dbFlagUsage)
 	noSchedule := fs.Bool("no-schedule", false, "do not run the scheduled jobs (reconcile, alerts)")
 	logf := addLogFlags(fs, slog.LevelInfo)
+	ledgerOnly := fs.Bool("ledger-only", false, "on a new ledger with no handler: make it ledger-only\n(events recorded, never delivered; recorded in the ledger)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -55,6 +56,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if err := a.settle(ctx, "serve", *ledgerOnly); err != nil {
+		return err
+	}
 	return a.serve(ctx, env)
 }
 

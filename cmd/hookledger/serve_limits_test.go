@@ -25,7 +25,7 @@ func TestServeCapsConnections(t *testing.T) {
 	url, _ := startServeInProcess(t, map[string]string{
 		"HOOKLEDGER_DB": filepath.Join(t.TempDir(), "serve.db"), "STRIPE_WEBHOOK_SECRET": "whsec_caps",
 		"HOOKLEDGER_MAX_CONNS": fmt.Sprint(maxConns),
-	}, "--no-schedule")
+	}, "--no-schedule", "--ledger-only")
 	addr := strings.TrimPrefix(url, "http://")
 	conns := make([]net.Conn, dialed)
 	for i := range conns {
@@ -76,7 +76,7 @@ func TestServeMaxBody(t *testing.T) {
 	url, _ := startServeInProcess(t, map[string]string{
 		"HOOKLEDGER_DB": filepath.Join(t.TempDir(), "serve.db"), "STRIPE_WEBHOOK_SECRET": secret,
 		"HOOKLEDGER_MAX_BODY": "2KiB",
-	}, "--no-schedule")
+	}, "--no-schedule", "--ledger-only")
 	post := func(pad int) int {
 		payload := []byte(fmt.Sprintf(`{"id":"evt_size_%d","object":"event","type":"charge.succeeded","created":%d,"pad":%q}`,
 			pad, time.Now().Unix(), strings.Repeat("x", pad)))

@@ -50,7 +50,7 @@ func TestServeStripeOnly(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "serve.db")
 	url, stderr := startServeInProcess(t, map[string]string{
 		"HOOKLEDGER_DB": dbPath, "STRIPE_WEBHOOK_SECRET": secret,
-	}, "--no-schedule")
+	}, "--no-schedule", "--ledger-only")
 
 	payload := []byte(fmt.Sprintf(`{"id":"evt_serve_1","object":"event","type":"charge.succeeded","created":%d}`, time.Now().Unix()))
 	sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret}).Header
@@ -85,7 +85,7 @@ func TestServeStripeOnly(t *testing.T) {
 	if !strings.Contains(logs, "sources=[stripe]") {
 		t.Errorf("log does not say which sources are on:\n%s", logs)
 	}
-	if !strings.Contains(logs, "ledger-only mode") {
+	if !strings.Contains(logs, "ledger_mode=ledger-only") {
 		t.Errorf("log does not say ledger-only mode:\n%s", logs)
 	}
 	if strings.Contains(logs, secret) {
@@ -117,7 +117,7 @@ func TestServeSlackOnly(t *testing.T) {
 	const secret = "slack-serve-only-signing-secret"
 	url, stderr := startServeInProcess(t, map[string]string{
 		"HOOKLEDGER_DB": filepath.Join(t.TempDir(), "serve.db"), "SLACK_SIGNING_SECRET": secret,
-	}, "--no-schedule")
+	}, "--no-schedule", "--ledger-only")
 	hs := slacktest.URLVerification("serve-challenge")
 	req, _ := http.NewRequest("POST", url+"/webhooks/slack", bytes.NewReader(hs))
 	req.Header = slacktest.Header(secret, time.Now(), hs, 0)
@@ -141,5 +141,43 @@ func TestServeSlackOnly(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "sources=[slack]") {
 		t.Errorf("log does not say slack is on:\n%s", stderr)
+	}
+}
+
+// TestServeWithoutHandlerRefusesUntilChosen: serve with no handler on a
+// ledger not marked ledger-only refuses (exit 2, naming both ways out)
+// and changes nothing; `serve --ledger-only` then records the choice in
+// the ledger, and a later serve with a handler on that ledger refuses too.
+func TestServeWithoutHandlerRefusesUntilChosen(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "serve.db")
+	vars := map[string]string{"HOOKLEDGER_DB": dbPath, "STRIPE_WEBHOOK_SECRET": "whsec_serve_refuses"}
+	env, _, _ := testEnv(vars)
+	err := runWith(context.Background(), env, []string{"serve", "--addr", "127.0.0.1:0", "--no-schedule"})
+	if exitCode(err, io.Discard) != exitUsage {
+		t.Fatalf("serve without a handler = %v, want a usage error (exit 2)", err)
+	}
+	for _, want := range []string{"HOOKLEDGER_FORWARD_URL", "HOOKLEDGER_EXEC", "hookledger init --ledger-only", "serve --ledger-only"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("serve's refusal does not mention %q: %v", want, err)
+		}
+	}
+	db, err := ledger.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := db.Mode(context.Background()); err != nil || m != ledger.ModeUnset {
+		t.Errorf("after the refusal the mode is %q, %v; want still unset", m, err)
+	}
+	db.Close()
+
+	startServeInProcess(t, vars, "--no-schedule", "--ledger-only")
+	withHandler := map[string]string{"HOOKLEDGER_FORWARD_URL": "http://127.0.0.1:1/hooks"}
+	for k, v := range vars {
+		withHandler[k] = v
+	}
+	env, _, _ = testEnv(withHandler)
+	err = runWith(context.Background(), env, []string{"serve", "--addr", "127.0.0.1:0", "--no-schedule"})
+	if exitCode(err, io.Discard) != exitUsage || !strings.Contains(err.Error(), "ledger-only") {
+		t.Errorf("serve with a handler on a ledger-only ledger = %v, want a usage error", err)
 	}
 }

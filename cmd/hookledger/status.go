@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hookledger/hookledger/alerts"
 	"github.com/hookledger/hookledger/ledger"
 )
 
@@ -15,9 +16,13 @@ import (
 // oldest pending age, last successful reconcile per source, plus open
 // alerts and the last run of each scheduled job.
 type statusJSON struct {
-	Sources map[string]sourceStatus `json:"sources"`
-	Alerts  []alertStatus           `json:"open_alerts"`
-	Jobs    []jobStatus             `json:"jobs"`
+	LedgerMode string                  `json:"ledger_mode"`
+	Sources    map[string]sourceStatus `json:"sources"`
+	Alerts     []alertStatus           `json:"open_alerts"`
+	// Acked are the latest acknowledged alerts, newest first: who closed
+	// the alerts nothing observed could clear (the forgery signal).
+	Acked []alertStatus `json:"acknowledged_alerts"`
+	Jobs  []jobStatus   `json:"jobs"`
 	// Rejections are the last day's rejected requests per source and reason.
 	Rejections []rejectionStatus `json:"rejections"`
 }
@@ -44,12 +49,15 @@ type reconcileStatus struct {
 
 // alertStatus is one open alert in `status --json`.
 type alertStatus struct {
-	Fingerprint string    `json:"fingerprint"`
-	Source      string    `json:"source,omitempty"`
-	Kind        string    `json:"kind"`
-	Summary     string    `json:"summary"`
-	Count       int       `json:"count"`
-	OpenedAt    time.Time `json:"opened_at"`
+	ID          int64      `json:"id"`
+	Fingerprint string     `json:"fingerprint"`
+	Source      string     `json:"source,omitempty"`
+	Kind        string     `json:"kind"`
+	Summary     string     `json:"summary"`
+	Count       int        `json:"count"`
+	OpenedAt    time.Time  `json:"opened_at"`
+	AckedBy     string     `json:"acked_by,omitempty"`
+	AckedAt     *time.Time `json:"acked_at,omitempty"`
 }
 
 // jobStatus is one scheduled job's last run in `status --json`.
@@ -97,7 +105,13 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 // collectStatus reads the status of the ledger in db at now. Every list is
 // empty rather than null when there is nothing to show.
 func collectStatus(ctx context.Context, db *ledger.DB, now time.Time) (statusJSON, error) {
-	st := statusJSON{Sources: map[string]sourceStatus{}, Alerts: []alertStatus{}, Jobs: []jobStatus{}, Rejections: []rejectionStatus{}}
+	st := statusJSON{Sources: map[string]sourceStatus{}, Alerts: []alertStatus{}, Acked: []alertStatus{}, Jobs: []jobStatus{},
+		Rejections: []rejectionStatus{}}
+	mode, err := db.Mode(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.LedgerMode = mode.String()
 	if err := st.addQueue(ctx, db, now); err != nil {
 		return st, fmt.Errorf("read queue stats: %w", err)
 	}
@@ -167,17 +181,39 @@ func (st *statusJSON) addRuns(ctx context.Context, db *ledger.DB) error {
 	return nil
 }
 
-// addAlerts adds the open alerts.
+// statusAcked bounds the acknowledged alerts status shows.
+const statusAcked = 5
+
+// addAlerts adds the open alerts and the latest acknowledged ones.
 func (st *statusJSON) addAlerts(ctx context.Context, db *ledger.DB) error {
-	alerts, err := db.Alerts(ctx, ledger.AlertFilter{})
+	all, err := db.Alerts(ctx, ledger.AlertFilter{All: true, Limit: 200})
 	if err != nil {
 		return err
 	}
-	for _, a := range alerts {
-		st.Alerts = append(st.Alerts, alertStatus{Fingerprint: a.Fingerprint, Source: a.Source, Kind: a.Kind,
-			Summary: a.Summary, Count: a.Count, OpenedAt: a.OpenedAt})
+	open, err := db.Alerts(ctx, ledger.AlertFilter{})
+	if err != nil {
+		return err
+	}
+	for _, a := range open {
+		st.Alerts = append(st.Alerts, toAlertStatus(a))
+	}
+	for _, a := range all {
+		if !a.AckedAt.IsZero() && len(st.Acked) < statusAcked {
+			st.Acked = append(st.Acked, toAlertStatus(a))
+		}
 	}
 	return nil
+}
+
+// toAlertStatus is a's line in `status --json`.
+func toAlertStatus(a ledger.Alert) alertStatus {
+	s := alertStatus{ID: a.ID, Fingerprint: a.Fingerprint, Source: a.Source, Kind: a.Kind,
+		Summary: a.Summary, Count: a.Count, OpenedAt: a.OpenedAt}
+	if !a.AckedAt.IsZero() {
+		t := a.AckedAt
+		s.AckedBy, s.AckedAt = a.AckedBy, &t
+	}
+	return s
 }
 
 // addJobs adds the last run of each scheduled job.
@@ -230,9 +266,17 @@ func printStatus(w io.Writer, st statusJSON) {
 			fmt.Fprintf(w, "%s: %s.\n", n, note)
 		}
 	}
+	fmt.Fprintf(w, "\nledger mode: %s\n", st.LedgerMode)
 	fmt.Fprintf(w, "\nopen alerts: %d\n", len(st.Alerts))
 	for _, a := range st.Alerts {
-		fmt.Fprintf(w, "  [%s] %s (since %s)\n", a.Fingerprint, a.Summary, a.OpenedAt.Format(time.RFC3339))
+		fmt.Fprintf(w, "  #%d [%s] %s (since %s)", a.ID, a.Fingerprint, a.Summary, a.OpenedAt.Format(time.RFC3339))
+		if a.Kind == alerts.KindUnknown {
+			fmt.Fprintf(w, "; open until acknowledged: hookledger alerts ack %d", a.ID)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, a := range st.Acked {
+		fmt.Fprintf(w, "  acknowledged: #%d %s, by %s at %s\n", a.ID, a.Summary, a.AckedBy, a.AckedAt.Format(time.RFC3339))
 	}
 	if len(st.Jobs) > 0 {
 		fmt.Fprintln(w, "\nscheduled jobs:")

@@ -22,6 +22,12 @@ import (
 func startServeInProcess(t *testing.T, vars map[string]string, args ...string) (string, *syncBuffer) {
 	t.Helper()
 	env, _, stderr := testEnv(vars)
+	return startServeEnv(t, env, stderr, args...), stderr
+}
+
+// startServeEnv is startServeInProcess with the Env given.
+func startServeEnv(t *testing.T, env *Env, stderr *syncBuffer, args ...string) string {
+	t.Helper()
 	ready := make(chan string, 1)
 	env.Ready = func(addr string) { ready <- addr }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -35,14 +41,14 @@ func startServeInProcess(t *testing.T, vars map[string]string, args ...string) (
 	})
 	select {
 	case addr := <-ready:
-		return "http://" + addr, stderr
+		return "http://" + addr
 	case err := <-done:
 		done <- err // for the cleanup, which waits for serve's end
 		t.Fatalf("serve exited early: %v\n%s", err, stderr)
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not start")
 	}
-	return "", nil
+	return ""
 }
 
 func TestServeStripeOnly(t *testing.T) {

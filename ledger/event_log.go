@@ -56,7 +56,7 @@ func (db *DB) EventLog(ctx context.Context, f LogFilter) (LogPage, error) {
 		evs, err := db.logQuery(ctx, f, `id IN (SELECT id FROM events
 			WHERE source IN (SELECT source FROM event_counts) AND event_id >= ? AND event_id < ?
 			ORDER BY source, event_id LIMIT ?)`, []any{f.IDPrefix, f.IDPrefix + "\U0010FFFF", f.Scan},
-			"ORDER BY source, event_id", f.Limit)
+			"ORDER BY source, event_id", f.Limit, "")
 		return LogPage{Events: evs}, err
 	}
 	top := f.Before
@@ -66,7 +66,9 @@ func (db *DB) EventLog(ctx context.Context, f LogFilter) (LogPage, error) {
 		}
 	}
 	low := max(top-int64(f.Scan), 0)
-	evs, err := db.logQuery(ctx, f, "id < ? AND id >= ?", []any{top, low}, "ORDER BY id DESC", f.Limit+1)
+	// "+column" keeps SQLite from trading the bounded id range for an
+	// index on another column, which could walk every row of a source.
+	evs, err := db.logQuery(ctx, f, "id < ? AND id >= ?", []any{top, low}, "ORDER BY id DESC", f.Limit+1, "+")
 	if err != nil {
 		return LogPage{}, err
 	}
@@ -83,8 +85,8 @@ func (db *DB) EventLog(ctx context.Context, f LogFilter) (LogPage, error) {
 
 // logQuery reads at most limit events matching cond (with args) and f's
 // other conditions, in order.
-func (db *DB) logQuery(ctx context.Context, f LogFilter, cond string, args []any, order string, limit int) ([]*Event, error) {
-	where, fargs := logConditions(f)
+func (db *DB) logQuery(ctx context.Context, f LogFilter, cond string, args []any, order string, limit int, noIndex string) ([]*Event, error) {
+	where, fargs := logConditions(f, noIndex)
 	where = append([]string{cond}, where...)
 	args = append(append(args, fargs...), limit)
 	rows, err := db.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE `+
@@ -107,11 +109,12 @@ func (db *DB) logQuery(ctx context.Context, f LogFilter, cond string, args []any
 	return out, nil
 }
 
-// logConditions returns the WHERE conditions of f other than the cursor.
-func logConditions(f LogFilter) ([]string, []any) {
+// logConditions returns the WHERE conditions of f other than the cursor,
+// each column prefixed with noIndex ("+" for no index on it, or "").
+func logConditions(f LogFilter, noIndex string) ([]string, []any) {
 	var where []string
 	var args []any
-	add := func(cond string, v ...any) { where, args = append(where, cond), append(args, v...) }
+	add := func(cond string, v ...any) { where, args = append(where, noIndex+cond), append(args, v...) }
 	if f.Source != "" {
 		add("source = ?", f.Source)
 	}

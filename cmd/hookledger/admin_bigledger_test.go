@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	_ "modernc.org/sqlite" // the "sqlite" driver, for direct inserts
+
 	"github.com/hookledger/hookledger/ledger"
 )
 
@@ -16,14 +18,14 @@ type bigLedger struct {
 	Path   string
 	Events int
 	Now    time.Time
-	// A dead event and a processed one, for the event page.
-	DeadID, ProcessedID string
+	// A dead event, for the event page.
+	DeadSource, DeadID string
 }
 
 // buildBigLedger creates a ledger of n events at dir with direct inserts
 // (one recursive SELECT per table, in one transaction each): two sources,
 // eight types, 97% processed and the rest pending, failed or dead, spread
-// over the last 30 days before now; one receipt and one attempt per event,
+// over the last 30 days before now, each with a 1.6 KB payload; one receipt and one attempt per event,
 // a reconcile run per source every 15 minutes with a gap now and then, and
 // a few alerts. It takes seconds where Record would take minutes.
 func buildBigLedger(tb testing.TB, dir string, n int, now time.Time) bigLedger {
@@ -55,7 +57,8 @@ func buildBigLedger(tb testing.TB, dir string, n int, now time.Time) bigLedger {
 			CASE i %% 8 WHEN 0 THEN 'invoice.paid' WHEN 1 THEN 'invoice.created' WHEN 2 THEN 'customer.updated'
 				WHEN 3 THEN 'charge.succeeded' WHEN 4 THEN 'push' WHEN 5 THEN 'pull_request'
 				WHEN 6 THEN 'issues' ELSE 'release' END,
-			printf('{"id":"evt_%%010d","object":"event","data":{"object":{"amount":%%d,"note":"hello"}}}', i, i %% 9973),
+			printf('{"id":"evt_%%010d","object":"event","data":{"object":{"amount":%%d,"note":"%%s"}}}', i, i %% 9973,
+				hex(zeroblob(750))),
 			%d - (%d - i) * %d / %d, %d - (%d - i) * %d / %d + 150,
 			CASE WHEN i %% 20 = 0 THEN 'reconcile' ELSE 'webhook' END,
 			CASE i %% 100 WHEN 0 THEN 'dead' WHEN 1 THEN 'pending' WHEN 2 THEN 'failed' ELSE 'processed' END,
@@ -91,5 +94,6 @@ func buildBigLedger(tb testing.TB, dir string, n int, now time.Time) bigLedger {
 	if _, err := raw.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		tb.Fatalf("checkpoint: %v", err)
 	}
-	return bigLedger{Path: path, Events: n, Now: now, DeadID: fmt.Sprintf("evt_%010d", 100), ProcessedID: fmt.Sprintf("evt_%010d", 103)}
+	// Event 100 is dead (100 % 100 == 0) and of stripe (100 % 5 < 3).
+	return bigLedger{Path: path, Events: n, Now: now, DeadSource: "stripe", DeadID: fmt.Sprintf("evt_%010d", 100)}
 }

@@ -21,9 +21,12 @@ import (
 	"github.com/hookledger/hookledger/ledger"
 )
 
-// updateDocsImg regenerates the screenshots under docs/img/ that the README
-// shows: go test ./cmd/hookledger -run TestStatusPageInBrowser -docs-img
-var updateDocsImg = flag.Bool("docs-img", false, "write the status page screenshots to docs/img/")
+// updateDocsImg regenerates docs/img/status-overview.png, the screenshot
+// the README shows: go test ./cmd/hookledger -run TestStatusPageInBrowser -docs-img
+var updateDocsImg = flag.Bool("docs-img", false, "write the overview's screenshot to docs/img/")
+
+// docsScreenshot is the one screenshot kept in docs/img.
+const docsScreenshot = "status-overview.png"
 
 // Secrets of the status page test: none may appear on any page.
 const (
@@ -33,13 +36,11 @@ const (
 )
 
 // screenshotDir is where the status page tests save their screenshots:
-// docs/img with -docs-img, else $HOOKLEDGER_SCREENSHOT_DIR, else a
-// temporary directory (kept with the test's other artifacts).
+// $HOOKLEDGER_SCREENSHOT_DIR, else a temporary directory. With -docs-img
+// the overview goes to docs/img instead.
 func screenshotDir(t *testing.T) string {
 	t.Helper()
 	switch {
-	case *updateDocsImg:
-		return filepath.Join("..", "..", "docs", "img")
 	case os.Getenv("HOOKLEDGER_SCREENSHOT_DIR") != "":
 		return os.Getenv("HOOKLEDGER_SCREENSHOT_DIR")
 	default:
@@ -382,6 +383,9 @@ func saveScreenshot(t *testing.T, ctx context.Context, dir, name, sel string) {
 	png, err := chromedp.Run(ctx, action)
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if *updateDocsImg && name == docsScreenshot {
+		dir = filepath.Join("..", "..", "docs", "img")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)

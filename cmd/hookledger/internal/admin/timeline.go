@@ -20,22 +20,22 @@ const (
 // timelineView is one source's gap timeline: its runs of the last 30 days
 // as bars, the missing found (red) and, over it, the recovered (green).
 type timelineView struct {
-	Source                            string
-	Runs, Incomplete                  int
-	Missing, Recovered, StillMissing  int
-	Unknown                           int
-	FirstGap, LastGap                 time.Time // zero when no run found a gap
-	Bars                              []bar
-	Marks                             []float64 // x of each incomplete run
-	Grid                              []gridLine
-	Width, Height, Base               float64
+	Source                           string
+	Runs, Incomplete                 int
+	Missing, Recovered, StillMissing int
+	Unknown                          int
+	FirstGap, LastGap                time.Time // zero when no run found a gap
+	Bars                             []bar
+	Marks                            []float64 // x of each incomplete run
+	Grid                             []gridLine
+	Width, Height, Base              float64
 }
 
 type bar struct {
-	X, Y, H        float64 // the missing bar
-	RY, RH         float64 // the recovered part, drawn over it
-	Title          string
-	StillMissing   bool
+	X, Y, H      float64 // the missing bar
+	RY, RH       float64 // the recovered part, drawn over it
+	Title        string
+	StillMissing bool
 }
 
 type gridLine struct {

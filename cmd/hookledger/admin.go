@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/admin"
@@ -35,10 +37,21 @@ func (a *app) adminPage() (*admin.Server, error) {
 			},
 			Alert: func(al ledger.Alert) any { return toAlertJSON(al) },
 		},
-		Token:   a.cfg.AdminToken,
-		Secrets: a.cfg.secrets(),
-		Logger:  a.log,
+		Token:      a.cfg.AdminToken,
+		Secrets:    a.cfg.secrets(),
+		TrustProxy: func(r *http.Request) bool { return trustedPeer(r.RemoteAddr, a.cfg.Receiver.TrustedProxies) },
+		Logger:     a.log,
 	})
+}
+
+// trustedPeer reports whether remoteAddr (host:port) is in one of the
+// HOOKLEDGER_TRUSTED_PROXIES prefixes, whose X-Forwarded-Proto is believed.
+func trustedPeer(remoteAddr string, trusted []netip.Prefix) bool {
+	ap, err := netip.ParseAddrPort(remoteAddr)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(trusted, func(p netip.Prefix) bool { return p.Contains(ap.Addr().Unmap()) })
 }
 
 // startAdmin serves the status page on a.cfg.AdminAddr until the returned

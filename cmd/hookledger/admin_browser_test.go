@@ -31,7 +31,7 @@ const docsScreenshot = "status-overview.png"
 // Secrets of the status page test: none may appear on any page.
 const (
 	pageAdminToken    = "adm_token_never_on_a_page_7f3a"
-	pageStripeSecret  = "whsec_status_page_secret_91c2"
+	pageStripeSecret  = "whsec_status+page/secret_91c2"
 	pageForwardSecret = "whsec_Zm9yd2FyZC1zZWNyZXQtbmV2ZXItc2hvd24tNDQ="
 )
 
@@ -123,6 +123,14 @@ func startPageWorld(t *testing.T) *pageWorld {
 	}
 	for _, id := range ids {
 		pw.send(t, id)
+	}
+	// A request with a wrong signature: a rejection the overview shows.
+	req, _ := http.NewRequest("POST", pw.webhookURL+"/webhooks/stripe", strings.NewReader(`{"id":"evt_forged"}`))
+	req.Header.Set("Stripe-Signature", "t=1,v1=00")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("forged webhook: %v, %v; want 401", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	pw.waitSettled(t, len(ids))
 	return pw
@@ -330,7 +338,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	}
 	for _, page := range html {
 		for _, secret := range []string{pageAdminToken, pageStripeSecret, pageForwardSecret} {
-			if strings.Contains(page, secret) {
+			if strings.Contains(page, secret) || strings.Contains(page, strings.ReplaceAll(secret, "+", "&#43;")) {
 				t.Errorf("a page shows the secret %q", secret)
 			}
 		}
@@ -363,6 +371,18 @@ func checkOverviewNumbers(t *testing.T, ctx context.Context, st statusJSON) {
 		if cells[k] != v {
 			t.Errorf("overview %s = %q, status --json says %s", k, cells[k], v)
 		}
+	}
+	rejected, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]string](`Object.fromEntries([...document.querySelectorAll("[data-rejected]")]
+		.map(e => [e.dataset.rejected, e.textContent.trim()]))`))
+	if err != nil {
+		t.Fatalf("read rejections: %v", err)
+	}
+	wantRejected := map[string]string{}
+	for _, r := range st.Rejections {
+		wantRejected[r.Source+"/"+r.Reason] = fmt.Sprint(r.Count)
+	}
+	if len(wantRejected) == 0 || fmt.Sprint(rejected) != fmt.Sprint(wantRejected) {
+		t.Errorf("overview rejected requests = %v, status --json says %v (want at least one)", rejected, wantRejected)
 	}
 	open, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("open-alerts")))
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/redact"
 	"github.com/hookledger/hookledger/ledger"
 )
 
@@ -85,7 +86,7 @@ type Server struct {
 	log      *slog.Logger
 	tmpl     map[string]*template.Template
 	sessions *sessions
-	redact   *strings.Replacer
+	redact   *redact.Redactor
 	mux      *http.ServeMux
 	handler  http.Handler
 }
@@ -107,6 +108,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.redact = newRedactor(append([]string{cfg.Token}, cfg.Secrets...))
+	if s.redact == nil {
+		return nil, errors.New("build the status page's redaction")
+	}
 	s.routes()
 	return s, nil
 }
@@ -159,7 +163,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name s
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write([]byte(s.redact.Replace(buf.String())))
+	w.Write([]byte(s.redact.String(buf.String())))
 }
 
 // pageData is what every page template gets: its own data, who is signed
@@ -178,13 +182,18 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	http.Error(w, "internal error (see the server log)", http.StatusInternalServerError)
 }
 
-// newRedactor replaces each non-empty secret with "[redacted]".
-func newRedactor(secrets []string) *strings.Replacer {
-	var pairs []string
+// newRedactor returns the redaction of secrets, as they are and as
+// html/template writes them into a page (it escapes "+", which webhook
+// secrets may hold); nil if a secret cannot be escaped.
+func newRedactor(secrets []string) *redact.Redactor {
+	all := append([]string{}, secrets...)
+	esc := template.Must(template.New("").Parse("{{.}}"))
 	for _, sec := range secrets {
-		if sec != "" {
-			pairs = append(pairs, sec, "[redacted]", template.HTMLEscapeString(sec), "[redacted]")
+		var b strings.Builder
+		if esc.Execute(&b, sec) != nil {
+			return nil
 		}
+		all = append(all, b.String())
 	}
-	return strings.NewReplacer(pairs...)
+	return redact.New(all...)
 }

@@ -213,5 +213,5 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	w.Write([]byte(s.redact.Replace(string(b)) + "\n"))
+	w.Write([]byte(s.redact.String(string(b)) + "\n"))
 }

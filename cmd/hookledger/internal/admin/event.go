@@ -33,7 +33,9 @@ func (s *Server) event(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := eventView{Event: ev, Payload: prettyPayload(ev.Payload), Notice: r.URL.Query().Get("notice")}
+	// Redacted before the template escapes it, so that escaping cannot
+	// hide a secret from the page's last redaction pass.
+	v := eventView{Event: ev, Payload: s.redact.String(prettyPayload(ev.Payload)), Notice: r.URL.Query().Get("notice")}
 	if v.Receipts, err = s.cfg.Store.Receipts(ctx, source, id); err != nil {
 		s.fail(w, r, err)
 		return

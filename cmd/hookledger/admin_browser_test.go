@@ -175,14 +175,15 @@ func (pw *pageWorld) send(t *testing.T, id string) {
 	}
 }
 
-// waitSettled waits until n events are processed or dead.
+// waitSettled waits until n events are processed or dead and the
+// rejected request is counted.
 func (pw *pageWorld) waitSettled(t *testing.T, n int) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		st := pw.status(t)
 		c := st.Sources["stripe"].Counts
-		if c[ledger.StateProcessed]+c[ledger.StateDead] == n {
+		if c[ledger.StateProcessed]+c[ledger.StateDead] == n && len(st.Rejections) > 0 {
 			return
 		}
 		if time.Now().After(deadline) {

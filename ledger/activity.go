@@ -44,24 +44,12 @@ func (db *DB) Activity(ctx context.Context, source string, now time.Time) (Activ
 // DeadLetters returns source's most recently received dead events, newest
 // first, at most limit, without payloads; LastError says why each died.
 func (db *DB) DeadLetters(ctx context.Context, source string, limit int) ([]*Event, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
+	evs, err := db.queryEvents(ctx, `SELECT `+eventColumns+` FROM events
 		WHERE state = 'dead' AND source = ? ORDER BY received_at DESC, id DESC LIMIT ?`, source, limit)
 	if err != nil {
-		return nil, fmt.Errorf("list dead letters: %w", translate(err))
+		return nil, fmt.Errorf("list dead letters: %w", err)
 	}
-	defer rows.Close()
-	var out []*Event
-	for rows.Next() {
-		ev, err := scanEvent(rows.Scan)
-		if err != nil {
-			return nil, fmt.Errorf("list dead letters: %w", err)
-		}
-		out = append(out, ev)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list dead letters: %w", translate(err))
-	}
-	return out, nil
+	return evs, nil
 }
 
 // RunPoint is one reconcile run as the gap timeline draws it.

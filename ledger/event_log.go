@@ -89,24 +89,12 @@ func (db *DB) logQuery(ctx context.Context, f LogFilter, cond string, args []any
 	where, fargs := logConditions(f, noIndex)
 	where = append([]string{cond}, where...)
 	args = append(append(args, fargs...), limit)
-	rows, err := db.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE `+
+	evs, err := db.queryEvents(ctx, `SELECT `+eventColumns+` FROM events WHERE `+
 		strings.Join(where, " AND ")+` `+order+` LIMIT ?`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("read event log: %w", translate(err))
+		return nil, fmt.Errorf("read event log: %w", err)
 	}
-	defer rows.Close()
-	var out []*Event
-	for rows.Next() {
-		ev, err := scanEvent(rows.Scan)
-		if err != nil {
-			return nil, fmt.Errorf("read event log: %w", err)
-		}
-		out = append(out, ev)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read event log: %w", translate(err))
-	}
-	return out, nil
+	return evs, nil
 }
 
 // logConditions returns the WHERE conditions of f other than the cursor,

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/hookledger/hookledger/ledger"
 )
@@ -162,16 +160,8 @@ func (pw *pageWorld) send(t *testing.T, id string) {
 	}
 	payload := []byte(fmt.Sprintf(`{"id":%q,"object":"event","type":"invoice.paid","created":%d,"data":{"object":{"note":%q}}}`,
 		id, time.Now().Unix(), note))
-	sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: pageStripeSecret}).Header
-	req, _ := http.NewRequest("POST", pw.webhookURL+"/webhooks/stripe", bytes.NewReader(payload))
-	req.Header.Set("Stripe-Signature", sig)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("webhook %s: status %d, want 200", id, resp.StatusCode)
+	if status := postStripe(t, pw.webhookURL, pageStripeSecret, payload); status != 200 {
+		t.Fatalf("webhook %s: status %d, want 200", id, status)
 	}
 }
 

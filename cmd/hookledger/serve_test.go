@@ -187,3 +187,18 @@ func TestServeWithoutHandlerRefusesUntilChosen(t *testing.T) {
 		t.Errorf("serve with a handler on a ledger-only ledger = %v, want a usage error", err)
 	}
 }
+
+// postStripe posts payload to the receiver at url, signed with secret as
+// Stripe signs it, and returns the answer's status.
+func postStripe(t *testing.T, url, secret string, payload []byte) int {
+	t.Helper()
+	sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret}).Header
+	req, _ := http.NewRequest("POST", url+"/webhooks/stripe", bytes.NewReader(payload))
+	req.Header.Set("Stripe-Signature", sig)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

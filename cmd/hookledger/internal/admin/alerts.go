@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/hookledger/hookledger/ledger"
@@ -17,12 +18,7 @@ type alertsView struct {
 
 // alerts is GET /alerts.
 func (s *Server) alerts(w http.ResponseWriter, r *http.Request) {
-	open, err := s.cfg.Store.Alerts(r.Context(), ledger.AlertFilter{})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	recent, err := s.cfg.Store.Alerts(r.Context(), ledger.AlertFilter{All: true, Limit: recentAlerts})
+	open, recent, err := s.openAndRecentAlerts(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -34,4 +30,16 @@ func (s *Server) alerts(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.page(w, r, http.StatusOK, "alerts", v)
+}
+
+// openAndRecentAlerts returns every open alert and the recentAlerts
+// latest, open or resolved.
+func (s *Server) openAndRecentAlerts(ctx context.Context) (open, recent []ledger.Alert, err error) {
+	if open, err = s.cfg.Store.Alerts(ctx, ledger.AlertFilter{}); err != nil {
+		return nil, nil, err
+	}
+	if recent, err = s.cfg.Store.Alerts(ctx, ledger.AlertFilter{All: true, Limit: recentAlerts}); err != nil {
+		return nil, nil, err
+	}
+	return open, recent, nil
 }

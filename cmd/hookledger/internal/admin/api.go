@@ -79,12 +79,7 @@ type alertsDoc struct {
 }
 
 func (s *Server) apiAlerts(w http.ResponseWriter, r *http.Request) {
-	open, err := s.cfg.Store.Alerts(r.Context(), ledger.AlertFilter{})
-	if err != nil {
-		s.apiFail(w, r, err)
-		return
-	}
-	recent, err := s.cfg.Store.Alerts(r.Context(), ledger.AlertFilter{All: true, Limit: recentAlerts})
+	open, recent, err := s.openAndRecentAlerts(r.Context())
 	if err != nil {
 		s.apiFail(w, r, err)
 		return

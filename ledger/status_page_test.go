@@ -75,6 +75,28 @@ func TestEventCountsFollowEveryChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after a delete")
+	// Payload pruning rewrites rows with INSERT OR REPLACE: its delete
+	// must be counted too.
+	ledgerOnly := recordProcessed(t, db, "evt_old")
+	db.Now = func() time.Time { return ledgerOnly.Add(48 * time.Hour) }
+	rep, err := db.Prune(ctx, PruneOptions{Retention: Retention{Payloads: time.Hour, Events: 1000 * time.Hour}})
+	if err != nil || rep.Payloads == 0 {
+		t.Fatalf("Prune() = %+v, %v; want a payload pruned", rep, err)
+	}
+	check("after a payload prune")
+}
+
+// recordProcessed records a processed event (ledger-only mode) and
+// returns when.
+func recordProcessed(t *testing.T, db *DB, id string) time.Time {
+	t.Helper()
+	db.SetLedgerOnly(true)
+	defer db.SetLedgerOnly(false)
+	ev := &Event{Source: "github", EventID: id, Payload: []byte(`{"big":"payload"}`), CreatedAt: time.Now()}
+	if _, err := db.Record(context.Background(), ev, nil); err != nil {
+		t.Fatal(err)
+	}
+	return ev.ReceivedAt
 }
 
 // TestEventLogPages checks the event log's keyset pages: newest first,

@@ -86,15 +86,14 @@ func TestEventCountsFollowEveryChange(t *testing.T) {
 	check("after a payload prune")
 }
 
-// recordProcessed records a processed event (ledger-only mode) and
-// returns when.
+// recordProcessed records an event of github and processes it; it
+// returns when it was received.
 func recordProcessed(t *testing.T, db *DB, id string) time.Time {
 	t.Helper()
-	db.SetLedgerOnly(true)
-	defer db.SetLedgerOnly(false)
-	ev := &Event{Source: "github", EventID: id, Payload: []byte(`{"big":"payload"}`), CreatedAt: time.Now()}
-	if _, err := db.Record(context.Background(), ev, nil); err != nil {
-		t.Fatal(err)
+	ev := recordAt(t, db, "github", id, time.Now())
+	p := newTestProcessor(t, db, HandlerFunc(func(context.Context, Delivery) error { return nil }), ProcessorConfig{})
+	if r, err := p.ProcessOne(context.Background(), ev.ID); err != nil || r.Outcome != AttemptProcessed {
+		t.Fatalf("ProcessOne() = %+v, %v; want processed", r, err)
 	}
 	return ev.ReceivedAt
 }

@@ -36,6 +36,7 @@ func (a *app) adminPage() (*admin.Server, error) {
 				return j, err
 			},
 			Alert: func(al ledger.Alert) any { return toAlertJSON(al) },
+			Ack:   a.alerter.Ack,
 		},
 		Token:      a.cfg.AdminToken,
 		Secrets:    a.cfg.secrets(),

@@ -25,6 +25,8 @@ var adminRoutes = []struct{ method, path string }{
 	{"POST", "/replay-dead"},
 	{"POST", "/api/events/stripe/evt_page_dead_0001/replay"},
 	{"POST", "/api/replay-dead"},
+	{"POST", "/alerts/1/ack"},
+	{"POST", "/api/alerts/1/ack"},
 	{"POST", "/signout"},
 }
 
@@ -54,8 +56,8 @@ func TestStatusPageRefusesWithoutSession(t *testing.T) {
 			}
 		}
 	}
-	if st := pw.status(t); st.Sources["stripe"].Counts["dead"] != 1 {
-		t.Errorf("dead events after refused calls = %d, want 1", st.Sources["stripe"].Counts["dead"])
+	if st := pw.status(t); st.Sources["stripe"].Counts["dead"] != 1 || len(st.Alerts) != 1 {
+		t.Errorf("after refused calls: %d dead events, %d open alerts; want 1 and 1", st.Sources["stripe"].Counts["dead"], len(st.Alerts))
 	}
 }
 
@@ -134,7 +136,7 @@ func TestStatusPageCSRF(t *testing.T) {
 		{"other origin", url.Values{"source": {"stripe"}}, map[string]string{"Origin": "http://evil.example"}},
 	}
 	for _, tc := range cases {
-		for _, path := range []string{"/replay-dead", "/events/stripe/" + pw.deadID + "/replay"} {
+		for _, path := range []string{"/replay-dead", "/events/stripe/" + pw.deadID + "/replay", "/alerts/1/ack"} {
 			req, _ := http.NewRequest("POST", pw.adminURL+path, strings.NewReader(tc.form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			for k, v := range tc.headers {
@@ -150,8 +152,8 @@ func TestStatusPageCSRF(t *testing.T) {
 			}
 		}
 	}
-	if st := pw.status(t); st.Sources["stripe"].Counts["dead"] != 1 {
-		t.Errorf("dead events after refused POSTs = %d, want 1", st.Sources["stripe"].Counts["dead"])
+	if st := pw.status(t); st.Sources["stripe"].Counts["dead"] != 1 || len(st.Alerts) != 1 {
+		t.Errorf("after refused POSTs: %d dead events, %d open alerts; want 1 and 1", st.Sources["stripe"].Counts["dead"], len(st.Alerts))
 	}
 }
 

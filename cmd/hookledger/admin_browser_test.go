@@ -208,6 +208,11 @@ func seedRuns(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	// An open alert, which the test acknowledges from the page.
+	if err := db.ApplyAlerts(ctx, ledger.AlertChange{Upsert: []*ledger.Alert{{Fingerprint: "stripe:unknown",
+		Source: "stripe", Kind: "unknown", Summary: "stripe: 1 event the provider never sent", Count: 1}}}); err != nil {
+		t.Fatal(err)
+	}
 	now := time.Now().UTC()
 	for h := 30 * 24; h > 0; h -= 6 {
 		at := now.Add(-time.Duration(h) * time.Hour)
@@ -278,7 +283,8 @@ func TestStatusPageInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("q")),
 		chromedp.SendKeys(chromedp.ID("q"), "evt_page_dead"),
 		chromedp.Click(chromedp.ID("search")),
-		chromedp.WaitVisible(chromedp.CSS(`tr[data-event="`+pw.deadID+`"]`)),
+		// The results page, not the unfiltered one the form was on.
+		chromedp.WaitVisible(chromedp.CSS(`table[data-q="evt_page_dead"] tr[data-event="`+pw.deadID+`"]`)),
 		grab("events"),
 		chromedp.Click(chromedp.CSS(`tr[data-event="`+pw.deadID+`"] a`)),
 		chromedp.WaitVisible(chromedp.ID("replay")),
@@ -325,6 +331,21 @@ func TestStatusPageInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("payload")), grab("secret event"),
 		chromedp.Navigate(pw.adminURL+"/alerts"), chromedp.WaitVisible(chromedp.ID("open")), grab("alerts"),
 	); err != nil {
+		t.Fatal(err)
+	}
+	// Acknowledge the open alert with its button: it is resolved, by alice.
+	if err := chromedp.Do(ctx, chromedp.Navigate(pw.adminURL+"/alerts"),
+		chromedp.Click(chromedp.CSS(`tr[data-alert] button.ack`)), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		t.Fatalf("acknowledge: %v", err)
+	}
+	resolved, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`tr[data-resolved]`)))
+	if err != nil || !strings.Contains(resolved, "by alice") {
+		t.Errorf("after acknowledging, resolved alert row = %q, %v; want it acknowledged by alice", resolved, err)
+	}
+	if st := pw.status(t); len(st.Alerts) != 0 {
+		t.Errorf("status --json open alerts after the ack = %d, want 0", len(st.Alerts))
+	}
+	if err := chromedp.Do(ctx, grab("alerts after ack")); err != nil {
 		t.Fatal(err)
 	}
 	for _, page := range html {

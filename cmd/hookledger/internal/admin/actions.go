@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/hookledger/hookledger/ledger"
@@ -95,4 +96,35 @@ func (s *Server) actionFail(w http.ResponseWriter, r *http.Request, err error) {
 // eventURL is the page of the event (source, id).
 func eventURL(source, id string) string {
 	return "/events/" + url.PathEscape(source) + "/" + url.PathEscape(id)
+}
+
+// ack is POST /alerts/ID/ack (and its /api/ twin): the alerter's Ack, as
+// `hookledger alerts ack ID --by NAME` does, by the signed-in name. The
+// action is recorded in the ledger.
+func (s *Server) ack(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		s.actionDone(w, r, http.StatusBadRequest, "/alerts", "not an alert id")
+		return
+	}
+	actor := sessionFrom(r.Context()).actor
+	a, err := s.cfg.Views.Ack(r.Context(), id, actor)
+	switch {
+	case errors.Is(err, ledger.ErrNotFound):
+		s.actionDone(w, r, http.StatusNotFound, "/alerts", fmt.Sprintf("no alert %d", id))
+		return
+	case errors.Is(err, ledger.ErrNotOpen):
+		s.actionDone(w, r, http.StatusConflict, "/alerts", fmt.Sprintf("alert %d is already resolved", id))
+		return
+	case err != nil:
+		s.actionFail(w, r, err)
+		return
+	}
+	act := &ledger.Action{Actor: actor, Action: "ack", Detail: fmt.Sprintf("alert %d (%s): %s", a.ID, a.Fingerprint, a.Summary)}
+	if err := s.cfg.Store.RecordActions(r.Context(), []*ledger.Action{act}); err != nil {
+		s.actionFail(w, r, err)
+		return
+	}
+	s.log.Info("alert acknowledged from the status page", "actor", actor, "alert", id)
+	s.actionDone(w, r, http.StatusOK, "/alerts", fmt.Sprintf("acknowledged alert %d", id))
 }

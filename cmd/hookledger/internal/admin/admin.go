@@ -59,6 +59,9 @@ type Views struct {
 	EventDetail func(ctx context.Context, source, eventID string) (any, error)
 	// Alert returns one alert as `alerts list --json` shows it.
 	Alert func(a ledger.Alert) any
+	// Ack acknowledges the open alert id for by, as `hookledger alerts ack
+	// ID --by NAME` does (ledger.ErrNotFound, ledger.ErrNotOpen).
+	Ack func(ctx context.Context, id int64, by string) (ledger.Alert, error)
 }
 
 // Config configures the status page.
@@ -128,6 +131,8 @@ func (s *Server) routes() {
 	m.Handle("GET /alerts", s.authed(s.alerts))
 	m.Handle("POST /events/{source}/{id}/replay", s.authed(s.replayOne))
 	m.Handle("POST /replay-dead", s.authed(s.replayDead))
+	m.Handle("POST /alerts/{id}/ack", s.authed(s.ack))
+	m.Handle("POST /api/alerts/{id}/ack", s.authed(s.ack))
 	m.Handle("GET /api/status", s.authed(s.apiStatus))
 	m.Handle("GET /api/events", s.authed(s.apiEvents))
 	m.Handle("GET /api/events/{source}/{id}", s.authed(s.apiEvent))

@@ -14,6 +14,7 @@ const recentAlerts = 100
 // resolved ones.
 type alertsView struct {
 	Open, Resolved []ledger.Alert
+	Notice         string
 }
 
 // alerts is GET /alerts.
@@ -23,7 +24,7 @@ func (s *Server) alerts(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := alertsView{Open: open}
+	v := alertsView{Open: open, Notice: r.URL.Query().Get("notice")}
 	for _, a := range recent {
 		if a.State != ledger.AlertOpen {
 			v.Resolved = append(v.Resolved, a)

@@ -159,6 +159,10 @@ func dsn(path string, kind int) string {
 		q.Add("_pragma", "query_only(ON)")
 	case connWrite:
 		q.Set("_txlock", "immediate")
+		// The event_counts triggers (migration 013) must see the delete
+		// of a row that INSERT OR REPLACE replaces (payload pruning):
+		// SQLite fires delete triggers there only with recursive triggers.
+		q.Add("_pragma", "recursive_triggers(ON)")
 	}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"iter"
@@ -77,24 +78,31 @@ func (db *DB) eventsPage(ctx context.Context, f EventFilter, after int64, n int)
 		where, args = append(where, "received_at >= ?"), append(args, millis(f.Since))
 	}
 	args = append(args, n)
-	rows, err := db.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
+	evs, err := db.queryEvents(ctx, `SELECT `+eventColumns+` FROM events
 		WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT ?`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list events: %w", translate(err))
+		return nil, fmt.Errorf("list events: %w", err)
 	}
-	defer rows.Close()
+	return evs, nil
+}
+
+// queryEvents runs query, which selects eventColumns, on the read pool
+// and returns its events; nil when there are none.
+func (db *DB) queryEvents(ctx context.Context, query string, args ...any) ([]*Event, error) {
+	rows, err := db.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
 	var out []*Event
-	for rows.Next() {
+	err = scanRows(rows, func(rows *sql.Rows) error {
 		ev, err := scanEvent(rows.Scan)
 		if err != nil {
-			return nil, fmt.Errorf("list events: %w", err)
+			return err
 		}
 		out = append(out, ev)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list events: %w", translate(err))
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // Sources returns the distinct sources of the events in the ledger, in

@@ -30,6 +30,9 @@ type Env struct {
 	// redact removes the environment's secrets from logs, output and
 	// the exit error; runWith sets it.
 	redact *redact.Redactor
+	// AdminReady, when set, is called with the status page's address once
+	// it accepts connections.
+	AdminReady func(addr string)
 }
 
 // Config is hookledger's configuration from the environment (the README's
@@ -86,6 +89,9 @@ type Config struct {
 	SlackChannel    string
 	SlackWebhookURL string
 	SlackAPIURL     string
+
+	AdminAddr  string // the status page's listen address; "" for none
+	AdminToken string // what the status page asks for
 }
 
 // defaultDBPath is the ledger path when neither --db nor $HOOKLEDGER_DB
@@ -125,6 +131,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		SlackChannel:         getenv("SLACK_CHANNEL"),
 		SlackWebhookURL:      getenv("SLACK_WEBHOOK_URL"),
 		SlackAPIURL:          getenv("SLACK_API_URL"),
+		AdminAddr:            getenv("HOOKLEDGER_ADMIN_ADDR"),
+		AdminToken:           getenv("HOOKLEDGER_ADMIN_TOKEN"),
 	}
 	var err error
 	if c.MaxAttempts, err = intEnv(getenv, "HOOKLEDGER_MAX_ATTEMPTS", 10); err != nil {

@@ -21,6 +21,7 @@ type demoOptions struct {
 	db      string // ledger path; "" for a temporary one removed at exit
 	keep    bool   // the ledger at db is kept
 	verbose bool
+	stay    bool // keep the status page open after the story, until interrupted
 
 	size          demoSize // test knob: the zero value is demoFullSize
 	skipReconcile bool     // test knob: never reconcile, so dropped events stay missing
@@ -49,13 +50,14 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 
 // parseDemoFlags parses demo's flags; a --db that exists is a usage error.
 func parseDemoFlags(env *Env, args []string) (demoOptions, error) {
-	fs := newFlagSet(env, "demo", "demo [--seed N] [--db PATH] [--verbose] [--log-format text|json] [--log-level L]",
+	fs := newFlagSet(env, "demo", "demo [--seed N] [--db PATH] [--verbose] [--stay] [--log-format text|json] [--log-level L]",
 		"hookledger demo --seed 7 --db demo.db")
 	var o demoOptions
 	fs.Uint64Var(&o.seed, "seed", 1, "seed for event ids and for which events are dropped, duplicated and reordered")
 	fs.StringVar(&o.db, "db", "", "keep the ledger at this path (a new file); default a temporary one removed at exit")
 	fs.BoolVar(&o.verbose, "verbose", false, "log what every component does on stderr")
 	logf := addLogFlags(fs, slog.LevelWarn)
+	fs.BoolVar(&o.stay, "stay", false, "after the story, keep the status page (and the fakes) up until interrupted")
 	if err := parseNoArgs(fs, args); err != nil {
 		return o, err
 	}
@@ -101,6 +103,10 @@ func demo(ctx context.Context, env *Env, opts demoOptions) (err error) {
 	checks := o.checks()
 	if err := p.story(ctx, checks); err != nil {
 		return err
+	}
+	if opts.stay {
+		fmt.Fprintf(env.Stdout, "\nThe status page stays at %s (token %s); Ctrl-C ends the demo.\n", w.adminURL, w.adminToken)
+		<-ctx.Done()
 	}
 	return demoFailures(checks)
 }

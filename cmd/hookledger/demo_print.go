@@ -50,6 +50,7 @@ func (p *demoPrinter) scene() {
 	fmt.Fprintf(tw, "  fake GitHub API\t%s\thook %s\n", w.github.URL, w.hook)
 	fmt.Fprintf(tw, "  fake Paddle API\t%s\tnotification destination %s\n", w.paddle.URL, w.paddleSetting.ID)
 	fmt.Fprintf(tw, "  hookledger\t%s\tPOST /webhooks/stripe, /webhooks/github, /webhooks/paddle; forwards to the app\n", w.receiverURL)
+	fmt.Fprintf(tw, "  status page\t%s\tsign in with the one-time token %s (--stay keeps it open after the story)\n", w.adminURL, w.adminToken)
 	fmt.Fprintf(tw, "  downstream app\t%s\tstands in for your code: verifies webhook-signature, counts Idempotency-Key\n", w.down.URL())
 	where := "a temporary file, removed at exit (--db PATH keeps it)"
 	if p.opts.keep {

@@ -9,12 +9,14 @@ import (
 
 // demoVarying matches what differs between two demo runs by nature:
 // listen addresses, the temporary ledger's path, wall-clock times and
-// dates, and the column padding that follows their widths.
+// dates, the status page's token, and the column padding that follows
+// their widths.
 var demoVarying = []*regexp.Regexp{
 	regexp.MustCompile(`127\.0\.0\.1:\d+`),
 	regexp.MustCompile(`/\S*hookledger-demo-\d+/demo\.db`),
 	regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d`),
 	regexp.MustCompile(`\d\d:\d\d:\d\d(\.\d+)?`),
+	regexp.MustCompile(`token [0-9a-f]{32}`), // the status page's, made for the run
 	regexp.MustCompile(` {2,}`),
 }
 

@@ -42,6 +42,9 @@ type demoWorld struct {
 	app           *app
 	srv           *http.Server
 	receiverURL   string
+	adminURL      string // the status page, signed in to with adminToken
+	adminToken    string
+	stopAdmin     func(context.Context)
 
 	stopProc context.CancelFunc
 	procWG   sync.WaitGroup
@@ -90,6 +93,13 @@ func startDemoWorld(ctx context.Context, env *Env, opts demoOptions, logger *slo
 	}
 	w.srv = newHTTPServer(w.app.handler(), logger)
 	go w.srv.Serve(ln)
+	addr, stop, err := w.app.startAdmin(env)
+	if err != nil {
+		ln.Close()
+		w.close()
+		return nil, err
+	}
+	w.adminURL, w.stopAdmin = "http://"+addr+"/", stop
 	w.startProcessor()
 	if env.Ready != nil {
 		env.Ready(ln.Addr().String())
@@ -116,6 +126,9 @@ func (w *demoWorld) config(env *Env) (Config, error) {
 	cfg.GitHubToken, cfg.GitHubAPIURL, cfg.GitHubHooks = demoGitHubToken, w.github.URL, w.hook.String()
 	cfg.PaddleWebhookSecrets = []string{w.paddleSetting.SecretKey}
 	cfg.PaddleAPIKey, cfg.PaddleAPIURL, cfg.PaddleSettingID = paddletest.DefaultAPIKey, w.paddle.URL, w.paddleSetting.ID
+	// The status page on a free port, with a token made for this run only.
+	w.adminToken = demoRandomHex(16)
+	cfg.AdminAddr, cfg.AdminToken = "127.0.0.1:0", w.adminToken
 	return cfg, nil
 }
 
@@ -175,6 +188,9 @@ func (w *demoWorld) close() error {
 	if w.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		errs = append(errs, w.srv.Shutdown(ctx))
+		if w.stopAdmin != nil {
+			w.stopAdmin(ctx)
+		}
 		cancel()
 	}
 	if w.stopProc != nil {

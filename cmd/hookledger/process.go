@@ -155,7 +155,8 @@ func redactURL(u string) string {
 // URL is among them as its path or query may carry a token.
 var secretVars = []string{"STRIPE_WEBHOOK_SECRET", "STRIPE_API_KEY", "GITHUB_WEBHOOK_SECRET", "GITHUB_TOKEN",
 	"SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "HOOKLEDGER_FORWARD_SECRET", "HOOKLEDGER_FORWARD_URL",
-	"SLACK_SIGNING_SECRET", "ZOOM_WEBHOOK_SECRET_TOKEN", "SHOPIFY_WEBHOOK_SECRET", "PADDLE_WEBHOOK_SECRET", "PADDLE_API_KEY"}
+	"SLACK_SIGNING_SECRET", "ZOOM_WEBHOOK_SECRET_TOKEN", "SHOPIFY_WEBHOOK_SECRET", "PADDLE_WEBHOOK_SECRET", "PADDLE_API_KEY",
+	"HOOKLEDGER_ADMIN_TOKEN"}
 
 // withoutSecrets returns environ ("NAME=value" entries) less secretVars
 // and every *_WEBHOOK_SECRET (the Standard Webhooks sources' secrets).

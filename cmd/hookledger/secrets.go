@@ -57,7 +57,7 @@ func (c Config) secrets() []string {
 		out = append(out, s.Secrets...)
 	}
 	for _, s := range []string{c.StripeAPIKey, c.GitHubToken, c.PaddleAPIKey, c.SlackBotToken, c.SlackWebhookURL, c.ForwardSecret,
-		forwardURLSecret(c.ForwardURL)} {
+		forwardURLSecret(c.ForwardURL), c.AdminToken} {
 		if s != "" {
 			out = append(out, s)
 		}

@@ -51,6 +51,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return usageError("serve: no webhook source configured: set a webhook secret (STRIPE_WEBHOOK_SECRET, GITHUB_WEBHOOK_SECRET, " +
 			"PADDLE_WEBHOOK_SECRET, SLACK_SIGNING_SECRET, ZOOM_WEBHOOK_SECRET_TOKEN, SHOPIFY_WEBHOOK_SECRET or HOOKLEDGER_STANDARD_SOURCES)")
 	}
+	if err := checkAdmin(cfg); err != nil {
+		return err
+	}
 	a, err := newApp(ctx, env, cfg, newLogger(env, lc), nil)
 	if err != nil {
 		return err
@@ -101,6 +104,16 @@ func (a *app) serve(ctx context.Context, env *Env) error {
 		wg.Wait()
 		return err
 	}
+	stopAdmin := func(context.Context) {}
+	if a.cfg.AdminAddr != "" {
+		if _, stopAdmin, err = a.startAdmin(env); err != nil {
+			srv.Close()
+			stopJobs(context.Background())
+			stopRun()
+			wg.Wait()
+			return err
+		}
+	}
 	if env.Ready != nil {
 		env.Ready(ln.Addr().String())
 	}
@@ -119,6 +132,7 @@ func (a *app) serve(ctx context.Context, env *Env) error {
 	if err := srv.Shutdown(shutCtx); err != nil {
 		a.log.Warn("shut down http server", "error", err)
 	}
+	stopAdmin(shutCtx)
 	stopJobs(shutCtx)
 	stopRun()
 	wg.Wait()

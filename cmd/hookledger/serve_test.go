@@ -22,6 +22,12 @@ import (
 func startServeInProcess(t *testing.T, vars map[string]string, args ...string) (string, *syncBuffer) {
 	t.Helper()
 	env, _, stderr := testEnv(vars)
+	return startServeEnv(t, env, stderr, args...), stderr
+}
+
+// startServeEnv is startServeInProcess with the Env given.
+func startServeEnv(t *testing.T, env *Env, stderr *syncBuffer, args ...string) string {
+	t.Helper()
 	ready := make(chan string, 1)
 	env.Ready = func(addr string) { ready <- addr }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -35,14 +41,14 @@ func startServeInProcess(t *testing.T, vars map[string]string, args ...string) (
 	})
 	select {
 	case addr := <-ready:
-		return "http://" + addr, stderr
+		return "http://" + addr
 	case err := <-done:
 		done <- err // for the cleanup, which waits for serve's end
 		t.Fatalf("serve exited early: %v\n%s", err, stderr)
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not start")
 	}
-	return "", nil
+	return ""
 }
 
 func TestServeStripeOnly(t *testing.T) {
@@ -180,4 +186,19 @@ func TestServeWithoutHandlerRefusesUntilChosen(t *testing.T) {
 	if exitCode(err, io.Discard) != exitUsage || !strings.Contains(err.Error(), "ledger-only") {
 		t.Errorf("serve with a handler on a ledger-only ledger = %v, want a usage error", err)
 	}
+}
+
+// postStripe posts payload to the receiver at url, signed with secret as
+// Stripe signs it, and returns the answer's status.
+func postStripe(t *testing.T, url, secret string, payload []byte) int {
+	t.Helper()
+	sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret}).Header
+	req, _ := http.NewRequest("POST", url+"/webhooks/stripe", bytes.NewReader(payload))
+	req.Header.Set("Stripe-Signature", sig)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 )
 
 // TestUnknownAlertStaysOpenUntilAcked is issue 10's defect 8: the forgery
@@ -19,8 +20,8 @@ import (
 func TestUnknownAlertStaysOpenUntilAcked(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeSlack(t)
-	clk := &clock{t: testStart}
-	a := newBotAlerter(t, openDB(t), f, clk)
+	clk := ledgertest.NewClock(testStart)
+	a := newBotAlerter(t, ledgertest.OpenSQLite(t), f, clk)
 	if err := a.Notify(ctx, gapReports()); err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ type Config struct {
 // Alerter decides what to alert, queues it in the ledger's outbox and
 // delivers it. It is safe for concurrent use.
 type Alerter struct {
-	db   *ledger.DB
+	db   Store
 	cfg  Config
 	th   thresholds
 	send sender
@@ -86,7 +86,7 @@ var _ reconcile.Notifier = (*Alerter)(nil)
 // chat.postMessage when BotToken and Channel are set, else to WebhookURL
 // when set, else to the log. It fails only when a bot token comes without
 // a channel.
-func New(db *ledger.DB, cfg Config) (*Alerter, error) {
+func New(db Store, cfg Config) (*Alerter, error) {
 	if cfg.BotToken != "" && cfg.Channel == "" {
 		return nil, errors.New("new alerter: SLACK_BOT_TOKEN needs SLACK_CHANNEL")
 	}
@@ -152,10 +152,10 @@ func (a *Alerter) Notify(ctx context.Context, reports []reconcile.Report) error 
 func (a *Alerter) notifyOne(ctx context.Context, r *reconcile.Report) error {
 	now := a.cfg.Now()
 	conds := reportConditions(r, a.th, now)
-	clear := func(ctx context.Context, al ledger.Alert) (bool, error) { return a.reportCleared(ctx, r, al) }
+	cleared := func(ctx context.Context, al ledger.Alert) (bool, error) { return a.reportCleared(ctx, r, al) }
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if err := a.decide(ctx, r.Source, runContext(r), reportKinds, conds, clear); err != nil {
+	if err := a.decide(ctx, r.Source, runContext(r), reportKinds, conds, cleared); err != nil {
 		return fmt.Errorf("alert %s report: %w", r.Source, err)
 	}
 	return nil
@@ -205,9 +205,9 @@ func (a *Alerter) JobDone(ctx context.Context, name string, jobErr error) error 
 		conds = append(conds, jobCondition(name, jobErr, a.th))
 	}
 	fp := "job:" + name + ":failed"
-	clear := func(ctx context.Context, al ledger.Alert) (bool, error) { return al.Fingerprint == fp, nil }
+	cleared := func(ctx context.Context, al ledger.Alert) (bool, error) { return al.Fingerprint == fp, nil }
 	a.mu.Lock()
-	err := a.decide(ctx, "", "job "+escape(name), []string{KindJob}, conds, clear)
+	err := a.decide(ctx, "", "job "+escape(name), []string{KindJob}, conds, cleared)
 	a.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("alert job %s: %w", name, err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 	"github.com/hookledger/hookledger/reconcile"
 )
 
@@ -45,8 +46,8 @@ func clearReports() []reconcile.Report {
 func TestNotifyPostsOneMessagePerSource(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeSlack(t)
-	clk := &clock{t: testStart}
-	a := newBotAlerter(t, openDB(t), f, clk)
+	clk := ledgertest.NewClock(testStart)
+	a := newBotAlerter(t, ledgertest.OpenSQLite(t), f, clk)
 	if err := a.Notify(ctx, gapReports()); err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +86,8 @@ func TestNotifyPostsOneMessagePerSource(t *testing.T) {
 func TestNotifyUnchangedPostsNothing(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeSlack(t)
-	clk := &clock{t: testStart}
-	a := newBotAlerter(t, openDB(t), f, clk)
+	clk := ledgertest.NewClock(testStart)
+	a := newBotAlerter(t, ledgertest.OpenSQLite(t), f, clk)
 	if err := a.Notify(ctx, gapReports()); err != nil {
 		t.Fatal(err)
 	}
@@ -114,8 +115,8 @@ func TestNotifyUnchangedPostsNothing(t *testing.T) {
 func TestRecoveryRepliesInThread(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeSlack(t)
-	clk := &clock{t: testStart}
-	a := newBotAlerter(t, openDB(t), f, clk)
+	clk := ledgertest.NewClock(testStart)
+	a := newBotAlerter(t, ledgertest.OpenSQLite(t), f, clk)
 	if err := a.Notify(ctx, gapReports()); err != nil {
 		t.Fatal(err)
 	}
@@ -154,8 +155,9 @@ func tsOf(i int) string { return "1700000000.00000" + string(rune('1'+i)) }
 func TestMissingStaysOpenWhenLaterWindowDoesNotCoverIt(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeSlack(t)
-	clk := &clock{t: testStart}
-	a := newBotAlerter(t, openDB(t), f, clk)
+	clk := ledgertest.NewClock(testStart)
+	db := ledgertest.OpenSQLite(t)
+	a := newBotAlerter(t, db, f, clk)
 	if err := a.Notify(ctx, gapReports()[1:]); err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +170,7 @@ func TestMissingStaysOpenWhenLaterWindowDoesNotCoverIt(t *testing.T) {
 		t.Fatalf("open = %+v, posts = %d; want the missing alert still open and no reply", open, f.postCount())
 	}
 	// The event arrives (a redelivery): the minute check resolves it.
-	if _, err := a.db.Record(ctx, &ledger.Event{Source: "github", EventID: "6b1f-guid", Type: "push", Payload: []byte("{}")}, nil); err != nil {
+	if _, err := db.Record(ctx, &ledger.Event{Source: "github", EventID: "6b1f-guid", Type: "push", Payload: []byte("{}")}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Check(ctx); err != nil {
@@ -182,8 +184,8 @@ func TestMissingStaysOpenWhenLaterWindowDoesNotCoverIt(t *testing.T) {
 func TestFailedRunAndRatio(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeSlack(t)
-	clk := &clock{t: testStart}
-	a := newBotAlerter(t, openDB(t), f, clk)
+	clk := ledgertest.NewClock(testStart)
+	a := newBotAlerter(t, ledgertest.OpenSQLite(t), f, clk)
 	failed := reconcile.Report{Source: "stripe", Since: testStart.Add(-72 * time.Hour), Until: testStart,
 		Error: "list events: stripe: 500 internal error", Complete: false}
 	low := reconcile.Report{Source: "github", Since: testStart.Add(-time.Hour), Until: testStart, Complete: true,
@@ -214,7 +216,7 @@ func TestFailedRunAndRatio(t *testing.T) {
 func TestJobDone(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeSlack(t)
-	a := newBotAlerter(t, openDB(t), f, &clock{t: testStart})
+	a := newBotAlerter(t, ledgertest.OpenSQLite(t), f, ledgertest.NewClock(testStart))
 	boom := errorString("panic: runtime error: index out of range")
 	for range 2 {
 		if err := a.JobDone(ctx, "reconcile", boom); err != nil {
@@ -242,7 +244,7 @@ func (e errorString) Error() string { return string(e) }
 func TestWatchJobResolvesOnSuccess(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeSlack(t)
-	a := newBotAlerter(t, openDB(t), f, &clock{t: testStart})
+	a := newBotAlerter(t, ledgertest.OpenSQLite(t), f, ledgertest.NewClock(testStart))
 	if err := a.JobDone(ctx, "deep", errorString("job panicked: boom")); err != nil {
 		t.Fatal(err)
 	}

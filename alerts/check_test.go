@@ -2,7 +2,6 @@ package alerts
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,36 +10,28 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 )
 
 // setStates records events, in the order of their ids (so tests can name
-// the oldest), and forces their states, as the processor would leave them,
-// through a second connection to the same SQLite file.
-func setStates(t *testing.T, db *ledger.DB, source string, states map[string]ledger.State) {
+// the oldest), and drives them to their states through the queue, as the
+// processor would leave them.
+func setStates(t *testing.T, db ledgertest.Backend, source string, states map[string]ledger.State) {
 	t.Helper()
-	ctx := context.Background()
-	raw, err := sql.Open("sqlite", "file:"+db.Path()+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
 	for _, id := range slices.Sorted(maps.Keys(states)) {
-		st := states[id]
-		if _, err := db.Record(ctx, &ledger.Event{Source: source, EventID: id, Type: "invoice.paid", Payload: []byte(`{"secret_payload":1}`)}, nil); err != nil {
+		ev := &ledger.Event{Source: source, EventID: id, Type: "invoice.paid", Payload: []byte(`{"secret_payload":1}`)}
+		if _, err := db.Record(context.Background(), ev, nil); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := raw.ExecContext(ctx, `UPDATE events SET state = ? WHERE source = ? AND event_id = ?`, string(st), source, id); err != nil {
-			t.Fatal(err)
-		}
+		ledgertest.SetState(t, db, ev, states[id])
 	}
 }
 
 func TestCheckDeadAndStuck(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeSlack(t)
-	db := openDB(t)
-	clk := &clock{t: testStart}
-	db.Now = clk.Now
+	clk := ledgertest.NewClock(testStart)
+	db := ledgertest.OpenSQLiteWith(t, ledger.Options{Now: clk.Now})
 	a := newBotAlerter(t, db, f, clk)
 	setStates(t, db, "stripe", map[string]ledger.State{"evt_d1": ledger.StateDead, "evt_d2": ledger.StateDead, "evt_p": ledger.StatePending})
 	setStates(t, db, "github", map[string]ledger.State{"g_fail": ledger.StateFailed})
@@ -97,8 +88,8 @@ func TestCheckDeadAndStuck(t *testing.T) {
 func TestCheckManyDeadIsOneMessage(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeSlack(t)
-	db := openDB(t)
-	a := newBotAlerter(t, db, f, &clock{t: testStart})
+	db := ledgertest.OpenSQLite(t)
+	a := newBotAlerter(t, db, f, ledgertest.NewClock(testStart))
 	states := map[string]ledger.State{}
 	for i := range 40 {
 		states[fmt.Sprintf("evt_%03d", i)] = ledger.StateDead

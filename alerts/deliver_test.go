@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 )
 
 func TestRateLimitDelaysDelivery(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeSlack(t)
-	clk := &clock{t: testStart}
-	a := newBotAlerter(t, openDB(t), f, clk)
+	clk := ledgertest.NewClock(testStart)
+	db := ledgertest.OpenSQLite(t)
+	a := newBotAlerter(t, db, f, clk)
 	var calls atomic.Int32
 	f.setFault(func() fault {
 		if calls.Add(1) == 1 {
@@ -30,7 +32,7 @@ func TestRateLimitDelaysDelivery(t *testing.T) {
 	if f.requestCount() != 1 || f.postCount() != 0 {
 		t.Fatalf("requests %d posts %d, want one rate-limited request and nothing posted", f.requestCount(), f.postCount())
 	}
-	queued, err := a.db.AlertMessages(ctx, false, 0)
+	queued, err := db.AlertMessages(ctx, false, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +59,8 @@ func TestRateLimitDelaysDelivery(t *testing.T) {
 func TestSlackDownLosesNothing(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeSlack(t)
-	clk := &clock{t: testStart}
-	db := openDB(t)
+	clk := ledgertest.NewClock(testStart)
+	db := ledgertest.OpenSQLite(t)
 	a := newBotAlerter(t, db, f, clk)
 	var n atomic.Int32
 	f.setFault(func() fault {
@@ -116,8 +118,8 @@ func TestSlackDownLosesNothing(t *testing.T) {
 
 func TestRunDeliversAndStops(t *testing.T) {
 	f := newFakeSlack(t)
-	clk := &clock{t: testStart}
-	a := newBotAlerter(t, openDB(t), f, clk)
+	clk := ledgertest.NewClock(testStart)
+	a := newBotAlerter(t, ledgertest.OpenSQLite(t), f, clk)
 	f.setFault(func() fault { return fault{status: http.StatusServiceUnavailable} })
 	if err := a.Notify(context.Background(), gapReports()[:1]); err != nil {
 		t.Fatal(err)
@@ -143,9 +145,9 @@ func TestRunDeliversAndStops(t *testing.T) {
 
 func TestLogTransport(t *testing.T) {
 	ctx := context.Background()
-	var buf syncBuffer
-	db := openDB(t)
-	a, err := New(db, Config{Logger: newTextLogger(&buf), Pace: -1, Now: (&clock{t: testStart}).Now})
+	var buf ledgertest.SyncBuffer
+	db := ledgertest.OpenSQLite(t)
+	a, err := New(db, Config{Logger: newTextLogger(&buf), Pace: -1, Now: (ledgertest.NewClock(testStart)).Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,8 +186,8 @@ func TestBackoff(t *testing.T) {
 func TestFlushIgnoresNextAttempt(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeSlack(t)
-	clk := &clock{t: testStart}
-	a := newBotAlerter(t, openDB(t), f, clk)
+	clk := ledgertest.NewClock(testStart)
+	a := newBotAlerter(t, ledgertest.OpenSQLite(t), f, clk)
 	f.setFault(func() fault { return fault{status: http.StatusBadGateway} })
 	if err := a.Notify(ctx, gapReports()[:1]); err != nil {
 		t.Fatal(err)

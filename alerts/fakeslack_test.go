@@ -1,21 +1,18 @@
 package alerts
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 )
 
 // fakeSlack is a Slack Web API and incoming-webhook endpoint on loopback
@@ -115,38 +112,10 @@ func (f *fakeSlack) requestCount() int {
 	return len(f.bodies)
 }
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 var testStart = time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
 
-func openDB(t *testing.T) *ledger.DB {
-	t.Helper()
-	db, err := ledger.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
 // newBotAlerter returns an Alerter posting as a bot to f, on clock clk.
-func newBotAlerter(t *testing.T, db *ledger.DB, f *fakeSlack, clk *clock) *Alerter {
+func newBotAlerter(t *testing.T, db Store, f *fakeSlack, clk *ledgertest.Clock) *Alerter {
 	t.Helper()
 	a, err := New(db, Config{
 		BotToken: "xoxb-test-token", Channel: "C0ALERTS", APIURL: f.srv.URL,
@@ -157,24 +126,6 @@ func newBotAlerter(t *testing.T, db *ledger.DB, f *fakeSlack, clk *clock) *Alert
 		t.Fatal(err)
 	}
 	return a
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func newTextLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }

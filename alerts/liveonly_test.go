@@ -9,15 +9,15 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 )
 
 // TestCheckSaysLiveOnly: an alert about a live-only source says that
 // reconcile cannot check it, and one about a listable source does not.
 func TestCheckSaysLiveOnly(t *testing.T) {
 	f := newFakeSlack(t)
-	db := openDB(t)
-	clk := &clock{t: testStart}
-	db.Now = clk.Now
+	clk := ledgertest.NewClock(testStart)
+	db := ledgertest.OpenSQLiteWith(t, ledger.Options{Now: clk.Now})
 	note := "Slack has no API that lists past events: gaps there are caught by silence and counts, not by reconcile"
 	a, err := New(db, Config{
 		BotToken: "xoxb-test-token", Channel: "C0ALERTS", APIURL: f.srv.URL,

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 )
 
 // TestLogTransportIsReadable holds that with no Slack configured an alert
@@ -14,8 +16,9 @@ import (
 func TestLogTransportIsReadable(t *testing.T) {
 	ctx := context.Background()
 	var buf bytes.Buffer
-	clk := &clock{t: testStart}
-	a, err := New(openDB(t), Config{Pace: -1, Now: clk.Now, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	clk := ledgertest.NewClock(testStart)
+	db := ledgertest.OpenSQLite(t)
+	a, err := New(db, Config{Pace: -1, Now: clk.Now, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +28,7 @@ func TestLogTransportIsReadable(t *testing.T) {
 	if _, err := a.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	msgs, err := a.db.AlertMessages(ctx, true, 0)
+	msgs, err := db.AlertMessages(ctx, true, 0)
 	if err != nil || len(msgs) == 0 {
 		t.Fatalf("AlertMessages() = %d, %v; want the alerts", len(msgs), err)
 	}

@@ -21,7 +21,7 @@ const (
 // buildMessage renders the conditions of one source (one run or one check)
 // as a single outbox message: Block Kit blocks plus a plain-text fallback.
 // Every string passes through th.redact on the way in.
-func buildMessage(th thresholds, source, context string, conds []condition) (*ledger.AlertMessage, error) {
+func buildMessage(th thresholds, source, contextLine string, conds []condition) (*ledger.AlertMessage, error) {
 	summaries := make([]string, len(conds))
 	for i, c := range conds {
 		summaries[i] = th.redact(c.summary)
@@ -29,7 +29,7 @@ func buildMessage(th thresholds, source, context string, conds []condition) (*le
 			summaries[i] = strings.TrimPrefix(summaries[i], source+": ")
 		}
 	}
-	context = th.redact(context)
+	contextLine = th.redact(contextLine)
 	title := truncate("hookledger · "+strings.Join(summaries, "; "), maxHeader)
 	blocks := []slack.Block{slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, title, false, false))}
 	text := []string{title}
@@ -38,9 +38,9 @@ func buildMessage(th thresholds, source, context string, conds []condition) (*le
 		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, body, false, false), nil, nil))
 		text = append(text, body)
 	}
-	if context != "" {
-		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, truncate(context, maxSection), false, false)))
-		text = append(text, context)
+	if contextLine != "" {
+		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, truncate(contextLine, maxSection), false, false)))
+		text = append(text, contextLine)
 	}
 	raw, err := json.Marshal(slack.Blocks{BlockSet: blocks})
 	if err != nil {

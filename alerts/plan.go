@@ -15,17 +15,17 @@ type clearFunc func(ctx context.Context, al ledger.Alert) (bool, error)
 // of the given kinds and commits the outcome in one ledger transaction: one
 // message for the new or materially changed conditions, and one resolved
 // reply per original message for the alerts that cleared.
-func (a *Alerter) decide(ctx context.Context, source, context string, kinds []string, conds []condition, clear clearFunc) error {
+func (a *Alerter) decide(ctx context.Context, source, contextLine string, kinds []string, conds []condition, cleared clearFunc) error {
 	open, err := a.openAlerts(ctx, source, kinds)
 	if err != nil {
 		return err
 	}
 	var ch ledger.AlertChange
-	posted, err := a.planPosts(ctx, &ch, source, context, conds, open)
+	posted, err := a.planPosts(ctx, &ch, source, contextLine, conds, open)
 	if err != nil {
 		return err
 	}
-	if err := a.planResolves(ctx, &ch, source, conds, open, clear); err != nil {
+	if err := a.planResolves(ctx, &ch, source, conds, open, cleared); err != nil {
 		return err
 	}
 	// Due from now on the Alerter's clock, which Deliver reads too.
@@ -47,7 +47,7 @@ func (a *Alerter) decide(ctx context.Context, source, context string, kinds []st
 
 // planPosts adds to ch one message for the conditions that are news and
 // the alert rows they open or update; it returns how many it posts.
-func (a *Alerter) planPosts(ctx context.Context, ch *ledger.AlertChange, source, context string, conds []condition, open []ledger.Alert) (int, error) {
+func (a *Alerter) planPosts(ctx context.Context, ch *ledger.AlertChange, source, contextLine string, conds []condition, open []ledger.Alert) (int, error) {
 	var post []condition
 	for _, c := range conds {
 		news, err := a.isNews(ctx, c, open)
@@ -61,7 +61,7 @@ func (a *Alerter) planPosts(ctx context.Context, ch *ledger.AlertChange, source,
 	if len(post) == 0 {
 		return 0, nil
 	}
-	msg, err := buildMessage(a.th, source, context, post)
+	msg, err := buildMessage(a.th, source, contextLine, post)
 	if err != nil {
 		return 0, err
 	}
@@ -81,10 +81,10 @@ func (a *Alerter) planPosts(ctx context.Context, ch *ledger.AlertChange, source,
 	return len(post), nil
 }
 
-// planResolves adds to ch the open alerts absent from conds that clear
+// planResolves adds to ch the open alerts absent from conds that cleared
 // says have cleared, and one resolved reply per message that announced
 // them.
-func (a *Alerter) planResolves(ctx context.Context, ch *ledger.AlertChange, source string, conds []condition, open []ledger.Alert, clear clearFunc) error {
+func (a *Alerter) planResolves(ctx context.Context, ch *ledger.AlertChange, source string, conds []condition, open []ledger.Alert, cleared clearFunc) error {
 	found := make(map[string]bool, len(conds))
 	for _, c := range conds {
 		found[c.fingerprint] = true
@@ -95,7 +95,7 @@ func (a *Alerter) planResolves(ctx context.Context, ch *ledger.AlertChange, sour
 		if found[al.Fingerprint] {
 			continue
 		}
-		ok, err := clear(ctx, al)
+		ok, err := cleared(ctx, al)
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 	"github.com/hookledger/hookledger/reconcile"
 )
 
@@ -50,9 +51,9 @@ func leakyReports() []reconcile.Report {
 func TestNoSecretInPostedText(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeSlack(t)
-	clk := &clock{t: testStart}
-	db := openDB(t)
-	var logs syncBuffer
+	clk := ledgertest.NewClock(testStart)
+	db := ledgertest.OpenSQLite(t)
+	var logs ledgertest.SyncBuffer
 	a, err := New(db, Config{BotToken: testEnv["SLACK_BOT_TOKEN"], Channel: "C0ALERTS", APIURL: f.srv.URL,
 		Secrets: secretsOf(testEnv), Pace: -1, Now: clk.Now, Logger: newTextLogger(&logs)})
 	if err != nil {
@@ -100,9 +101,9 @@ func TestWebhookErrorsHideTheURL(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeSlack(t)
 	env := map[string]string{"SLACK_WEBHOOK_URL": f.srv.URL + webhookPath}
-	clk := &clock{t: testStart}
-	db := openDB(t)
-	var logs syncBuffer
+	clk := ledgertest.NewClock(testStart)
+	db := ledgertest.OpenSQLite(t)
+	var logs ledgertest.SyncBuffer
 	a, err := New(db, Config{WebhookURL: env["SLACK_WEBHOOK_URL"], Pace: -1, Now: clk.Now, Logger: newTextLogger(&logs)})
 	if err != nil {
 		t.Fatal(err)
@@ -142,8 +143,8 @@ func assertNoSecret(t *testing.T, where, s string, env map[string]string) {
 func TestWebhookModePosts(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeSlack(t)
-	clk := &clock{t: testStart}
-	db := openDB(t)
+	clk := ledgertest.NewClock(testStart)
+	db := ledgertest.OpenSQLite(t)
 	a, err := New(db, Config{WebhookURL: f.srv.URL + webhookPath, Pace: -1, Now: clk.Now,
 		HTTPClient: &http.Client{Timeout: 5 * time.Second}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

@@ -69,7 +69,7 @@ func (db *DB) ApplyAlerts(ctx context.Context, ch AlertChange) error {
 	if ch.Message == nil && len(ch.Upsert) == 0 && len(ch.Resolve) == 0 && len(ch.Replies) == 0 {
 		return nil
 	}
-	now := db.Now().UTC()
+	now := db.now().UTC()
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var msgID int64
 		if ch.Message != nil {

@@ -110,7 +110,7 @@ func scanAlertMessages(rows *sql.Rows) ([]AlertMessage, error) {
 // and copies channel and ts onto the alerts it announced, so a later
 // resolution can reply in its thread.
 func (db *DB) MarkAlertSent(ctx context.Context, id int64, channel, ts string) error {
-	now := db.Now().UTC()
+	now := db.now().UTC()
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE alert_messages SET sent_at = ?, channel = ?, ts = ?,
 			attempts = attempts + 1, last_error = '' WHERE id = ? AND sent_at = 0`,

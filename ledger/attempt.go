@@ -7,31 +7,31 @@ import (
 	"time"
 )
 
-// Result is the end of one claimed attempt, as the processor decided it.
-type Result struct {
+// AttemptResult is the end of one claimed attempt, as the processor decided it.
+type AttemptResult struct {
 	Claim    *Claim
 	Outcome  AttemptOutcome
 	Error    string        // the handler's error text; "" on success
 	Started  time.Time     // when the handler was called
 	Duration time.Duration // how long the handler ran
 	NextAt   time.Time     // when to try again; only for AttemptRetry
-	// Stale is set by Finish when the claim no longer held the event (its
+	// Stale is set by Settle when the claim no longer held the event (its
 	// lease expired and the event was settled or claimed again): nothing
 	// was written for it.
 	Stale bool
 }
 
-// Finish applies results in one transaction: processed events become
+// Settle applies results in one transaction: processed events become
 // processed, retries become failed until NextAt, dead ones dead, released
 // ones pending again without the attempt counting. Every result but a
 // stale one adds a row to attempts. A result whose claim lost its lease is
 // marked Stale and changes nothing.
-func (db *DB) Finish(ctx context.Context, results []*Result) error {
+func (db *DB) Settle(ctx context.Context, results []*AttemptResult) error {
 	if len(results) == 0 {
 		return nil
 	}
-	now := millis(db.Now())
-	var done, rest []*Result
+	now := millis(db.now())
+	var done, rest []*AttemptResult
 	for _, r := range results {
 		if r.Outcome == AttemptProcessed {
 			done = append(done, r)
@@ -81,7 +81,7 @@ const finishChunk = 64
 // UPDATE and one INSERT for the whole chunk instead of two statements per
 // event. A claim that no longer holds its event (lease lost) is not
 // updated, so it is not returned, and is marked Stale.
-func (db *DB) finishProcessed(ctx context.Context, tx *sql.Tx, chunk []*Result, now int64) error {
+func (db *DB) finishProcessed(ctx context.Context, tx *sql.Tx, chunk []*AttemptResult, now int64) error {
 	args := []any{now, now}
 	for _, r := range chunk {
 		args = append(args, r.Claim.Event.ID, r.Claim.Owner, r.Claim.Attempt)
@@ -128,7 +128,7 @@ func (db *DB) finishProcessed(ctx context.Context, tx *sql.Tx, chunk []*Result, 
 	return translate(err)
 }
 
-func (db *DB) finishOne(ctx context.Context, upd, ins *sql.Stmt, r *Result, now int64) error {
+func (db *DB) finishOne(ctx context.Context, upd, ins *sql.Stmt, r *AttemptResult, now int64) error {
 	c := r.Claim
 	errText := db.errorText(r.Error)
 	state, uncount, next, lastErr, processedAt := StateFailed, 0, millis(r.NextAt), errText, int64(0)
@@ -176,10 +176,10 @@ func Backoff(base, max time.Duration, n int, r float64) time.Duration {
 	return d
 }
 
-// nextDue returns the earliest time a waiting event becomes ready: a
+// NextDue returns the earliest time a waiting event becomes ready: a
 // failed event's next attempt or a lease's end. ok is false when nothing
 // waits.
-func (db *DB) nextDue(ctx context.Context) (t time.Time, ok bool, err error) {
+func (db *DB) NextDue(ctx context.Context) (t time.Time, ok bool, err error) {
 	var retry, lease sql.NullInt64
 	err = db.r.QueryRowContext(ctx, `SELECT
 		(SELECT min(next_attempt_at) FROM events WHERE state = 'failed'),

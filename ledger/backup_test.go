@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 )
 
 // liveWriter records events from several goroutines until stopped and
@@ -113,7 +114,7 @@ func missingFrom(t *testing.T, path string, ids []string) []string {
 }
 
 func TestBackupWhileWritingHasEveryAcknowledgedEvent(t *testing.T) {
-	db := mustOpen(t)
+	db := ledgertest.OpenSQLite(t)
 	w := startWriters(t, db, 8)
 	w.waitFor(t, 5000)
 	before := w.snapshot()

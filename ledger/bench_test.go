@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 )
 
 // benchPayload is a 2.6 KB stand-in for a Stripe event body.
@@ -49,7 +50,7 @@ func recordOne(b *testing.B, db *ledger.DB, seq int64) {
 // BenchmarkRecord is one writer: every Record is its own transaction and
 // fsync, so this is the ledger's latency floor.
 func BenchmarkRecord(b *testing.B) {
-	db := mustOpen(b)
+	db := ledgertest.OpenSQLite(b)
 	b.SetBytes(int64(len(benchPayload)))
 	b.ReportAllocs()
 	var seq int64
@@ -63,7 +64,7 @@ func BenchmarkRecord(b *testing.B) {
 // BenchmarkRecordParallel is 32 concurrent writers (the receiver at 32
 // connections): the group commit shares each fsync among them.
 func BenchmarkRecordParallel(b *testing.B) {
-	db := mustOpen(b)
+	db := ledgertest.OpenSQLite(b)
 	b.SetBytes(int64(len(benchPayload)))
 	b.ReportAllocs()
 	b.SetParallelism(max(32/runtime.GOMAXPROCS(0), 1))
@@ -79,7 +80,7 @@ func BenchmarkRecordParallel(b *testing.B) {
 // BenchmarkRecordDuplicate is the duplicate path: the event is in the
 // ledger, so only a receipt is written.
 func BenchmarkRecordDuplicate(b *testing.B) {
-	db := mustOpen(b)
+	db := ledgertest.OpenSQLite(b)
 	recordOne(b, db, 0)
 	b.ReportAllocs()
 	b.SetParallelism(max(32/runtime.GOMAXPROCS(0), 1))

@@ -34,8 +34,7 @@ type DB struct {
 	stmts   map[string]*sql.Stmt // prepared on w between transactions
 	txStmts map[string]*sql.Stmt // prepared in the open transaction
 
-	// Now returns the current time; tests replace it.
-	Now func() time.Time
+	now func() time.Time // the ledger's clock: see Options.Now
 
 	tightened []string                            // files Open made private (see Tightened)
 	redactFn  atomic.Pointer[func(string) string] // see SetRedact
@@ -62,6 +61,9 @@ type Options struct {
 	// (1000 pages), a negative value never checkpoints, leaving it to
 	// Litestream, which then must run.
 	AutoCheckpoint int
+	// Now is the ledger's clock: every time it stamps (received, claimed,
+	// leased, settled, run started) comes from it. nil is time.Now.
+	Now func() time.Time
 }
 
 // Open opens (creating if needed) the ledger at path, applies pending
@@ -120,13 +122,16 @@ func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 		r:        r,
 		stmts:    map[string]*sql.Stmt{},
 		txStmts:  map[string]*sql.Stmt{},
-		Now:      time.Now,
+		now:      time.Now,
 		ops:      make(chan writeOp, maxBatch),
 		recorded: make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
 	db.tightened = tightened
+	if o.Now != nil {
+		db.now = o.Now
+	}
 	go db.writeLoop()
 	return db, nil
 }
@@ -207,6 +212,10 @@ func (db *DB) notifyRecorded() {
 	default:
 	}
 }
+
+// Now returns the time on the ledger's clock (Options.Now, else
+// time.Now): what it stamps on what it writes.
+func (db *DB) Now() time.Time { return db.now() }
 
 // Path returns the file the ledger was opened from.
 func (db *DB) Path() string { return db.path }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // openTestDB opens a ledger in a temporary directory, closed at the end of
@@ -44,4 +45,25 @@ func TestReadOnlyWriterIsUnavailable(t *testing.T) {
 	if !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Record() on a read-only writer error = %v, want ErrUnavailable", err)
 	}
+}
+
+// recordAt records a new event source/id created at created. (Tests of
+// the contract use ledgertest.RecordAt; this package's own tests cannot
+// import it.)
+func recordAt(tb testing.TB, db *DB, source, id string, created time.Time) *Event {
+	tb.Helper()
+	ev := &Event{Source: source, EventID: id, Type: "test.event", Payload: []byte(`{"id":"` + id + `"}`), CreatedAt: created}
+	if _, err := db.Record(context.Background(), ev, nil); err != nil {
+		tb.Fatal(err)
+	}
+	return ev
+}
+
+// readEvent reads the row of ledger id id straight from the file.
+func readEvent(tb testing.TB, db *DB, id int64) (r struct{ State State }) {
+	tb.Helper()
+	if err := db.r.QueryRow(`SELECT state FROM events WHERE id = ?`, id).Scan(&r.State); err != nil {
+		tb.Fatal(err)
+	}
+	return r
 }

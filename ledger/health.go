@@ -62,6 +62,6 @@ const probeBytes = 64 << 10
 // commit appends as much to the write-ahead log as a webhook would.
 func (db *DB) probe(ctx context.Context, tx *sql.Tx) error {
 	_, err := db.exec(ctx, tx, `INSERT INTO writer_probe (id, at, pad) VALUES (1, ?, randomblob(?))
-		ON CONFLICT (id) DO UPDATE SET at = excluded.at, pad = excluded.pad`, millis(db.Now()), probeBytes)
+		ON CONFLICT (id) DO UPDATE SET at = excluded.at, pad = excluded.pad`, millis(db.now()), probeBytes)
 	return translate(err)
 }

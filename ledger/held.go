@@ -90,7 +90,7 @@ func (p *Processor) keepLeases(ctx context.Context) {
 		if p.held.len() == 0 {
 			continue
 		}
-		leases, err := p.db.RenewLeases(ctx, RenewOptions{Owner: p.cfg.Owner, Lease: p.cfg.Lease, Now: p.cfg.Now()})
+		leases, err := p.q.RenewLeases(ctx, RenewOptions{Owner: p.cfg.Owner, Lease: p.cfg.Lease, Now: p.cfg.Now()})
 		if err != nil {
 			if ctx.Err() == nil {
 				p.log.Error("renew leases", "error", err)
@@ -107,17 +107,17 @@ func (p *Processor) keepLeases(ctx context.Context) {
 // past the lease. It returns a Released result instead when the lease
 // could not be kept: the attempt must not run where another process may
 // already be running it.
-func (p *Processor) startAttempt(ctx context.Context, c *Claim) (time.Duration, *Result) {
+func (p *Processor) startAttempt(ctx context.Context, c *Claim) (time.Duration, *AttemptResult) {
 	now := p.cfg.Now()
 	end := p.held.end(c)
 	if end.Sub(now) < p.cfg.Timeout {
-		leases, err := p.db.RenewLeases(ctx, RenewOptions{Owner: p.cfg.Owner, Lease: p.cfg.Lease,
+		leases, err := p.q.RenewLeases(ctx, RenewOptions{Owner: p.cfg.Owner, Lease: p.cfg.Lease,
 			EventRow: c.Event.ID, Attempt: c.Attempt, Now: now})
 		switch {
 		case err != nil:
-			return 0, &Result{Claim: c, Outcome: AttemptReleased, Started: now, Error: "not started: " + err.Error()}
+			return 0, &AttemptResult{Claim: c, Outcome: AttemptReleased, Started: now, Error: "not started: " + err.Error()}
 		case len(leases) == 0:
-			return 0, &Result{Claim: c, Outcome: AttemptReleased, Started: now, Error: "not started: lease lost"}
+			return 0, &AttemptResult{Claim: c, Outcome: AttemptReleased, Started: now, Error: "not started: lease lost"}
 		}
 		p.held.renewed(leases)
 		end = leases[0].Until

@@ -14,7 +14,7 @@ type RenewOptions struct {
 	Lease    time.Duration // the leases then end at Now+Lease; required
 	EventRow int64         // when not 0, renew only this event's lease…
 	Attempt  int           // …and only for this attempt
-	Now      time.Time     // zero means db.Now()
+	Now      time.Time     // zero means db.now()
 }
 
 // Lease is one lease RenewLeases extended.
@@ -40,7 +40,7 @@ func (db *DB) RenewLeases(ctx context.Context, opts RenewOptions) ([]Lease, erro
 	}
 	now := opts.Now
 	if now.IsZero() {
-		now = db.Now()
+		now = db.now()
 	}
 	at, until := millis(now), millis(now.Add(opts.Lease))
 	q, args := `UPDATE events SET lease_until = ?

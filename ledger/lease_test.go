@@ -1,4 +1,4 @@
-package ledger
+package ledger_test
 
 import (
 	"context"
@@ -6,64 +6,28 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-func TestRenewLeasesKeepsLiveClaims(t *testing.T) {
-	db := openTestDB(t)
-	clock := newTestClock()
-	db.Now = clock.Now
-	for i := range 3 {
-		recordAt(t, db, "stripe", fmt.Sprintf("evt_%d", i), clock.Now())
-	}
-	ctx := context.Background()
-	mine, err := db.Claim(ctx, ClaimOptions{Owner: "live", Limit: 2, Lease: time.Minute})
-	if err != nil || len(mine) != 2 {
-		t.Fatalf("Claim() = %d, %v; want 2", len(mine), err)
-	}
-	if _, err := db.Claim(ctx, ClaimOptions{Owner: "other", Limit: 1, Lease: time.Minute}); err != nil {
-		t.Fatal(err)
-	}
-	clock.Add(50 * time.Second)
-	leases, err := db.RenewLeases(ctx, RenewOptions{Owner: "live", Lease: time.Minute})
-	if err != nil || len(leases) != 2 || !leases[0].Until.Equal(clock.Now().Add(time.Minute)) {
-		t.Fatalf("RenewLeases() = %+v, %v; want the 2 claims of live until now+1m", leases, err)
-	}
-	// Past the first lease's end, but inside the renewed one: nothing of
-	// live's is reaped or retaken; other's claim, never renewed, is.
-	clock.Add(20 * time.Second)
-	again, err := db.Claim(ctx, ClaimOptions{Owner: "third", Limit: 3, Lease: time.Minute})
-	if err != nil || len(again) != 1 || again[0].Attempt != 2 {
-		t.Fatalf("Claim() after other's lease ran out = %d claims, %v; want other's event alone, attempt 2", len(again), err)
-	}
-	for _, c := range mine {
-		if got := readEvent(t, db, c.Event.ID); got.State != StateProcessing || got.Attempts != 1 {
-			t.Errorf("%s = %s after %d attempts, want still processing attempt 1", c.Event.EventID, got.State, got.Attempts)
-		}
-	}
-	// A lease that ran out is not renewed, even before it is reaped.
-	clock.Add(2 * time.Minute)
-	if leases, err := db.RenewLeases(ctx, RenewOptions{Owner: "live", Lease: time.Minute}); err != nil || len(leases) != 0 {
-		t.Errorf("RenewLeases(expired) = %+v, %v; want none", leases, err)
-	}
-}
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
+)
 
 // Two processors on one ledger, as two processes would share it: the slow
 // one claims far ahead of its one worker. While it lives, the other never
 // takes its events for a dead worker's, so each is delivered once.
 func TestLiveProcessorsLeasesAreNotReaped(t *testing.T) {
-	db := openTestDB(t)
+	db := ledgertest.OpenSQLite(t)
 	const n = 8
 	for i := range n {
-		recordAt(t, db, "stripe", fmt.Sprintf("evt_%d", i), time.Now())
+		ledgertest.RecordAt(t, db, "stripe", fmt.Sprintf("evt_%d", i), time.Now())
 	}
-	slow := &counter{fail: func(Delivery) error { time.Sleep(250 * time.Millisecond); return nil }}
+	slow := &counter{fail: func(ledger.Delivery) error { time.Sleep(250 * time.Millisecond); return nil }}
 	fast := &counter{}
-	ps := newTestProcessor(t, db, slow, ProcessorConfig{Owner: "slow", Workers: 1, Batch: n, Lease: time.Second})
-	pf := newTestProcessor(t, db, fast, ProcessorConfig{Owner: "fast", Workers: 1, Lease: time.Second, Poll: 20 * time.Millisecond})
+	ps := newTestProcessor(t, db, slow, ledger.ProcessorConfig{Owner: "slow", Workers: 1, Batch: n, Lease: time.Second})
+	pf := newTestProcessor(t, db, fast, ledger.ProcessorConfig{Owner: "fast", Workers: 1, Lease: time.Second, Poll: 20 * time.Millisecond})
 	// The slow processor claims everything before the fast one starts.
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	var stats Stats
+	var stats ledger.ProcessorStats
 	wg.Go(func() {
 		var err error
 		if stats, err = ps.Drain(ctx); err != nil {
@@ -88,9 +52,9 @@ func TestLiveProcessorsLeasesAreNotReaped(t *testing.T) {
 }
 
 func TestNewProcessorRejectsTimeoutPastLease(t *testing.T) {
-	h := HandlerFunc(func(context.Context, Delivery) error { return nil })
+	h := ledger.HandlerFunc(func(context.Context, ledger.Delivery) error { return nil })
 	for _, to := range []time.Duration{time.Minute, 2 * time.Minute} {
-		_, err := NewProcessor(openTestDB(t), h, ProcessorConfig{Lease: time.Minute, Timeout: to})
+		_, err := ledger.NewProcessor(ledgertest.OpenSQLite(t), h, ledger.ProcessorConfig{Lease: time.Minute, Timeout: to})
 		if err == nil {
 			t.Errorf("NewProcessor(lease 1m, timeout %s) = nil error, want an error", to)
 		}
@@ -105,13 +69,13 @@ func TestSlowHandlerAnyMixDeliversOnce(t *testing.T) {
 		for _, timeout := range []time.Duration{200 * time.Millisecond, 900 * time.Millisecond, 999 * time.Millisecond} {
 			t.Run(fmt.Sprintf("workers %d, lease 1s, timeout %s", workers, timeout), func(t *testing.T) {
 				t.Parallel()
-				db := openTestDB(t)
+				db := ledgertest.OpenSQLite(t)
 				const n = 10
 				for i := range n {
-					recordAt(t, db, "stripe", fmt.Sprintf("evt_%d", i), time.Now())
+					ledgertest.RecordAt(t, db, "stripe", fmt.Sprintf("evt_%d", i), time.Now())
 				}
-				h := &counter{fail: func(Delivery) error { time.Sleep(150 * time.Millisecond); return nil }}
-				p := newTestProcessor(t, db, h, ProcessorConfig{Workers: workers, Lease: time.Second, Timeout: timeout, MaxAttempts: 2})
+				h := &counter{fail: func(ledger.Delivery) error { time.Sleep(150 * time.Millisecond); return nil }}
+				p := newTestProcessor(t, db, h, ledger.ProcessorConfig{Workers: workers, Lease: time.Second, Timeout: timeout, MaxAttempts: 2})
 				stats, err := p.Drain(context.Background())
 				if err != nil || stats.Processed != n || stats.Claimed != n {
 					t.Errorf("Drain() = %+v, %v; want %d claimed and processed, nothing else", stats, err, n)

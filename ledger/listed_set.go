@@ -9,19 +9,40 @@ import (
 	"time"
 )
 
-// ListedSet remembers, in constant memory, which event ids a provider
-// listed during one reconcile run, and which of them were missing: the ids
-// live in a TEMP table (on disk, in SQLite's temp store) of a dedicated
-// read-only connection to the ledger file. Nothing in the ledger itself
-// changes, so a dry run can use it too. It is not safe for concurrent use.
-type ListedSet struct {
+// ListedSet remembers which event ids a provider listed during one
+// reconcile run, and which of them were missing, in constant memory:
+// reconcile diffs a listing against the ledger through it. It is not safe
+// for concurrent use. Nothing in the ledger itself changes, so a dry run
+// can use it too.
+type ListedSet interface {
+	// Add adds ids to the set and returns those that were not in it yet,
+	// in their order in ids (repeats within ids count once).
+	Add(ctx context.Context, ids []string) ([]string, error)
+	// MarkMissing notes that ids (already added) were not in the ledger.
+	MarkMissing(ctx context.Context, ids []string) error
+	// StillMissing counts the ids marked missing that are still not in the
+	// ledger, and returns up to limit of them (none for limit ≤ 0).
+	StillMissing(ctx context.Context, limit int) (int, []string, error)
+	// Unlisted counts the ledger's events of the set's source with the
+	// given origin, created in [since, until), that are not in the set,
+	// and returns up to limit of their ids, oldest first (none for
+	// limit ≤ 0).
+	Unlisted(ctx context.Context, origin Origin, since, until time.Time, limit int) (int, []string, error)
+	// Close drops the set.
+	Close() error
+}
+
+// listedSet is the SQLite ListedSet: the ids live in a TEMP table (on
+// disk, in SQLite's temp store) of a dedicated read-only connection to the
+// ledger file, joined against the ledger's events.
+type listedSet struct {
 	pool   *sql.DB
 	conn   *sql.Conn
 	source string
 }
 
 // OpenListedSet opens an empty ListedSet for source. Close it when done.
-func (db *DB) OpenListedSet(ctx context.Context, source string) (*ListedSet, error) {
+func (db *DB) OpenListedSet(ctx context.Context, source string) (ListedSet, error) {
 	q := url.Values{}
 	q.Set("mode", "ro")
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -43,17 +64,17 @@ func (db *DB) OpenListedSet(ctx context.Context, source string) (*ListedSet, err
 		pool.Close()
 		return nil, fmt.Errorf("open listed set: %w", translate(err))
 	}
-	return &ListedSet{pool: pool, conn: conn, source: source}, nil
+	return &listedSet{pool: pool, conn: conn, source: source}, nil
 }
 
 // Close drops the set.
-func (s *ListedSet) Close() error {
+func (s *listedSet) Close() error {
 	return errors.Join(s.conn.Close(), s.pool.Close())
 }
 
 // Add adds ids to the set and returns those that were not in it yet, in
 // their order in ids (repeats within ids count once).
-func (s *ListedSet) Add(ctx context.Context, ids []string) ([]string, error) {
+func (s *listedSet) Add(ctx context.Context, ids []string) ([]string, error) {
 	var fresh []string
 	for start := 0; start < len(ids); start += maxLookup {
 		chunk := ids[start:min(start+maxLookup, len(ids))]
@@ -84,7 +105,7 @@ func (s *ListedSet) Add(ctx context.Context, ids []string) ([]string, error) {
 }
 
 // MarkMissing notes that ids (already added) were not in the ledger.
-func (s *ListedSet) MarkMissing(ctx context.Context, ids []string) error {
+func (s *listedSet) MarkMissing(ctx context.Context, ids []string) error {
 	for start := 0; start < len(ids); start += maxLookup {
 		chunk := ids[start:min(start+maxLookup, len(ids))]
 		_, err := s.conn.ExecContext(ctx, `UPDATE temp.listed SET missing = 1
@@ -98,7 +119,7 @@ func (s *ListedSet) MarkMissing(ctx context.Context, ids []string) error {
 
 // StillMissing counts the ids marked missing that are still not in the
 // ledger, and returns up to limit of them (none for limit ≤ 0).
-func (s *ListedSet) StillMissing(ctx context.Context, limit int) (int, []string, error) {
+func (s *listedSet) StillMissing(ctx context.Context, limit int) (int, []string, error) {
 	const from = ` FROM temp.listed l WHERE l.missing = 1 AND NOT EXISTS
 		(SELECT 1 FROM main.events e WHERE e.source = ? AND e.event_id = l.event_id)`
 	n, ids, err := s.countAndIDs(ctx, `SELECT count(*)`+from, `SELECT l.event_id`+from+
@@ -113,7 +134,7 @@ func (s *ListedSet) StillMissing(ctx context.Context, limit int) (int, []string,
 // origin, created in [since, until), that are not in the set: events the
 // provider never listed. It returns up to limit of their ids, oldest first
 // (none for limit ≤ 0).
-func (s *ListedSet) Unlisted(ctx context.Context, origin Origin, since, until time.Time, limit int) (int, []string, error) {
+func (s *listedSet) Unlisted(ctx context.Context, origin Origin, since, until time.Time, limit int) (int, []string, error) {
 	const from = ` FROM main.events e WHERE e.source = ? AND e.origin = ?
 		AND e.created_at >= ? AND e.created_at < ?
 		AND NOT EXISTS (SELECT 1 FROM temp.listed l WHERE l.event_id = e.event_id)`
@@ -127,7 +148,7 @@ func (s *ListedSet) Unlisted(ctx context.Context, origin Origin, since, until ti
 
 // countAndIDs runs countQ, then, when it counted any and limit allows,
 // idsQ with limit appended to args.
-func (s *ListedSet) countAndIDs(ctx context.Context, countQ, idsQ string, limit int, args ...any) (int, []string, error) {
+func (s *listedSet) countAndIDs(ctx context.Context, countQ, idsQ string, limit int, args ...any) (int, []string, error) {
 	var n int
 	if err := s.conn.QueryRowContext(ctx, countQ, args...).Scan(&n); err != nil {
 		return 0, nil, translate(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 )
 
 // TestModeIsStoredInTheLedger: the mode one process chose is the mode
@@ -22,7 +23,7 @@ func TestModeIsStoredInTheLedger(t *testing.T) {
 	if m, err := a.Mode(ctx); err != nil || m != ledger.ModeUnset {
 		t.Fatalf("Mode() of a new ledger = %q, %v; want unset", m, err)
 	}
-	if _, err := a.Record(ctx, testEvent("evt_before"), nil); err != nil {
+	if _, err := a.Record(ctx, ledgertest.NewEvent("evt_before"), nil); err != nil {
 		t.Fatal(err)
 	}
 	if ev, _ := a.Event(ctx, "stripe", "evt_before"); ev.State != ledger.StatePending {
@@ -50,7 +51,7 @@ func TestModeIsStoredInTheLedger(t *testing.T) {
 	if m, err := c.Mode(ctx); err != nil || m != ledger.ModeLedgerOnly {
 		t.Fatalf("Mode() seen by another handle = %q, %v; want ledger-only", m, err)
 	}
-	if _, err := c.Record(ctx, testEvent("evt_lo"), nil); err != nil {
+	if _, err := c.Record(ctx, ledgertest.NewEvent("evt_lo"), nil); err != nil {
 		t.Fatal(err)
 	}
 	if ev, _ := c.Event(ctx, "stripe", "evt_lo"); ev.State != ledger.StateProcessed {
@@ -59,7 +60,7 @@ func TestModeIsStoredInTheLedger(t *testing.T) {
 	if prev, err := c.SetMode(ctx, ledger.ModeDeliver); err != nil || prev != ledger.ModeLedgerOnly {
 		t.Fatalf("SetMode(deliver) = %q, %v", prev, err)
 	}
-	if _, err := b.Record(ctx, testEvent("evt_after"), nil); err != nil {
+	if _, err := b.Record(ctx, ledgertest.NewEvent("evt_after"), nil); err != nil {
 		t.Fatal(err)
 	}
 	if ev, _ := b.Event(ctx, "stripe", "evt_after"); ev.State != ledger.StatePending {

@@ -24,6 +24,8 @@ type Observer interface {
 }
 
 // ProcessorConfig configures a Processor. Zero fields take the defaults.
+// Now is the processor's clock, time.Now by default: give it the one the
+// ledger was opened with (Options.Now).
 type ProcessorConfig struct {
 	Workers     int           // concurrent handler calls; default 8
 	Batch       int           // most events per claim transaction; default 4×Workers, at least 32
@@ -41,14 +43,35 @@ type ProcessorConfig struct {
 	Observer    Observer // nil for none
 }
 
-// Stats counts what a Drain (or a Run) did.
-type Stats struct {
+// ProcessorStats counts what a Drain (or a Run) did.
+type ProcessorStats struct {
 	Claimed   int // attempts started
 	Processed int // events processed
 	Retried   int // attempts failed with a retry scheduled
 	Dead      int // events that went dead
 	Released  int // attempts given back unfinished: at shutdown, or a lease that could not be kept
 	Stale     int // attempts whose lease was lost before they finished
+}
+
+// Queue is the store a Processor runs on. *DB implements it on SQLite; a
+// backend serving several processes at once (PostgreSQL, claiming with FOR
+// UPDATE SKIP LOCKED) implements the same methods, and the Processor runs
+// on it unchanged. Claims, leases and settlements follow the contract
+// ledgertest.Exercise checks.
+type Queue interface {
+	// Claim takes up to opts.Limit ready events under a lease owned by
+	// opts.Owner (see DB.Claim); an empty slice when none is ready.
+	Claim(ctx context.Context, opts ClaimOptions) ([]*Claim, error)
+	// Settle applies finished attempts in one transaction and marks Stale
+	// those whose claim lost its lease (see DB.Settle).
+	Settle(ctx context.Context, results []*AttemptResult) error
+	// RenewLeases extends every lease opts.Owner holds (see DB.RenewLeases).
+	RenewLeases(ctx context.Context, opts RenewOptions) ([]Lease, error)
+	// NextDue returns when the next waiting event becomes ready; ok is
+	// false when nothing waits.
+	NextDue(ctx context.Context) (t time.Time, ok bool, err error)
+	// Recorded signals, coalescing, that new events were committed.
+	Recorded() <-chan struct{}
 }
 
 // Processor feeds ready events to a Handler: it claims them in batches
@@ -61,7 +84,7 @@ type Stats struct {
 // process stops or cannot reach the ledger; and an attempt starts only
 // when its lease covers its whole Timeout.
 type Processor struct {
-	db       *DB
+	q        Queue // the ledger the events are claimed from and settled in
 	h        Handler
 	cfg      ProcessorConfig
 	log      *slog.Logger
@@ -70,14 +93,14 @@ type Processor struct {
 	finished chan struct{} // signalled after each settled batch
 }
 
-// NewProcessor returns a Processor that feeds db's events to h. It fails
+// NewProcessor returns a Processor that feeds q's events to h. It fails
 // when h is nil, the lease is shorter than a second, or the attempt
 // timeout is not shorter than the lease.
-func NewProcessor(db *DB, h Handler, cfg ProcessorConfig) (*Processor, error) {
+func NewProcessor(q Queue, h Handler, cfg ProcessorConfig) (*Processor, error) {
 	if h == nil {
 		return nil, errors.New("new processor: no handler")
 	}
-	cfg = cfg.withDefaults(db)
+	cfg = cfg.withDefaults()
 	if cfg.Lease < time.Second {
 		return nil, fmt.Errorf("new processor: lease %s is shorter than 1s", cfg.Lease)
 	}
@@ -85,7 +108,7 @@ func NewProcessor(db *DB, h Handler, cfg ProcessorConfig) (*Processor, error) {
 		return nil, fmt.Errorf("new processor: attempt timeout %s must be shorter than the lease %s", cfg.Timeout, cfg.Lease)
 	}
 	return &Processor{
-		db:       db,
+		q:        q,
 		h:        h,
 		cfg:      cfg,
 		log:      cfg.Logger.With("component", "processor"),
@@ -95,7 +118,7 @@ func NewProcessor(db *DB, h Handler, cfg ProcessorConfig) (*Processor, error) {
 	}, nil
 }
 
-func (c ProcessorConfig) withDefaults(db *DB) ProcessorConfig {
+func (c ProcessorConfig) withDefaults() ProcessorConfig {
 	setDefault(&c.Workers, 8)
 	// Claiming ahead of the workers keeps the single writer's transactions
 	// few; what waits for a worker is under a lease the processor renews.
@@ -111,7 +134,7 @@ func (c ProcessorConfig) withDefaults(db *DB) ProcessorConfig {
 		c.Owner = defaultOwner()
 	}
 	if c.Now == nil {
-		c.Now = func() time.Time { return db.Now() }
+		c.Now = time.Now
 	}
 	if c.Rand == nil {
 		c.Rand = rand.Float64
@@ -147,13 +170,13 @@ func (p *Processor) Run(ctx context.Context) error {
 // Drain processes events until none is ready and none is in flight, then
 // returns what it did. Failed events whose retry is not yet due stay
 // failed. A ledger error stops it and is returned with the stats so far.
-func (p *Processor) Drain(ctx context.Context) (Stats, error) {
+func (p *Processor) Drain(ctx context.Context) (ProcessorStats, error) {
 	return p.run(ctx, true)
 }
 
-func (p *Processor) run(ctx context.Context, drain bool) (Stats, error) {
+func (p *Processor) run(ctx context.Context, drain bool) (ProcessorStats, error) {
 	jobs := make(chan *Claim, cap(p.slots))
-	results := make(chan *Result, cap(p.slots))
+	results := make(chan *AttemptResult, cap(p.slots))
 	hctx, stopHandlers := graceContext(ctx, p.cfg.Grace)
 	defer stopHandlers()
 	// Leases are kept until the last result is settled, past ctx's end
@@ -166,7 +189,7 @@ func (p *Processor) run(ctx context.Context, drain bool) (Stats, error) {
 	for range p.cfg.Workers {
 		wg.Go(func() { p.work(ctx, hctx, jobs, results) })
 	}
-	var stats Stats
+	var stats ProcessorStats
 	settled := make(chan struct{})
 	go func() {
 		defer close(settled)
@@ -200,7 +223,7 @@ func (p *Processor) dispatch(ctx context.Context, jobs chan<- *Claim, drain bool
 		if n == 0 {
 			return nil
 		}
-		claims, err := p.db.Claim(ctx, ClaimOptions{Owner: p.cfg.Owner, Limit: n,
+		claims, err := p.q.Claim(ctx, ClaimOptions{Owner: p.cfg.Owner, Limit: n,
 			Lease: p.cfg.Lease, MaxAttempts: p.cfg.MaxAttempts, Now: p.cfg.Now()})
 		p.release(n - len(claims))
 		switch {
@@ -271,7 +294,7 @@ func (p *Processor) waitFinished(ctx context.Context) {
 func (p *Processor) idle(ctx context.Context, untilDue bool) {
 	wait := p.cfg.Poll
 	if untilDue {
-		if next, ok, err := p.db.nextDue(ctx); err == nil && ok {
+		if next, ok, err := p.q.NextDue(ctx); err == nil && ok {
 			wait = min(wait, max(next.Sub(p.cfg.Now()), time.Millisecond))
 		}
 	}
@@ -279,7 +302,7 @@ func (p *Processor) idle(ctx context.Context, untilDue bool) {
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-	case <-p.db.Recorded():
+	case <-p.q.Recorded():
 	case <-p.finished:
 	case <-t.C:
 	}

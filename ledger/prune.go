@@ -43,7 +43,7 @@ type PruneOptions struct {
 	// Pause is the rest between batches, so that intake has the writer
 	// to itself in between. Default 5ms; negative for none.
 	Pause time.Duration
-	// Now is the time ages are measured from; zero means db.Now().
+	// Now is the time ages are measured from; zero means the ledger's clock.
 	Now time.Time
 }
 
@@ -109,7 +109,7 @@ func (o PruneOptions) withDefaults(db *DB) PruneOptions {
 		o.Pause = 5 * time.Millisecond
 	}
 	if o.Now.IsZero() {
-		o.Now = db.Now()
+		o.Now = db.now()
 	}
 	return o
 }

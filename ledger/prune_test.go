@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,8 +18,17 @@ const day = 24 * time.Hour
 
 // clock is a settable clock for the ledger.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu   sync.Mutex
+	t    time.Time
+	wall atomic.Bool // the ledger reads the wall clock instead (see ledgerNow)
+}
+
+// ledgerNow is the ledger's clock: c, or the wall clock once c.wall is set.
+func (c *clock) ledgerNow() time.Time {
+	if c.wall.Load() {
+		return time.Now()
+	}
+	return c.Now()
 }
 
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
@@ -30,9 +41,12 @@ func (c *clock) Add(d time.Duration) {
 // clockedDB opens a fresh ledger whose clock the test moves.
 func clockedDB(t *testing.T) (*ledger.DB, *clock) {
 	t.Helper()
-	db := mustOpen(t)
 	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	db.Now = c.Now
+	db, err := ledger.OpenWith(context.Background(), filepath.Join(t.TempDir(), "ledger.db"), ledger.Options{Now: c.ledgerNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	return db, c
 }
 
@@ -55,7 +69,7 @@ func settleAll(t *testing.T, db *ledger.DB, outcome map[string]ledger.AttemptOut
 	if err != nil {
 		t.Fatal(err)
 	}
-	var results []*ledger.Result
+	var results []*ledger.AttemptResult
 	for _, c := range claims {
 		o, ok := outcome[c.Event.EventID]
 		if !ok {
@@ -64,7 +78,7 @@ func settleAll(t *testing.T, db *ledger.DB, outcome map[string]ledger.AttemptOut
 		if o == "processing" {
 			continue
 		}
-		r := &ledger.Result{Claim: c, Outcome: o, Started: db.Now()}
+		r := &ledger.AttemptResult{Claim: c, Outcome: o, Started: db.Now()}
 		if o != ledger.AttemptProcessed {
 			r.Error = "downstream said no"
 		}
@@ -73,7 +87,7 @@ func settleAll(t *testing.T, db *ledger.DB, outcome map[string]ledger.AttemptOut
 		}
 		results = append(results, r)
 	}
-	if err := db.Finish(ctx, results); err != nil {
+	if err := db.Settle(ctx, results); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -227,7 +241,7 @@ func TestPruneUnderIntakeHoldsTheWriterBriefly(t *testing.T) {
 	if _, err := db.SetMode(ctx, ledger.ModeDeliver); err != nil {
 		t.Fatal(err)
 	}
-	db.Now = time.Now // the writers record at the real time; the prune runs at the clock's
+	c.wall.Store(true) // the writers record at the real time; the prune runs at the clock's
 	w := startWriters(t, db, 8)
 	w.waitFor(t, 200)
 	w.snapshot() // resets the slowest-Record figure

@@ -35,18 +35,18 @@ type ClaimOptions struct {
 	Lease       time.Duration // how long the claim holds before others may take the event
 	MaxAttempts int           // an expired lease on the last attempt makes the event dead; 0 = no limit
 	EventRow    int64         // when not 0, claim only this event (if it is ready)
-	Now         time.Time     // the claim time; zero means db.Now()
+	Now         time.Time     // the claim time; zero means db.now()
 }
 
 // Claim is one event claimed for one attempt.
 type Claim struct {
-	Event     *Event
-	Attempt   int    // this attempt's number (Event.Attempts after the claim)
-	Budget    int    // attempts used since the last replay, this one included
-	Origin    Origin // recorded on the attempt: the event's origin or replay
-	Owner     string
-	ClaimedAt time.Time
-	LeaseEnd  time.Time
+	Event        *Event
+	Attempt      int    // this attempt's number (Event.Attempts after the claim)
+	AttemptsUsed int    // attempts used since the last replay, this one included
+	Origin       Origin // recorded on the attempt: the event's origin or replay
+	Owner        string
+	ClaimedAt    time.Time
+	LeaseEnd     time.Time
 }
 
 // Delivery returns the Delivery a handler receives for c.
@@ -66,7 +66,7 @@ func (db *DB) Claim(ctx context.Context, opts ClaimOptions) ([]*Claim, error) {
 	}
 	now := opts.Now
 	if now.IsZero() {
-		now = db.Now()
+		now = db.now()
 	}
 	var claims []*Claim
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -167,7 +167,7 @@ func scanClaim(rows *sql.Rows) (*Claim, error) {
 			return nil, fmt.Errorf("decode event %d headers: %w", ev.ID, err)
 		}
 	}
-	c := &Claim{Event: ev, Attempt: ev.Attempts, Budget: ev.Attempts - replayBase, Origin: ev.Origin}
+	c := &Claim{Event: ev, Attempt: ev.Attempts, AttemptsUsed: ev.Attempts - replayBase, Origin: ev.Origin}
 	if attemptOrigin != "" {
 		c.Origin = Origin(attemptOrigin)
 	}

@@ -76,7 +76,7 @@ const recordChunk = 32
 // chunks, then their receipts. Within a batch the first request for an
 // event wins and later ones are duplicates, as they would be one by one.
 func (db *DB) recordAll(ctx context.Context, tx *sql.Tx, reqs []*recordReq) error {
-	now := db.Now().UTC()
+	now := db.now().UTC()
 	mode, err := modeTx(ctx, tx)
 	if err != nil {
 		return err
@@ -170,7 +170,7 @@ func (db *DB) resolveIDs(ctx context.Context, tx *sql.Tx, chunk []*recordReq, in
 // cost a row each: it counts them with RecordRejection.
 func (db *DB) RecordReceipt(ctx context.Context, rc *Receipt) error {
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return db.insertReceipts(ctx, tx, []*Receipt{rc}, db.Now().UTC())
+		return db.insertReceipts(ctx, tx, []*Receipt{rc}, db.now().UTC())
 	})
 	if err != nil {
 		return fmt.Errorf("record receipt: %w", err)

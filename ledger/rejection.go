@@ -64,7 +64,7 @@ func (r *rejections) waiting() bool {
 // writer cannot commit (a full disk, a closed ledger) are dropped.
 func (db *DB) RecordRejection(r Rejection) {
 	if r.At.IsZero() {
-		r.At = db.Now()
+		r.At = db.now()
 	}
 	r.At = r.At.UTC()
 	minute := r.At.Truncate(time.Minute)
@@ -143,7 +143,7 @@ func (db *DB) flushRejections(ctx context.Context, tx *sql.Tx) error {
 			return fmt.Errorf("upsert rejections: %w", translate(err))
 		}
 	}
-	now := db.Now()
+	now := db.now()
 	if now.Sub(db.rej.lastPrune) < time.Minute {
 		return nil
 	}

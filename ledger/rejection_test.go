@@ -16,7 +16,7 @@ func TestRejectionsAggregateAndBoundThemselves(t *testing.T) {
 	db := openTestDB(t)
 	var mu sync.Mutex // the writer reads the clock while the test moves it
 	now := time.Date(2026, 3, 1, 12, 0, 30, 0, time.UTC)
-	db.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	db.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	for i := range 1000 {
 		db.RecordRejection(Rejection{Source: "stripe", Reason: "signature", Status: 401,
 			At: now.Add(time.Duration(i) * time.Millisecond), RemoteAddr: fmt.Sprintf("192.0.2.1:%d", i)})
@@ -36,7 +36,7 @@ func TestRejectionsAggregateAndBoundThemselves(t *testing.T) {
 	mu.Lock()
 	now = now.Add(RejectionRetention + time.Minute)
 	mu.Unlock()
-	db.RecordRejection(Rejection{Source: "github", Reason: "malformed", Status: 400, At: db.Now()})
+	db.RecordRejection(Rejection{Source: "github", Reason: "malformed", Status: 400, At: db.now()})
 	if err := db.SyncRejections(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ type DeadFilter struct {
 // attempts. It returns ErrNotFound for an unknown event and ErrLeased for
 // one under a live lease, ErrPayloadPruned for one whose payload is gone.
 func (db *DB) Requeue(ctx context.Context, source, eventID string) (*Requeued, error) {
-	now := millis(db.Now())
+	now := millis(db.now())
 	rq := &Requeued{Source: source, EventID: eventID}
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var state string

@@ -28,7 +28,7 @@ func (db *DB) StartRun(ctx context.Context, r *Run) error {
 	if r.Source == "" || r.Job == "" {
 		return errors.New("start run: source and job are required")
 	}
-	r.StartedAt = db.Now().UTC()
+	r.StartedAt = db.now().UTC()
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO runs (source, job, since, until, started_at)
 			VALUES (?, ?, ?, ?, ?)`,
@@ -48,7 +48,7 @@ func (db *DB) StartRun(ctx context.Context, r *Run) error {
 // FinishRun stores the outcome of the run r.ID (Complete, Report, Error)
 // and sets r.FinishedAt. It returns ErrNotFound for an unknown run.
 func (db *DB) FinishRun(ctx context.Context, r *Run) error {
-	r.FinishedAt = db.Now().UTC()
+	r.FinishedAt = db.now().UTC()
 	report := db.redact(string(r.Report))
 	if report == "" {
 		report = "{}"

@@ -6,15 +6,15 @@ import (
 	"time"
 )
 
-// maxSettleBatch bounds how many results one Finish call settles.
+// maxSettleBatch bounds how many results one Settle call settles.
 const maxSettleBatch = 256
 
 // work runs claimed events through the handler until jobs closes. Once ctx
 // ends, events not yet started are released without running.
-func (p *Processor) work(ctx, hctx context.Context, jobs <-chan *Claim, results chan<- *Result) {
+func (p *Processor) work(ctx, hctx context.Context, jobs <-chan *Claim, results chan<- *AttemptResult) {
 	for c := range jobs {
 		if ctx.Err() != nil {
-			results <- &Result{Claim: c, Outcome: AttemptReleased, Started: p.cfg.Now(), Error: "shutdown before start"}
+			results <- &AttemptResult{Claim: c, Outcome: AttemptReleased, Started: p.cfg.Now(), Error: "shutdown before start"}
 			continue
 		}
 		timeout, r := p.startAttempt(hctx, c)
@@ -27,12 +27,12 @@ func (p *Processor) work(ctx, hctx context.Context, jobs <-chan *Claim, results 
 
 // attempt calls the handler once for c, for at most timeout, and decides
 // the outcome.
-func (p *Processor) attempt(ctx, hctx context.Context, c *Claim, timeout time.Duration) *Result {
+func (p *Processor) attempt(ctx, hctx context.Context, c *Claim, timeout time.Duration) *AttemptResult {
 	actx, cancel := context.WithTimeout(hctx, max(timeout, time.Millisecond))
 	defer cancel()
 	started, t0 := p.cfg.Now(), time.Now()
 	err := p.call(actx, c)
-	r := &Result{Claim: c, Started: started, Duration: time.Since(t0)}
+	r := &AttemptResult{Claim: c, Started: started, Duration: time.Since(t0)}
 	switch {
 	case err == nil:
 		r.Outcome = AttemptProcessed
@@ -40,11 +40,11 @@ func (p *Processor) attempt(ctx, hctx context.Context, c *Claim, timeout time.Du
 		r.Outcome, r.Error = AttemptReleased, "shutdown: "+err.Error()
 	case IsPermanent(err):
 		r.Outcome, r.Error = AttemptDead, err.Error()
-	case c.Budget >= p.cfg.MaxAttempts:
-		r.Outcome, r.Error = AttemptDead, fmt.Sprintf("attempt %d of %d: %v", c.Budget, p.cfg.MaxAttempts, err)
+	case c.AttemptsUsed >= p.cfg.MaxAttempts:
+		r.Outcome, r.Error = AttemptDead, fmt.Sprintf("attempt %d of %d: %v", c.AttemptsUsed, p.cfg.MaxAttempts, err)
 	default:
 		r.Outcome, r.Error = AttemptRetry, err.Error()
-		r.NextAt = p.nextAttempt(err, c.Budget)
+		r.NextAt = p.nextAttempt(err, c.AttemptsUsed)
 	}
 	return r
 }
@@ -78,8 +78,8 @@ func (p *Processor) call(ctx context.Context, c *Claim) (err error) {
 }
 
 // settle commits results in batches until results closes.
-func (p *Processor) settle(results <-chan *Result, stats *Stats) {
-	batch := make([]*Result, 0, maxSettleBatch)
+func (p *Processor) settle(results <-chan *AttemptResult, stats *ProcessorStats) {
+	batch := make([]*AttemptResult, 0, maxSettleBatch)
 	for r := range results {
 		batch = append(batch[:0], r)
 	gather:
@@ -101,10 +101,10 @@ func (p *Processor) settle(results <-chan *Result, stats *Stats) {
 // commit settles one batch in the ledger, then frees its slots. When the
 // ledger fails, the events keep their leases and are retaken when those
 // expire.
-func (p *Processor) commit(batch []*Result, stats *Stats) {
+func (p *Processor) commit(batch []*AttemptResult, stats *ProcessorStats) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err := p.db.Finish(ctx, batch)
+	err := p.q.Settle(ctx, batch)
 	if err != nil {
 		p.log.Error("settle attempts", "events", len(batch), "error", err)
 	}
@@ -125,7 +125,7 @@ func (p *Processor) commit(batch []*Result, stats *Stats) {
 
 // account adds r to stats, logs retries, dead events and lost leases, and
 // tells the Observer about every attempt that ran.
-func (p *Processor) account(r *Result, stats *Stats) {
+func (p *Processor) account(r *AttemptResult, stats *ProcessorStats) {
 	ev := r.Claim.Event
 	stats.Claimed++
 	if r.Stale {
@@ -157,8 +157,8 @@ func (p *Processor) account(r *Result, stats *Stats) {
 // runs it through the handler once and settles the outcome. It returns
 // ErrNotReady when the event cannot be claimed (another worker holds it,
 // its retry is not due, or it is already processed or dead).
-func (p *Processor) ProcessOne(ctx context.Context, eventRow int64) (*Result, error) {
-	claims, err := p.db.Claim(ctx, ClaimOptions{Owner: p.cfg.Owner, Limit: 1, Lease: p.cfg.Lease,
+func (p *Processor) ProcessOne(ctx context.Context, eventRow int64) (*AttemptResult, error) {
+	claims, err := p.q.Claim(ctx, ClaimOptions{Owner: p.cfg.Owner, Limit: 1, Lease: p.cfg.Lease,
 		MaxAttempts: p.cfg.MaxAttempts, EventRow: eventRow, Now: p.cfg.Now()})
 	if err != nil {
 		return nil, fmt.Errorf("process event: %w", err)
@@ -170,12 +170,12 @@ func (p *Processor) ProcessOne(ctx context.Context, eventRow int64) (*Result, er
 	r := p.attempt(ctx, ctx, c, min(p.cfg.Timeout, c.LeaseEnd.Sub(p.cfg.Now())))
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	if err := p.db.Finish(wctx, []*Result{r}); err != nil {
+	if err := p.q.Settle(wctx, []*AttemptResult{r}); err != nil {
 		return r, fmt.Errorf("process event: %w", err)
 	}
 	// account logs the outcome and tells the Observer; one attempt's
 	// counts are not wanted.
-	var stats Stats
+	var stats ProcessorStats
 	p.account(r, &stats)
 	return r, nil
 }

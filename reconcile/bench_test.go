@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources"
 	"github.com/hookledger/hookledger/sources/stripe"
@@ -38,7 +39,7 @@ func newStripe(tb testing.TB, fake *stripetest.Server, rps float64) *stripe.Sour
 // a ledger that already has all of them: the steady state of reconcile.
 type listFixture struct {
 	fake *stripetest.Server
-	db   *ledger.DB
+	db   ledgertest.Backend
 	src  *stripe.Source
 	w    sources.Window
 }
@@ -121,7 +122,7 @@ func BenchmarkReconcile30Days(b *testing.B) {
 	w := sources.Window{Since: until.Add(-30*24*time.Hour + time.Hour), Until: until}
 	fake.Generate(n, w.Since, w.Until, "invoice.paid")
 	w.Since = w.Since.Add(-time.Minute) // Stripe's created is whole seconds
-	db := openDB(b)
+	db := ledgertest.OpenSQLite(b)
 	src := newStripe(b, fake, stripe.DefaultRPS)
 	r := reconcile.New(db, reconcile.Options{DryRun: true}, nil, nil)
 	b.ResetTimer()

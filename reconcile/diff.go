@@ -17,7 +17,7 @@ type pass struct {
 	src   sources.Lister
 	w     sources.Window
 	scope sources.Scope
-	set   *ledger.ListedSet
+	set   ledger.ListedSet
 	rep   *Report
 
 	// Owned by the diff goroutine.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources"
 	"github.com/hookledger/hookledger/sources/github"
@@ -53,7 +54,7 @@ func TestRunStoppedAtNeverOverclaimsAcrossHooks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := reconcile.New(openDB(t), reconcile.Options{DryRun: true, IDLimit: 1000}, nil, nil)
+		r := reconcile.New(ledgertest.OpenSQLite(t), reconcile.Options{DryRun: true, IDLimit: 1000}, nil, nil)
 		rep, err := r.Run(context.Background(), src, w)
 		srv.Close()
 		if err == nil || rep.StoppedAt == nil {

@@ -48,6 +48,9 @@ type Options struct {
 	Overlap       time.Duration // an incremental run starts this long before the watermark; default DefaultOverlap
 	RedeliverWait time.Duration // how long to wait for redelivered events to arrive; default 30s
 	Concurrency   int           // parallel Fetch/Redeliver calls; default 8
+	// Now is the run's clock (report times, the retention horizon, the
+	// redelivery wait); default time.Now. Give the ledger's.
+	Now func() time.Time
 	// OnListed, when set, is called after each diffed batch with the number
 	// of events listed so far for source.
 	OnListed func(source string, listed int)
@@ -74,6 +77,14 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// utcClock returns now (time.Now when nil) reading in UTC.
+func utcClock(now func() time.Time) func() time.Time {
+	if now == nil {
+		now = time.Now
+	}
+	return func() time.Time { return now().UTC() }
+}
+
 // orDefault returns v, or def when v is not positive.
 func orDefault[T int | time.Duration](v, def T) T {
 	if v <= 0 {
@@ -91,7 +102,7 @@ type Notifier interface {
 // Reconciler compares providers' listings with the ledger and closes gaps.
 // It is safe for concurrent use on different sources.
 type Reconciler struct {
-	db       *ledger.DB
+	db       Store
 	opts     Options
 	notifier Notifier
 	logger   *slog.Logger
@@ -99,7 +110,7 @@ type Reconciler struct {
 }
 
 // New returns a Reconciler over db. notifier may be nil; logger may be nil.
-func New(db *ledger.DB, opts Options, notifier Notifier, logger *slog.Logger) *Reconciler {
+func New(db Store, opts Options, notifier Notifier, logger *slog.Logger) *Reconciler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -108,7 +119,7 @@ func New(db *ledger.DB, opts Options, notifier Notifier, logger *slog.Logger) *R
 		opts:     opts.withDefaults(),
 		notifier: notifier,
 		logger:   logger.With("component", "reconcile"),
-		now:      func() time.Time { return db.Now().UTC() },
+		now:      utcClock(opts.Now),
 	}
 }
 

@@ -10,24 +10,10 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources"
 )
-
-func openDB(tb testing.TB) *ledger.DB {
-	tb.Helper()
-	return openDBAt(tb, filepath.Join(tb.TempDir(), "ledger.db"))
-}
-
-func openDBAt(tb testing.TB, path string) *ledger.DB {
-	tb.Helper()
-	db, err := ledger.Open(context.Background(), path)
-	if err != nil {
-		tb.Fatalf("Open() error = %v", err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	return db
-}
 
 // world is a provider listing and a ledger that partly agree:
 //   - 15 invoice.paid events in the window, 12 of them in the ledger;
@@ -36,7 +22,8 @@ func openDBAt(tb testing.TB, path string) *ledger.DB {
 //   - 2 webhook events in the window the provider never listed (forged),
 //     and 1 forged one before the window.
 type world struct {
-	db     *ledger.DB
+	db     ledgertest.Backend
+	path   string // the SQLite file of db
 	src    *sliceLister
 	window sources.Window
 	listed []sources.Listed
@@ -44,7 +31,8 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	db := openDB(t)
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	db := ledgertest.OpenSQLiteAt(t, path)
 	until := time.Now().UTC().Truncate(time.Second)
 	w := sources.Window{Since: until.Add(-2 * time.Hour), Until: until}
 	var listed []sources.Listed
@@ -59,7 +47,7 @@ func newWorld(t *testing.T) *world {
 	add("evt_old", "invoice.paid", 3, w.Since.Add(-time.Hour))
 	src := newSliceLister("stripe", append([]sources.Listed(nil), listed...))
 	src.scope = sources.Scope{Types: []string{"invoice.paid"}, Note: "STRIPE_EVENT_TYPES"}
-	wd := &world{db: db, src: src, window: w, listed: listed}
+	wd := &world{db: db, path: path, src: src, window: w, listed: listed}
 	for i := range 12 {
 		wd.record(t, listed[i], ledger.OriginWebhook)
 	}
@@ -125,7 +113,7 @@ func TestRunBackfillsExactlyTheGaps(t *testing.T) {
 
 func TestRunDryRunChangesNothing(t *testing.T) {
 	wd := newWorld(t)
-	before := rowCounts(t, wd.db)
+	before := ledgertest.SQLiteRowCounts(t, wd.path)
 	rep, err := wd.run(t, reconcile.Options{DryRun: true})
 	if err != nil {
 		t.Fatalf("Run(dry) error = %v", err)
@@ -134,7 +122,7 @@ func TestRunDryRunChangesNothing(t *testing.T) {
 		len(rep.StillMissingIDs) != 2 || rep.Unknown != 2 {
 		t.Errorf("Run(dry) = %v (still missing ids %v, run %d)", counts(rep), rep.StillMissingIDs, rep.RunID)
 	}
-	if after := rowCounts(t, wd.db); !reflect.DeepEqual(before, after) {
+	if after := ledgertest.SQLiteRowCounts(t, wd.path); !reflect.DeepEqual(before, after) {
 		t.Errorf("row counts after dry run = %v, want %v", after, before)
 	}
 	if wd.src.fetched != 0 {

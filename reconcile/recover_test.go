@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources"
 )
@@ -18,7 +19,7 @@ func missingWorld(t *testing.T, n int) (*world, string) {
 	t.Helper()
 	dir := t.TempDir()
 	path := dir + "/ledger.db"
-	db := openDBAt(t, path)
+	db := ledgertest.OpenSQLiteAt(t, path)
 	until := time.Now().UTC().Truncate(time.Second)
 	w := sources.Window{Since: until.Add(-time.Hour), Until: until}
 	listed := make([]sources.Listed, n)
@@ -26,7 +27,7 @@ func missingWorld(t *testing.T, n int) (*world, string) {
 		listed[i] = sources.Listed{EventID: fmt.Sprintf("evt_%03d", i), Type: "invoice.paid",
 			CreatedAt: w.Since.Add(time.Duration(i) * time.Second)}
 	}
-	return &world{db: db, src: newSliceLister("stripe", listed), window: w, listed: listed}, path
+	return &world{db: db, path: path, src: newSliceLister("stripe", listed), window: w, listed: listed}, path
 }
 
 // TestRecoverStopsFetchingAfterLedgerError: once the ledger fails to
@@ -60,7 +61,7 @@ func TestRecoverStopsFetchingAfterLedgerError(t *testing.T) {
 }
 
 // TestRedeliverWaitFollowsReconcilerClock: the wait for redelivered events
-// is measured on the reconciler's clock (the ledger's Now), like every
+// is measured on the reconciler's clock (Options.Now), like every
 // other time in a run. Here that clock runs a minute per reading, so a
 // ten-minute wait is over after a few polls; on the wall clock it would
 // last until the context ends.
@@ -69,10 +70,10 @@ func TestRedeliverWaitFollowsReconcilerClock(t *testing.T) {
 	wd.src.redeliver = func(context.Context, sources.Listed) error { return nil } // never arrives
 	var ticks atomic.Int64
 	start := time.Now()
-	wd.db.Now = func() time.Time { return start.Add(time.Duration(ticks.Add(1)) * time.Minute) }
+	now := func() time.Time { return start.Add(time.Duration(ticks.Add(1)) * time.Minute) }
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
-	rep, err := reconcile.New(wd.db, reconcile.Options{Mode: reconcile.ModeRedeliver, RedeliverWait: 10 * time.Minute},
+	rep, err := reconcile.New(wd.db, reconcile.Options{Mode: reconcile.ModeRedeliver, RedeliverWait: 10 * time.Minute, Now: now},
 		nil, nil).Run(ctx, wd.src, wd.window)
 	if err != nil || rep.Redelivered != 3 || rep.StillMissing != 3 {
 		t.Errorf("Run(redeliver) = %v, %v; want 3 redelivered, 3 still missing", counts(rep), err)

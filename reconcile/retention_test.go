@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources"
 	"github.com/hookledger/hookledger/sources/stripe/stripetest"
@@ -34,7 +35,7 @@ func (c *agingClock) Set(t time.Time) {
 // check the ledger against it.
 type agingLedger struct {
 	t        *testing.T
-	db       *ledger.DB
+	db       ledgertest.Backend
 	clock    *agingClock
 	fake     *stripetest.Server
 	r        *reconcile.Reconciler
@@ -113,7 +114,7 @@ func (a *agingLedger) process() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var results []*ledger.Result
+	var results []*ledger.AttemptResult
 	for _, c := range claims {
 		o, keep := a.fates[c.Event.EventID]
 		if !keep {
@@ -122,7 +123,7 @@ func (a *agingLedger) process() {
 		if o == "processing" {
 			continue
 		}
-		r := &ledger.Result{Claim: c, Outcome: o, Started: a.clock.Now()}
+		r := &ledger.AttemptResult{Claim: c, Outcome: o, Started: a.clock.Now()}
 		if o != ledger.AttemptProcessed {
 			r.Error = "downstream answered 500"
 		}
@@ -131,7 +132,7 @@ func (a *agingLedger) process() {
 		}
 		results = append(results, r)
 	}
-	if err := a.db.Finish(ctx, results); err != nil {
+	if err := a.db.Settle(ctx, results); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -162,7 +163,7 @@ func (a *agingLedger) alertDay(d int) {
 // deepCheck runs a deep dry-run reconcile and returns its report.
 func (a *agingLedger) deepCheck() reconcile.Report {
 	a.t.Helper()
-	r := reconcile.New(a.db, reconcile.Options{DryRun: true, Job: "deep"}, nil, nil)
+	r := reconcile.New(a.db, reconcile.Options{DryRun: true, Job: "deep", Now: a.clock.Now}, nil, nil)
 	reps, err := r.RunAll(context.Background(), []sources.Lister{a.src}, r.Deep)
 	if err != nil {
 		a.t.Fatalf("deep reconcile: %v", err)
@@ -225,13 +226,12 @@ func TestRetentionLevelsOffAndKeepsWhatReconcileNeeds(t *testing.T) {
 	}
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	db, err := ledger.Open(ctx, path)
+	clock := &agingClock{}
+	db, err := ledger.OpenWith(ctx, path, ledger.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	clock := &agingClock{}
-	db.Now = clock.Now
 	fake := stripetest.NewServer()
 	defer fake.Close()
 	src := newStripe(t, fake, 0)
@@ -243,7 +243,7 @@ func TestRetentionLevelsOffAndKeepsWhatReconcileNeeds(t *testing.T) {
 	}
 	a := &agingLedger{t: t, db: db, clock: clock, fake: fake, src: src, perDay: perDay,
 		day0: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), fates: map[string]ledger.AttemptOutcome{},
-		keepSeen: map[string]ledger.State{}, r: reconcile.New(db, reconcile.Options{Job: "reconcile"}, nil, nil)}
+		keepSeen: map[string]ledger.State{}, r: reconcile.New(db, reconcile.Options{Job: "reconcile", Now: clock.Now}, nil, nil)}
 	ret := ledger.Retention{Payloads: 30 * day, Events: 90 * day, Receipts: 7 * day, Runs: 30 * day, Alerts: 30 * day}
 
 	const days = 120

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-
-	"github.com/hookledger/hookledger/ledger"
 )
 
 // JobFunc is the work of one scheduled job. ctx ends when the scheduler
@@ -23,7 +21,7 @@ type JobFunc func(ctx context.Context) error
 // table, handed to OnError, and the scheduler goes on.
 type Scheduler struct {
 	cron    *cron.Cron
-	db      *ledger.DB
+	db      JobLog
 	onError func(ctx context.Context, job string, err error)
 	logger  *slog.Logger
 
@@ -35,7 +33,7 @@ type Scheduler struct {
 // NewScheduler returns a stopped Scheduler. db, when not nil, records the
 // last run of each job (shown by `status`); onError, when not nil, is
 // called after a job failed (e.g. to alert "job failed").
-func NewScheduler(db *ledger.DB, logger *slog.Logger, onError func(ctx context.Context, job string, err error)) *Scheduler {
+func NewScheduler(db JobLog, logger *slog.Logger, onError func(ctx context.Context, job string, err error)) *Scheduler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}

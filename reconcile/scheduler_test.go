@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 	"github.com/hookledger/hookledger/reconcile"
 )
 
 func TestSchedulerSurvivesFailingAndPanickingJobs(t *testing.T) {
-	db := openDB(t)
+	db := ledgertest.OpenSQLite(t)
 	var mu sync.Mutex
 	failures := map[string]int{}
 	okRuns := make(chan struct{}, 100)

@@ -79,11 +79,25 @@ type ReceiverOptions struct {
 	Observer       Observer     // metrics; nil for none
 }
 
+// Store is what a Receiver needs of the ledger. *ledger.DB implements it;
+// cmd wires it.
+type Store interface {
+	// Record stores ev unless the ledger has it, and the receipt rc; it
+	// returns only after both are durable (then the request may be
+	// answered 2xx), and whether ev was new.
+	Record(ctx context.Context, ev *ledger.Event, rc *ledger.Receipt) (bool, error)
+	// RecordRejection counts a rejected request in the per-minute
+	// aggregate, without blocking.
+	RecordRejection(r ledger.Rejection)
+	// Health reports whether the ledger can commit a write.
+	Health(ctx context.Context) error
+}
+
 // Receiver is the HTTP front door: POST /webhooks/{name} verifies the
 // request with the named Source and records it in the ledger before
 // answering 2xx; GET /healthz reports whether the ledger can commit.
 type Receiver struct {
-	db      *ledger.DB
+	db      Store
 	sources map[string]Source
 	opts    ReceiverOptions
 	log     *slog.Logger
@@ -96,7 +110,7 @@ var _ http.Handler = (*Receiver)(nil)
 
 // NewReceiver returns a Receiver that serves the given sources. A request
 // for a source not in srcs is answered 404.
-func NewReceiver(db *ledger.DB, srcs []Source, opts ReceiverOptions) *Receiver {
+func NewReceiver(db Store, srcs []Source, opts ReceiverOptions) *Receiver {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = DefaultMaxBody
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 	"github.com/hookledger/hookledger/sources"
 	"github.com/hookledger/hookledger/sources/github"
 	"github.com/hookledger/hookledger/sources/stripe"
@@ -32,18 +33,14 @@ const (
 )
 
 type harness struct {
-	db  *ledger.DB
+	db  ledgertest.Backend
 	srv *httptest.Server
 }
 
 // newHarness serves a real receiver over real HTTP on a real ledger file.
 func newHarness(t *testing.T, srcs ...sources.Source) *harness {
 	t.Helper()
-	db, err := ledger.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := ledgertest.OpenSQLite(t)
 	rv := sources.NewReceiver(db, srcs, sources.ReceiverOptions{
 		MaxBody: 64 << 10,
 		Logger:  slog.New(slog.DiscardHandler),
@@ -329,11 +326,7 @@ func TestReceiverClientAddrBehindTrustedProxy(t *testing.T) {
 		trusted string
 		want    string
 	}{{"127.0.0.0/8", "198.51.100.7"}, {"", "127.0.0.1:"}} {
-		db, err := ledger.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
+		db := ledgertest.OpenSQLite(t)
 		proxies, err := sources.ParseTrustedProxies(tt.trusted)
 		if err != nil {
 			t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"maps"
 	"net/http"
@@ -9,25 +8,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = ledgertest.SyncBuffer
 
 // testEnv returns an Env whose variables are vars alone (nothing from the
 // process environment) and whose output goes to buffers.

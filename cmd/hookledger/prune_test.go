@@ -19,13 +19,12 @@ func agedLedger(t *testing.T, age time.Duration) string {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	db, err := ledger.Open(ctx, path)
+	then := time.Now().Add(-age)
+	db, err := ledger.OpenWith(ctx, path, ledger.Options{Now: func() time.Time { return then }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	then := time.Now().Add(-age)
-	db.Now = func() time.Time { return then }
 	for _, id := range []string{"evt_done", "evt_dead"} {
 		ev := &ledger.Event{Source: "stripe", EventID: id, Type: "invoice.paid", Payload: []byte(`{"id":"` + id + `"}`), CreatedAt: then}
 		if _, err := db.Record(ctx, ev, &ledger.Receipt{Status: 200}); err != nil {
@@ -36,15 +35,15 @@ func agedLedger(t *testing.T, age time.Duration) string {
 	if err != nil || len(claims) != 2 {
 		t.Fatalf("Claim() = %d, %v", len(claims), err)
 	}
-	var results []*ledger.Result
+	var results []*ledger.AttemptResult
 	for _, c := range claims {
 		o := ledger.AttemptProcessed
 		if c.Event.EventID == "evt_dead" {
 			o = ledger.AttemptDead
 		}
-		results = append(results, &ledger.Result{Claim: c, Outcome: o, Started: then, Error: map[bool]string{true: "gone"}[o == ledger.AttemptDead]})
+		results = append(results, &ledger.AttemptResult{Claim: c, Outcome: o, Started: then, Error: map[bool]string{true: "gone"}[o == ledger.AttemptDead]})
 	}
-	if err := db.Finish(ctx, results); err != nil {
+	if err := db.Settle(ctx, results); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -94,7 +94,7 @@ func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) e
 		return err
 	}
 	defer a.Close()
-	window, err := reconcileWindow(f, a.db.Now())
+	window, err := reconcileWindow(f, time.Now())
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 	"github.com/hookledger/hookledger/sources/paddle/paddletest"
 )
 
@@ -73,7 +74,7 @@ func TestReconcilePaddleEndToEnd(t *testing.T) {
 		n = 150
 	}
 	w := newPaddleWorld(t, n)
-	before := ledgerRowCounts(t, w.dbPath)
+	before := ledgertest.SQLiteRowCounts(t, w.dbPath)
 	code, reps := w.reconcileJSON(t, "--since", "7d", "--dry-run")
 	r := reps["paddle"]
 	if code != exitGaps || r.Expected != n || r.Missing != len(w.dropped) || r.Backfilled != 0 || !r.DryRun ||
@@ -81,7 +82,7 @@ func TestReconcilePaddleEndToEnd(t *testing.T) {
 		t.Fatalf("dry run = exit %d, %s, missing %v; want exit 3 and exactly the %d dropped %v",
 			code, counts(r), sorted(r.MissingIDs), len(w.dropped), sorted(w.dropped))
 	}
-	if after := ledgerRowCounts(t, w.dbPath); !reflect.DeepEqual(before, after) {
+	if after := ledgertest.SQLiteRowCounts(t, w.dbPath); !reflect.DeepEqual(before, after) {
 		t.Errorf("ledger rows after --dry-run = %v, want %v", after, before)
 	}
 	if len(w.down.snapshot()) != 0 {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
@@ -79,7 +80,7 @@ func TestReconcileRedeliver(t *testing.T) {
 
 func TestReconcileDryRunChangesNothing(t *testing.T) {
 	w := newReconcileWorld(t, 300, 100)
-	before := ledgerRowCounts(t, w.dbPath)
+	before := ledgertest.SQLiteRowCounts(t, w.dbPath)
 	code, reps := w.reconcileJSON(t, "--since", "7d", "--dry-run")
 	if code != exitGaps {
 		t.Errorf("reconcile --dry-run exit = %d, want %d", code, exitGaps)
@@ -87,7 +88,7 @@ func TestReconcileDryRunChangesNothing(t *testing.T) {
 	if r := reps["stripe"]; r.Missing != len(w.stripeDropped) || r.StillMissing != r.Missing || r.Backfilled != 0 || !r.DryRun {
 		t.Errorf("dry-run stripe report = %s, want %d missing, none recovered", counts(r), len(w.stripeDropped))
 	}
-	if after := ledgerRowCounts(t, w.dbPath); !reflect.DeepEqual(before, after) {
+	if after := ledgertest.SQLiteRowCounts(t, w.dbPath); !reflect.DeepEqual(before, after) {
 		t.Errorf("ledger rows after --dry-run = %v, want %v", after, before)
 	}
 	if n := len(w.down.snapshot()); n != 0 {

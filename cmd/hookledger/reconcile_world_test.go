@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -176,32 +175,4 @@ func counts(r reconcile.Report) string {
 	return "expected=" + strconv.Itoa(r.Expected) + " in_ledger=" + strconv.Itoa(r.InLedger) +
 		" missing=" + strconv.Itoa(r.Missing) + " backfilled=" + strconv.Itoa(r.Backfilled) +
 		" still_missing=" + strconv.Itoa(r.StillMissing) + " unknown=" + strconv.Itoa(r.Unknown)
-}
-
-// ledgerRowCounts returns the row count of every table in the ledger file.
-func ledgerRowCounts(t *testing.T, path string) map[string]int {
-	t.Helper()
-	conn, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	rows, err := conn.Query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var name string
-		rows.Scan(&name)
-		tables = append(tables, name)
-	}
-	rows.Close()
-	out := map[string]int{}
-	for _, name := range tables {
-		var n int
-		conn.QueryRow(`SELECT count(*) FROM "` + name + `"`).Scan(&n)
-		out[name] = n
-	}
-	return out
 }

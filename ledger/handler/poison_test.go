@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 )
 
 // An event whose id or type cannot be sent (CR/LF in a header value, NUL
@@ -30,7 +31,7 @@ func TestPoisonEventIsDeadAtOnce(t *testing.T) {
 		{"exec, NUL in type", "evt_1", "invoice\x00paid", true, "exec: event type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db := openDB(t)
+			db := ledgertest.OpenSQLite(t)
 			ev := &ledger.Event{Source: "stripe", EventID: tc.id, Type: tc.typ, Payload: []byte(`{}`), CreatedAt: time.Now()}
 			if _, err := db.Record(context.Background(), ev, nil); err != nil {
 				t.Fatal(err)

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 )
 
 // downstream is an httptest server that records every request and answers
@@ -51,17 +51,7 @@ func (d *downstream) delivered(id string) int {
 	return d.ok[id]
 }
 
-func openDB(tb testing.TB) *ledger.DB {
-	tb.Helper()
-	db, err := ledger.Open(context.Background(), filepath.Join(tb.TempDir(), "ledger.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	return db
-}
-
-func record(tb testing.TB, db *ledger.DB, n int) []*ledger.Event {
+func record(tb testing.TB, db ledgertest.Backend, n int) []*ledger.Event {
 	tb.Helper()
 	base := time.Now().Add(-time.Hour)
 	var evs []*ledger.Event
@@ -78,7 +68,7 @@ func record(tb testing.TB, db *ledger.DB, n int) []*ledger.Event {
 
 // recordConcurrently records n events from many goroutines, so group
 // commit batches them.
-func recordConcurrently(tb testing.TB, db *ledger.DB, n int) {
+func recordConcurrently(tb testing.TB, db ledgertest.Backend, n int) {
 	tb.Helper()
 	base := time.Now().Add(-time.Hour)
 	var next atomic.Int64
@@ -98,7 +88,7 @@ func recordConcurrently(tb testing.TB, db *ledger.DB, n int) {
 	wg.Wait()
 }
 
-func newProcessor(tb testing.TB, db *ledger.DB, url string, cfg ledger.ProcessorConfig) *ledger.Processor {
+func newProcessor(tb testing.TB, db ledgertest.Backend, url string, cfg ledger.ProcessorConfig) *ledger.Processor {
 	tb.Helper()
 	f, err := NewForward(ForwardConfig{URL: url, Secret: "whsec_dGVzdA=="})
 	if err != nil {
@@ -116,7 +106,7 @@ func newProcessor(tb testing.TB, db *ledger.DB, url string, cfg ledger.Processor
 
 // runUntil runs p until done reports true (checked on each poll), bounded
 // at 30 seconds.
-func runUntil(t *testing.T, db *ledger.DB, p *ledger.Processor, done func(qs *ledger.QueueStats) bool) {
+func runUntil(t *testing.T, db ledgertest.Backend, p *ledger.Processor, done func(qs *ledger.QueueStats) bool) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
@@ -141,7 +131,7 @@ func runUntil(t *testing.T, db *ledger.DB, p *ledger.Processor, done func(qs *le
 }
 
 func TestFlakyDownstreamGetsEveryEvent(t *testing.T) {
-	db := openDB(t)
+	db := ledgertest.OpenSQLite(t)
 	evs := record(t, db, 30)
 	const failFirst = 7
 	d := newDownstream(t, func(n int64) int {
@@ -172,7 +162,7 @@ func TestFlakyDownstreamGetsEveryEvent(t *testing.T) {
 }
 
 func TestAlwaysFailingGoesDeadThenReplays(t *testing.T) {
-	db := openDB(t)
+	db := ledgertest.OpenSQLite(t)
 	ev := record(t, db, 1)[0]
 	d := newDownstream(t, func(int64) int { return http.StatusInternalServerError })
 	p := newProcessor(t, db, d.URL, ledger.ProcessorConfig{MaxAttempts: 4})
@@ -204,7 +194,7 @@ func TestAlwaysFailingGoesDeadThenReplays(t *testing.T) {
 }
 
 func TestBadRequestIsDeadAtOnce(t *testing.T) {
-	db := openDB(t)
+	db := ledgertest.OpenSQLite(t)
 	ev := record(t, db, 1)[0]
 	d := newDownstream(t, func(int64) int { return http.StatusBadRequest })
 	stats, err := newProcessor(t, db, d.URL, ledger.ProcessorConfig{}).Drain(context.Background())
@@ -218,11 +208,10 @@ func TestBadRequestIsDeadAtOnce(t *testing.T) {
 }
 
 func TestKilledWorkerIsRedeliveredWithSameKey(t *testing.T) {
-	db := openDB(t)
 	clock := time.Now()
 	var mu sync.Mutex
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
-	db.Now = now
+	db := ledgertest.OpenSQLiteWith(t, ledger.Options{Now: now})
 	ev := record(t, db, 1)[0]
 	d := newDownstream(t, func(int64) int { return http.StatusOK })
 	f, err := NewForward(ForwardConfig{URL: d.URL})
@@ -240,7 +229,7 @@ func TestKilledWorkerIsRedeliveredWithSameKey(t *testing.T) {
 	mu.Lock()
 	clock = clock.Add(2 * time.Minute) // the lease runs out
 	mu.Unlock()
-	stats, err := newProcessor(t, db, d.URL, ledger.ProcessorConfig{}).Drain(context.Background())
+	stats, err := newProcessor(t, db, d.URL, ledger.ProcessorConfig{Now: now}).Drain(context.Background())
 	if err != nil || stats.Processed != 1 {
 		t.Fatalf("Drain() = %+v, %v; want 1 processed", stats, err)
 	}
@@ -254,7 +243,7 @@ func TestKilledWorkerIsRedeliveredWithSameKey(t *testing.T) {
 }
 
 func TestConcurrentDuplicatesAtIntakeDeliverOnce(t *testing.T) {
-	db := openDB(t)
+	db := ledgertest.OpenSQLite(t)
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() {
@@ -278,7 +267,7 @@ func TestConcurrentDuplicatesAtIntakeDeliverOnce(t *testing.T) {
 // downstream on loopback that answers 200 at once. Run with -benchtime Nx:
 // N events are recorded before the timer starts.
 func BenchmarkProcessorForward(b *testing.B) {
-	db := openDB(b)
+	db := ledgertest.OpenSQLite(b)
 	recordConcurrently(b, db, b.N)
 	d := newDownstream(b, func(int64) int { return http.StatusOK })
 	const workers = 32

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 )
 
 func TestParseRetryAfter(t *testing.T) {
@@ -40,7 +41,7 @@ func TestParseRetryAfter(t *testing.T) {
 // the 2 seconds it asked for, although the processor's own backoff would
 // retry within milliseconds. Issue 10, defect 3.
 func TestRetryAfterIsHonoured(t *testing.T) {
-	db := openDB(t)
+	db := ledgertest.OpenSQLite(t)
 	evs := record(t, db, 3)
 	var mu sync.Mutex
 	seen := map[string][]time.Time{}

@@ -12,7 +12,18 @@ import (
 // ledgerCollector reads the queue and the alert outbox from the ledger at
 // scrape time. Both reads search partial or state-first indexes, so a
 // scrape costs what waits, never the whole ledger.
-type ledgerCollector struct{ db *ledger.DB }
+type ledgerCollector struct{ db Store }
+
+// Store is what the metrics read from the ledger at scrape time.
+// *ledger.DB implements it.
+type Store interface {
+	// QueueDepth counts the unsettled events by source and state, and
+	// their oldest age.
+	QueueDepth(ctx context.Context) (*ledger.QueueStats, error)
+	// OutboxStats counts the alert messages not yet delivered and dates
+	// the oldest.
+	OutboxStats(ctx context.Context) (waiting int, oldest time.Time, err error)
+}
 
 var (
 	depthDesc = prometheus.NewDesc("hookledger_queue_depth",

@@ -46,7 +46,7 @@ var _ ledger.Observer = (*Metrics)(nil)
 // not nil, the queue and the alert outbox are read from it at each scrape.
 // It panics if reg already holds metrics of the same names, like
 // prometheus.MustRegister.
-func New(reg *prometheus.Registry, db *ledger.DB) *Metrics {
+func New(reg *prometheus.Registry, db Store) *Metrics {
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 	}

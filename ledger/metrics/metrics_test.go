@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,16 +11,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 )
 
 func TestMetricsScrape(t *testing.T) {
 	ctx := context.Background()
-	db, err := ledger.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.Now = func() time.Time { return time.Now().Add(-time.Minute) }
+	db := ledgertest.OpenSQLiteWith(t, ledger.Options{Now: func() time.Time { return time.Now().Add(-time.Minute) }})
 	ev := &ledger.Event{Source: "stripe", EventID: "evt_1", Payload: []byte(`{}`), CreatedAt: time.Now()}
 	if _, err := db.Record(ctx, ev, nil); err != nil {
 		t.Fatal(err)

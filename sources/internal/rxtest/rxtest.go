@@ -9,18 +9,18 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
 	"github.com/hookledger/hookledger/sources"
 )
 
 // Harness is a receiver serving some sources, its ledger and what its
 // observer saw.
 type Harness struct {
-	DB  *ledger.DB
+	DB  ledgertest.Backend
 	URL string
 
 	mu     sync.Mutex
@@ -30,11 +30,7 @@ type Harness struct {
 // New serves srcs on a fresh ledger in t.TempDir until the test ends.
 func New(t testing.TB, srcs ...sources.Source) *Harness {
 	t.Helper()
-	db, err := ledger.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := ledgertest.OpenSQLite(t)
 	h := &Harness{DB: db, counts: map[string]int{}}
 	srv := httptest.NewServer(sources.NewReceiver(db, srcs, sources.ReceiverOptions{
 		Logger: slog.New(slog.DiscardHandler), Observer: h}))

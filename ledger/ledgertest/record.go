@@ -1,11 +1,10 @@
-package ledger_test
+package ledgertest
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +12,9 @@ import (
 	"github.com/hookledger/hookledger/ledger"
 )
 
-func testEvent(id string) *ledger.Event {
+// NewEvent returns a new Stripe invoice.paid webhook event with id, as the
+// receiver would record it.
+func NewEvent(id string) *ledger.Event {
 	return &ledger.Event{
 		Source:    "stripe",
 		EventID:   id,
@@ -24,11 +25,11 @@ func testEvent(id string) *ledger.Event {
 	}
 }
 
-func TestRecordNewThenDuplicate(t *testing.T) {
+func testRecordNewThenDuplicate(t *testing.T, d Driver) {
 	ctx := context.Background()
-	db := mustOpen(t)
+	db := d.open(t)
 
-	ev := testEvent("evt_1")
+	ev := NewEvent("evt_1")
 	rc := &ledger.Receipt{Status: 200, RemoteAddr: "127.0.0.1:1234", BodySize: len(ev.Payload)}
 	isNew, err := db.Record(ctx, ev, rc)
 	if err != nil || !isNew {
@@ -41,7 +42,7 @@ func TestRecordNewThenDuplicate(t *testing.T) {
 		t.Errorf("receipt outcome = %q, want accepted", rc.Outcome)
 	}
 
-	dup := testEvent("evt_1")
+	dup := NewEvent("evt_1")
 	dup.Payload = []byte(`{"id":"evt_1","changed":true}`)
 	rc2 := &ledger.Receipt{Status: 200}
 	isNew, err = db.Record(ctx, dup, rc2)
@@ -71,9 +72,9 @@ func TestRecordNewThenDuplicate(t *testing.T) {
 	}
 }
 
-func TestRecordConcurrentDuplicatesLeaveOneRow(t *testing.T) {
+func testRecordConcurrentDuplicatesLeaveOneRow(t *testing.T, d Driver) {
 	ctx := context.Background()
-	db := mustOpen(t)
+	db := d.open(t)
 	const n = 50
 	var wg sync.WaitGroup
 	news := make(chan bool, n)
@@ -81,7 +82,7 @@ func TestRecordConcurrentDuplicatesLeaveOneRow(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			isNew, err := db.Record(ctx, testEvent("evt_same"), &ledger.Receipt{Status: 200})
+			isNew, err := db.Record(ctx, NewEvent("evt_same"), &ledger.Receipt{Status: 200})
 			if err != nil {
 				t.Errorf("Record() error = %v", err)
 			}
@@ -115,34 +116,23 @@ func TestRecordConcurrentDuplicatesLeaveOneRow(t *testing.T) {
 	}
 }
 
-func TestRecordManyConcurrentAllDurable(t *testing.T) {
+func testRecordManyConcurrentAllDurable(t *testing.T, d Driver) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	db, err := ledger.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := d.open(t)
 	const n = 400
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			if _, err := db.Record(ctx, testEvent(fmt.Sprintf("evt_%03d", i)), &ledger.Receipt{Status: 200}); err != nil {
+			if _, err := db.Record(ctx, NewEvent(fmt.Sprintf("evt_%03d", i)), &ledger.Receipt{Status: 200}); err != nil {
 				t.Errorf("Record(%d) error = %v", i, err)
 			}
 		}(i)
 	}
 	wg.Wait()
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	// Reopen: what Record acknowledged is on disk.
-	db2, err := ledger.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db2.Close()
+	// Reopen: what Record acknowledged is durable.
+	db2 := d.reopen(t, db)
 	for i := 0; i < n; i++ {
 		if _, err := db2.Event(ctx, "stripe", fmt.Sprintf("evt_%03d", i)); err != nil {
 			t.Errorf("after reopen, Event(evt_%03d) error = %v", i, err)
@@ -150,29 +140,29 @@ func TestRecordManyConcurrentAllDurable(t *testing.T) {
 	}
 }
 
-func TestRecordAfterCloseFails(t *testing.T) {
-	db := mustOpen(t)
+func testRecordAfterCloseFails(t *testing.T, d Driver) {
+	db := d.open(t)
 	db.Close()
-	_, err := db.Record(context.Background(), testEvent("evt_x"), nil)
+	_, err := db.Record(context.Background(), NewEvent("evt_x"), nil)
 	if !errors.Is(err, ledger.ErrClosed) {
 		t.Errorf("Record() after Close error = %v, want ErrClosed", err)
 	}
 }
 
-func TestRecordRejectsMissingID(t *testing.T) {
-	db := mustOpen(t)
-	ev := testEvent("")
+func testRecordRejectsMissingID(t *testing.T, d Driver) {
+	db := d.open(t)
+	ev := NewEvent("")
 	if _, err := db.Record(context.Background(), ev, nil); err == nil {
 		t.Error("Record() with empty event id succeeded, want error")
 	}
 }
 
-func TestRecordLedgerOnly(t *testing.T) {
-	db := mustOpen(t)
+func testRecordLedgerOnly(t *testing.T, d Driver) {
+	db := d.open(t)
 	if _, err := db.SetMode(context.Background(), ledger.ModeLedgerOnly); err != nil {
 		t.Fatal(err)
 	}
-	ev := testEvent("evt_lo")
+	ev := NewEvent("evt_lo")
 	if _, err := db.Record(context.Background(), ev, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -185,8 +175,8 @@ func TestRecordLedgerOnly(t *testing.T) {
 	}
 }
 
-func TestRecordReceiptRejected(t *testing.T) {
-	db := mustOpen(t)
+func testRecordReceiptRejected(t *testing.T, d Driver) {
+	db := d.open(t)
 	rc := &ledger.Receipt{Source: "github", Outcome: ledger.OutcomeRejected, Reason: "signature: bad", Status: 401}
 	if err := db.RecordReceipt(context.Background(), rc); err != nil {
 		t.Fatal(err)
@@ -197,21 +187,21 @@ func TestRecordReceiptRejected(t *testing.T) {
 	}
 }
 
-func TestEventNotFound(t *testing.T) {
-	db := mustOpen(t)
+func testEventNotFound(t *testing.T, d Driver) {
+	db := d.open(t)
 	_, err := db.Event(context.Background(), "stripe", "evt_nope")
 	if !errors.Is(err, ledger.ErrNotFound) {
 		t.Errorf("Event() error = %v, want ErrNotFound", err)
 	}
 }
 
-// TestRecordBatchMixesNewAndDuplicates records, concurrently so that they
+// testRecordBatchMixesNewAndDuplicates records, concurrently so that they
 // share group transactions, events that are new, already stored, repeated
 // within the batch, and the same id under another source.
-func TestRecordBatchMixesNewAndDuplicates(t *testing.T) {
+func testRecordBatchMixesNewAndDuplicates(t *testing.T, d Driver) {
 	ctx := context.Background()
-	db := mustOpen(t)
-	if _, err := db.Record(ctx, testEvent("evt_old"), nil); err != nil {
+	db := d.open(t)
+	if _, err := db.Record(ctx, NewEvent("evt_old"), nil); err != nil {
 		t.Fatal(err)
 	}
 	type call struct {
@@ -230,7 +220,7 @@ func TestRecordBatchMixesNewAndDuplicates(t *testing.T) {
 				if id != "evt_old" {
 					id += suffix
 				}
-				ev := testEvent(id)
+				ev := NewEvent(id)
 				ev.Source = c.source
 				isNew, err := db.Record(ctx, ev, &ledger.Receipt{Status: 200})
 				if err != nil {
@@ -263,5 +253,38 @@ func TestRecordBatchMixesNewAndDuplicates(t *testing.T) {
 				t.Errorf("round %d: %v got row ids %v, want one non-zero id", round, c, rowIDs[c])
 			}
 		}
+	}
+}
+
+var recordCases = []testCase{
+	{"RecordNewThenDuplicate", testRecordNewThenDuplicate},
+	{"RecordConcurrentDuplicatesLeaveOneRow", testRecordConcurrentDuplicatesLeaveOneRow},
+	{"RecordManyConcurrentAllDurable", testRecordManyConcurrentAllDurable},
+	{"RecordAfterCloseFails", testRecordAfterCloseFails},
+	{"RecordRejectsMissingID", testRecordRejectsMissingID},
+	{"RecordLedgerOnly", testRecordLedgerOnly},
+	{"RecordReceiptRejected", testRecordReceiptRejected},
+	{"EventNotFound", testEventNotFound},
+	{"RecordBatchMixesNewAndDuplicates", testRecordBatchMixesNewAndDuplicates},
+	{"HealthAndPingUntilClose", testHealthAndPingUntilClose},
+}
+
+// testHealthAndPingUntilClose: an open backend answers Ping and Health;
+// after Close both return ErrClosed (the receiver answers 503).
+func testHealthAndPingUntilClose(t *testing.T, d Driver) {
+	ctx := context.Background()
+	db := d.open(t)
+	if err := db.Health(ctx); err != nil {
+		t.Errorf("Health() of a fresh ledger = %v, want nil", err)
+	}
+	if err := db.Ping(ctx); err != nil {
+		t.Errorf("Ping() of a fresh ledger = %v, want nil", err)
+	}
+	db.Close()
+	if err := db.Health(ctx); !errors.Is(err, ledger.ErrClosed) {
+		t.Errorf("Health() after Close = %v, want ErrClosed", err)
+	}
+	if err := db.Ping(ctx); !errors.Is(err, ledger.ErrClosed) {
+		t.Errorf("Ping() after Close = %v, want ErrClosed", err)
 	}
 }

@@ -1,4 +1,4 @@
-package ledger_test
+package ledgertest
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"github.com/hookledger/hookledger/ledger"
 )
 
-func TestRunWatermarkFollowsLatestCompleteRun(t *testing.T) {
+func testRunWatermarkFollowsLatestCompleteRun(t *testing.T, d Driver) {
 	ctx := context.Background()
-	db := mustOpen(t)
+	db := d.open(t)
 	if _, ok, err := db.Watermark(ctx, "stripe"); err != nil || ok {
 		t.Fatalf("Watermark() on empty ledger = ok %v, err %v; want false, nil", ok, err)
 	}
@@ -58,17 +58,17 @@ func TestRunWatermarkFollowsLatestCompleteRun(t *testing.T) {
 	}
 }
 
-func TestFinishRunUnknown(t *testing.T) {
-	db := mustOpen(t)
+func testFinishRunUnknown(t *testing.T, d Driver) {
+	db := d.open(t)
 	err := db.FinishRun(context.Background(), &ledger.Run{ID: 99})
 	if !errors.Is(err, ledger.ErrNotFound) {
 		t.Errorf("FinishRun(unknown) error = %v, want ErrNotFound", err)
 	}
 }
 
-func TestJobsRecordLastRun(t *testing.T) {
+func testJobsRecordLastRun(t *testing.T, d Driver) {
 	ctx := context.Background()
-	db := mustOpen(t)
+	db := d.open(t)
 	t0 := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 	steps := []struct {
 		at  time.Time
@@ -91,4 +91,10 @@ func TestJobsRecordLastRun(t *testing.T) {
 		!j.StartedAt.Equal(t0.Add(time.Minute)) || j.Spec != "@every 1m" {
 		t.Errorf("Jobs()[0] = %+v, want 2 runs, 1 failure, error boom, last ok at %v", j, t0.Add(time.Second))
 	}
+}
+
+var runCases = []testCase{
+	{"RunWatermarkFollowsLatestCompleteRun", testRunWatermarkFollowsLatestCompleteRun},
+	{"FinishRunUnknown", testFinishRunUnknown},
+	{"JobsRecordLastRun", testJobsRecordLastRun},
 }

@@ -1,4 +1,4 @@
-package ledger_test
+package ledgertest
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 	"github.com/hookledger/hookledger/ledger"
 )
 
-func TestListedSetDiff(t *testing.T) {
+func testListedSetDiff(t *testing.T, d Driver) {
 	ctx := context.Background()
-	db := mustOpen(t)
+	db := d.open(t)
 	created := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	recordN(t, db, 10, "evt_", created, ledger.OriginWebhook)
 	recordN(t, db, 2, "evt_bf", created, ledger.OriginReconcile)
@@ -41,11 +41,15 @@ func TestListedSetDiff(t *testing.T) {
 	if err != nil || n != 7 || !reflect.DeepEqual(ids, []string{"evt_0003", "evt_0004", "evt_0005"}) {
 		t.Errorf("Unlisted() = %d, %v, %v; want 7, [evt_0003 evt_0004 evt_0005]", n, ids, err)
 	}
-	ev := testEvent("evt_x1")
+	ev := NewEvent("evt_x1")
 	if _, err := db.Record(ctx, ev, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n, _, _ := set.StillMissing(ctx, 10); n != 1 {
 		t.Errorf("StillMissing() after recording evt_x1 = %d, want 1", n)
 	}
+}
+
+var listedSetCases = []testCase{
+	{"ListedSetDiff", testListedSetDiff},
 }

@@ -1,4 +1,4 @@
-package ledger_test
+package ledgertest
 
 import (
 	"context"
@@ -10,10 +10,10 @@ import (
 	"github.com/hookledger/hookledger/ledger"
 )
 
-func recordN(t *testing.T, db *ledger.DB, n int, prefix string, created time.Time, origin ledger.Origin) {
+func recordN(t *testing.T, db Backend, n int, prefix string, created time.Time, origin ledger.Origin) {
 	t.Helper()
 	for i := range n {
-		ev := testEvent(fmt.Sprintf("%s%04d", prefix, i))
+		ev := NewEvent(fmt.Sprintf("%s%04d", prefix, i))
 		ev.CreatedAt, ev.Origin = created, origin
 		if _, err := db.Record(context.Background(), ev, nil); err != nil {
 			t.Fatalf("Record() error = %v", err)
@@ -21,8 +21,8 @@ func recordN(t *testing.T, db *ledger.DB, n int, prefix string, created time.Tim
 	}
 }
 
-func TestKnownAcrossChunks(t *testing.T) {
-	db := mustOpen(t)
+func testKnownAcrossChunks(t *testing.T, d Driver) {
+	db := d.open(t)
 	recordN(t, db, 700, "evt_", time.Unix(1700000000, 0), ledger.OriginWebhook)
 	var ids []string
 	for i := 0; i < 1400; i += 2 { // every other id exists; 700 ids span two chunks
@@ -44,9 +44,9 @@ func TestKnownAcrossChunks(t *testing.T) {
 	}
 }
 
-func TestWindowStats(t *testing.T) {
+func testWindowStats(t *testing.T, d Driver) {
 	ctx := context.Background()
-	db := mustOpen(t)
+	db := d.open(t)
 	in := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	recordN(t, db, 3, "evt_in", in, ledger.OriginWebhook)
 	recordN(t, db, 2, "evt_out", in.Add(-48*time.Hour), ledger.OriginWebhook)
@@ -63,4 +63,9 @@ func TestWindowStats(t *testing.T) {
 	if err != nil || stats.Stuck != 0 || stats.Pending != 3 || stats.Due != 0 {
 		t.Errorf("WindowStats(recent cutoff) = %+v, %v; want 3 pending, 0 stuck, 0 due", stats, err)
 	}
+}
+
+var lookupCases = []testCase{
+	{"KnownAcrossChunks", testKnownAcrossChunks},
+	{"WindowStats", testWindowStats},
 }

@@ -1,0 +1,21 @@
+package main
+
+import (
+	"github.com/hookledger/hookledger/alerts"
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/metrics"
+	"github.com/hookledger/hookledger/reconcile"
+	"github.com/hookledger/hookledger/sources"
+)
+
+// The SQLite ledger is the one concrete store; every package that uses it
+// declares the interface it needs, and only cmd names *ledger.DB. These
+// assertions keep the two in step (see docs/architecture.md).
+var (
+	_ sources.Store    = (*ledger.DB)(nil)
+	_ ledger.Queue     = (*ledger.DB)(nil)
+	_ reconcile.Store  = (*ledger.DB)(nil)
+	_ reconcile.JobLog = (*ledger.DB)(nil)
+	_ alerts.Store     = (*ledger.DB)(nil)
+	_ metrics.Store    = (*ledger.DB)(nil)
+)

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -78,7 +79,7 @@ func TestEventCountsFollowEveryChange(t *testing.T) {
 	// Payload pruning rewrites rows with INSERT OR REPLACE: its delete
 	// must be counted too.
 	ledgerOnly := recordProcessed(t, db, "evt_old")
-	db.Now = func() time.Time { return ledgerOnly.Add(48 * time.Hour) }
+	db.now = func() time.Time { return ledgerOnly.Add(48 * time.Hour) }
 	rep, err := db.Prune(ctx, PruneOptions{Retention: Retention{Payloads: time.Hour, Events: 1000 * time.Hour}})
 	if err != nil || rep.Payloads == 0 {
 		t.Fatalf("Prune() = %+v, %v; want a payload pruned", rep, err)
@@ -91,7 +92,7 @@ func TestEventCountsFollowEveryChange(t *testing.T) {
 func recordProcessed(t *testing.T, db *DB, id string) time.Time {
 	t.Helper()
 	ev := recordAt(t, db, "github", id, time.Now())
-	p := newTestProcessor(t, db, HandlerFunc(func(context.Context, Delivery) error { return nil }), ProcessorConfig{})
+	p := statusTestProcessor(t, db, HandlerFunc(func(context.Context, Delivery) error { return nil }))
 	if r, err := p.ProcessOne(context.Background(), ev.ID); err != nil || r.Outcome != AttemptProcessed {
 		t.Fatalf("ProcessOne() = %+v, %v; want processed", r, err)
 	}
@@ -138,5 +139,24 @@ func TestEventLogPages(t *testing.T) {
 	page, err := db.EventLog(ctx, LogFilter{IDPrefix: "evt_01"})
 	if err != nil || len(page.Events) != 10 || page.Events[0].EventID != "evt_010" || page.Next != 0 {
 		t.Errorf("prefix evt_01 = %d events (first %v), next %d, %v; want evt_010…evt_019, no next", len(page.Events), page.Events, page.Next, err)
+	}
+}
+
+// statusTestProcessor is a processor over db with a millisecond backoff.
+func statusTestProcessor(tb testing.TB, db *DB, h Handler) *Processor {
+	tb.Helper()
+	p, err := NewProcessor(db, h, ProcessorConfig{RetryBase: time.Millisecond})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// killEvent drives ev to dead through a processor, with a permanent error.
+func killEvent(tb testing.TB, db *DB, ev *Event) {
+	tb.Helper()
+	h := HandlerFunc(func(context.Context, Delivery) error { return Permanent(errors.New("no")) })
+	if _, err := statusTestProcessor(tb, db, h).ProcessOne(context.Background(), ev.ID); err != nil {
+		tb.Fatal(err)
 	}
 }

@@ -203,7 +203,8 @@ func (pw *pageWorld) status(t *testing.T) statusJSON {
 func seedRuns(t *testing.T, path string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := ledger.Open(ctx, path)
+	at := time.Now() // the clock: now for the alert, then each run's time
+	db, err := ledger.OpenWith(ctx, path, ledger.Options{Now: func() time.Time { return at }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +216,7 @@ func seedRuns(t *testing.T, path string) {
 	}
 	now := time.Now().UTC()
 	for h := 30 * 24; h > 0; h -= 6 {
-		at := now.Add(-time.Duration(h) * time.Hour)
+		at = now.Add(-time.Duration(h) * time.Hour)
 		missing, recovered, complete := 0, 0, true
 		switch {
 		case h%(24*5) == 0:
@@ -225,7 +226,6 @@ func seedRuns(t *testing.T, path string) {
 		case h == 24*17:
 			complete = false
 		}
-		db.Now = func() time.Time { return at }
 		r := &ledger.Run{Source: "stripe", Job: "reconcile", Since: at.Add(-7 * time.Hour), Until: at}
 		if err := db.StartRun(ctx, r); err != nil {
 			t.Fatal(err)

@@ -123,6 +123,8 @@ func reenable(source, id string) string {
 		return fmt.Sprintf("re-enable the endpoint in the Stripe dashboard (Developers → Webhooks → %s)", cleanID(id))
 	case "github":
 		return fmt.Sprintf("tick \"Active\" on the hook in the Settings → Webhooks of %s", cleanID(id))
+	case "paddle":
+		return fmt.Sprintf("turn the notification destination %s back on in Paddle (Developer tools → Notifications)", cleanID(id))
 	default:
 		return "re-enable the endpoint in the provider's webhook settings"
 	}

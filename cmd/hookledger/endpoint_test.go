@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/sources/github/githubtest"
+	"github.com/hookledger/hookledger/sources/paddle/paddletest"
 	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
@@ -185,5 +186,37 @@ func TestPublicURLSettingValidated(t *testing.T) {
 	_, err := loadConfig(func(k string) string { return map[string]string{"HOOKLEDGER_PUBLIC_URL": "hooks.example.com"}[k] })
 	if code := exitCode(err, io.Discard); code != exitUsage || !strings.Contains(err.Error(), "HOOKLEDGER_PUBLIC_URL") {
 		t.Errorf("HOOKLEDGER_PUBLIC_URL=hooks.example.com: exit %d (%v), want %d naming it", code, err, exitUsage)
+	}
+}
+
+// TestReconcilePaddleDestinationInactive protects Paddle's side of the
+// endpoint view: an active notification destination raises nothing, an
+// inactive one raises the endpoint alert with Paddle's fix, resolved once
+// it is active again.
+func TestReconcilePaddleDestinationInactive(t *testing.T) {
+	fake := paddletest.NewServer(paddletest.WithSeed(2))
+	defer fake.Close()
+	st := fake.AddSetting("https://hooks.example.com/webhooks/paddle", "pdl_ntfset_endpoint_key")
+	fake.AddEvent(st, paddletest.Types[0], time.Now().Add(-time.Hour), nil)
+	slack := newSlackRecorder(t)
+	vars := slack.vars(filepath.Join(t.TempDir(), "paddle.db"))
+	vars["PADDLE_API_KEY"], vars["PADDLE_API_URL"], vars["PADDLE_NOTIFICATION_SETTING_ID"] = paddletest.DefaultAPIKey, fake.URL, st.ID
+	vars["HOOKLEDGER_PUBLIC_URL"] = "https://hooks.example.com"
+	rep := reconcileJSON(t, vars)
+	if len(rep.Endpoints) != 1 || !rep.Endpoints[0].Enabled || rep.Endpoints[0].URLMatches == nil || !*rep.Endpoints[0].URLMatches {
+		t.Fatalf("endpoints = %+v, want the destination active, its URL matching", rep.Endpoints)
+	}
+	if n := countContaining(slack.texts(), "says endpoint"); n != 0 {
+		t.Fatalf("an active destination raised %d endpoint alerts: %q", n, slack.texts())
+	}
+	fake.SetActive(st, false)
+	reconcileJSON(t, vars)
+	if countContaining(slack.texts(), "turn the notification destination "+st.ID+" back on in Paddle") != 1 {
+		t.Fatalf("no endpoint alert for the inactive destination: %q", slack.texts())
+	}
+	fake.SetActive(st, true)
+	reconcileJSON(t, vars)
+	if countContaining(slack.texts(), "Resolved: paddle: webhook endpoint "+st.ID) != 1 {
+		t.Errorf("no resolution once active again: %q", slack.texts())
 	}
 }

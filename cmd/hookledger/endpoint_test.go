@@ -36,7 +36,7 @@ func TestServeStripeEndpointDisabledMidRun(t *testing.T) {
 	} {
 		vars[k] = v
 	}
-	url, stderr := startServeInProcess(t, vars)
+	url, stderr := startServeInProcess(t, vars, "--ledger-only")
 	fake.SetEndpointURL(ep.ID, url+"/webhooks/stripe")
 	sender := stripetest.NewSender(url+"/webhooks/stripe", ep.Secret)
 	for range 3 {

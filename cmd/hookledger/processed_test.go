@@ -47,11 +47,13 @@ func TestExpectedVersusProcessedAlertsOneType(t *testing.T) {
 			vars["HOOKLEDGER_FORWARD_URL"], vars["HOOKLEDGER_PROCESSING_GRACE"] = down.URL, "4s"
 
 			first := reconcileJSON(t, vars)
+			processOnce(t, vars) // reconcile queues; the processor delivers
 			if first.Backfilled != 200 || len(first.ByType) != 2 || first.ByType[0].Judged != 0 {
 				t.Fatalf("first run: backfilled %d, by_type %+v; want 200 backfilled, none judged yet", first.Backfilled, first.ByType)
 			}
 			time.Sleep(4100 * time.Millisecond) // the processing grace passes
 			second := reconcileJSON(t, vars)
+			processOnce(t, vars)
 			want := []reconcile.TypeCount{
 				{Type: "customer.created", Expected: 100, Processed: 100, Judged: 100, JudgedProcessed: 100},
 				{Type: "invoice.paid", Expected: 100, Processed: 100 - tc.reject, Dead: tc.reject, Judged: 100, JudgedProcessed: 100 - tc.reject},
@@ -114,6 +116,15 @@ func reconcileJSON(t *testing.T, vars map[string]string) reconcile.Report {
 		t.Fatalf("reconcile --json = %s (%v), want one run", stdout, err)
 	}
 	return out.Runs[0]
+}
+
+// processOnce runs `process`: the processor drains what reconcile queued.
+func processOnce(t *testing.T, vars map[string]string) {
+	t.Helper()
+	env, _, stderr := testEnv(vars)
+	if err := runWith(context.Background(), env, []string{"process"}); err != nil {
+		t.Fatalf("process: %v\n%s", err, stderr)
+	}
 }
 
 // statusJSONOf runs `status --json`.

@@ -31,7 +31,7 @@ func TestServeSilenceAlertsOnceAndResolves(t *testing.T) {
 	} {
 		vars[k] = v
 	}
-	url, stderr := startServeInProcess(t, vars)
+	url, stderr := startServeInProcess(t, vars, "--ledger-only")
 	sender := stripetest.NewSender(url+"/webhooks/stripe", secret)
 	send := func() {
 		t.Helper()

@@ -65,7 +65,7 @@ func newPaddleWorld(t *testing.T, n int) *paddleWorld {
 
 // TestReconcilePaddleEndToEnd: a dry run finds exactly the dropped events
 // and changes nothing; behind two 429s with Retry-After, the real run
-// backfills them through the processor once and flags the forged ones; a
+// backfills them, the processor delivers each once, the forged ones are flagged; a
 // second run finds nothing missing.
 func TestReconcilePaddleEndToEnd(t *testing.T) {
 	n := 600
@@ -94,6 +94,7 @@ func TestReconcilePaddleEndToEnd(t *testing.T) {
 		t.Fatalf("reconcile exit = %d, want 0: %s %q", code, counts(reps["paddle"]), reps["paddle"].Error)
 	}
 	checkRun(t, reps["paddle"], n, w.dropped, w.forged)
+	runProcessCmd(t, w.vars) // reconcile leaves what it backfilled to the processor
 	w.down.checkEachOnce(t, n+len(w.forged))
 
 	code, reps = w.reconcileJSON(t, "--since", "7d")
@@ -113,5 +114,6 @@ func TestReconcilePaddleRedeliver(t *testing.T) {
 		t.Fatalf("reconcile --mode redeliver = exit %d, %s, redelivered %d; want 0 and %d redelivered",
 			code, counts(r), r.Redelivered, len(w.dropped))
 	}
+	runProcessCmd(t, w.vars)
 	w.down.checkEachOnce(t, 120+len(w.forged))
 }

@@ -3,6 +3,7 @@ package github
 import (
 	"context"
 	"fmt"
+	"net/http"
 
 	gh "github.com/google/go-github/v60/github"
 
@@ -47,16 +48,8 @@ func endpointOf(h Hook, hook *gh.Hook) sources.Endpoint {
 
 // getHook reads hook h, from its repository or its organization.
 func (s *Source) getHook(ctx context.Context, h Hook) (*gh.Hook, error) {
-	var hook *gh.Hook
-	err := s.call(ctx, func() (err error) {
-		if h.Org != "" {
-			hook, _, err = s.client.Organizations.GetHook(ctx, h.Org, h.ID)
-		} else {
-			hook, _, err = s.client.Repositories.GetHook(ctx, h.Owner, h.Repo, h.ID)
-		}
-		return err
-	})
-	if err != nil {
+	hook := new(gh.Hook)
+	if _, err := s.hookCall(ctx, http.MethodGet, h, "", hook); err != nil {
 		return nil, fmt.Errorf("get hook %s: %w", h, err)
 	}
 	return hook, nil

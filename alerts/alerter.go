@@ -1,6 +1,9 @@
 // Package alerts turns reconcile reports and ledger state into Slack
 // messages: missing, unrecoverable and unknown events, failed runs, a low
-// processed ratio, dead and stuck events, failed scheduled jobs.
+// processed ratio (overall, and per event type against
+// HOOKLEDGER_PROCESSED_MIN), a disabled or misdirected endpoint,
+// deliveries failed in front of hookledger, sources silent far longer than
+// usual, dead and stuck events, failed scheduled jobs.
 //
 // Each condition has a fingerprint ("stripe:missing"); an open alert is not
 // posted again while nothing material changes, and when its condition
@@ -20,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,7 +48,19 @@ type Config struct {
 	StuckAfter       time.Duration // pending or failing longer than this is stuck; default 1h
 	MinRatio         float64       // alert when processed/expected falls below; default 0.5, negative disables
 	RatioMinExpected int           // ...but only for windows expecting at least this many; default 20
-	MaxIDs           int           // ids named in a message; default 5
+	// ProcessedMin: alert when, for one event type, the processed share of
+	// the window's events that had their processing grace falls below it
+	// (HOOKLEDGER_PROCESSED_MIN); counted only for types with at least
+	// RatioMinExpected such events. Default 0.99, negative disables.
+	ProcessedMin float64
+	MaxIDs       int // ids named in a message; default 5
+
+	// Silence holds explicit silence limits per source (HOOKLEDGER_SILENCE);
+	// a source without one is judged by the rhythm learned from its traffic.
+	Silence map[string]time.Duration
+	// Sources, when not empty, are the sources whose silence Check judges
+	// (the configured ones); empty means every source that had traffic.
+	Sources []string
 
 	RetryBase  time.Duration // first retry after a failed delivery, doubling; default 10s
 	RetryMax   time.Duration // longest wait between retries; default 10m
@@ -92,7 +108,7 @@ func New(db Store, cfg Config) (*Alerter, error) {
 	}
 	cfg = withDefaults(cfg)
 	a := &Alerter{db: db, cfg: cfg, log: cfg.Logger.With("component", "alerts"), wake: make(chan struct{}, 1)}
-	a.th = thresholds{maxIDs: cfg.MaxIDs, minRatio: cfg.MinRatio, ratioMinExpected: cfg.RatioMinExpected,
+	a.th = thresholds{maxIDs: cfg.MaxIDs, minRatio: cfg.MinRatio, ratioMinExpected: cfg.RatioMinExpected, processedMin: cfg.ProcessedMin,
 		stuckAfter: cfg.StuckAfter, secrets: secretList(cfg)}
 	a.send = newSender(cfg, a.log)
 	return a, nil
@@ -111,6 +127,9 @@ func withDefaults(c Config) Config {
 	def(&c.Pace, 1100*time.Millisecond)
 	if c.MinRatio == 0 {
 		c.MinRatio = 0.5
+	}
+	if c.ProcessedMin == 0 {
+		c.ProcessedMin = 0.99
 	}
 	if c.RatioMinExpected == 0 {
 		c.RatioMinExpected = 20
@@ -151,10 +170,14 @@ func (a *Alerter) Notify(ctx context.Context, reports []reconcile.Report) error 
 
 func (a *Alerter) notifyOne(ctx context.Context, r *reconcile.Report) error {
 	now := a.cfg.Now()
-	conds := reportConditions(r, a.th, now)
 	cleared := func(ctx context.Context, al ledger.Alert) (bool, error) { return a.reportCleared(ctx, r, al) }
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	ends, err := a.endpointConditions(ctx, r)
+	if err != nil {
+		return fmt.Errorf("alert %s report: %w", r.Source, err)
+	}
+	conds := worstFirst(append(ends, reportConditions(r, a.th, now)...))
 	if err := a.decide(ctx, r.Source, runContext(r), reportKinds, conds, cleared); err != nil {
 		return fmt.Errorf("alert %s report: %w", r.Source, err)
 	}
@@ -163,7 +186,7 @@ func (a *Alerter) notifyOne(ctx context.Context, r *reconcile.Report) error {
 
 // reportKinds are the open kinds a report can raise (and, but for
 // KindUnknown, which only an acknowledgement resolves, clear).
-var reportKinds = []string{KindMissing, KindFailed, KindRatio, KindUnknown}
+var reportKinds = []string{KindMissing, KindFailed, KindRatio, KindUnknown, KindProcessed, KindEndpoint, KindFrontFailing}
 
 // reportCleared says whether open alert al, absent from report r's
 // conditions, has really cleared: a failed run says nothing, and a missing
@@ -182,6 +205,12 @@ func (a *Alerter) reportCleared(ctx context.Context, r *reconcile.Report, al led
 		return a.allPresent(ctx, al)
 	case KindRatio:
 		return r.Due >= a.th.ratioMinExpected, nil
+	case KindEndpoint, KindFrontFailing:
+		return endpointCleared(r, al), nil
+	case KindProcessed:
+		// Only a window with enough judged events of the type says it recovered.
+		i := slices.IndexFunc(r.ByType, func(t reconcile.TypeCount) bool { return processedFingerprint(r.Source, t.Type) == al.Fingerprint })
+		return i >= 0 && r.ByType[i].Judged >= a.th.ratioMinExpected, nil
 	default:
 		return true, nil
 	}
@@ -268,6 +297,7 @@ type thresholds struct {
 	maxIDs           int
 	minRatio         float64
 	ratioMinExpected int
+	processedMin     float64
 	stuckAfter       time.Duration
 	secrets          []string
 }

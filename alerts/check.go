@@ -11,14 +11,15 @@ import (
 )
 
 // checkKinds are the open kinds Check raises and clears.
-var checkKinds = []string{KindDead, KindStuck, KindMissing}
+var checkKinds = []string{KindDead, KindStuck, KindMissing, KindSilent}
 
 // checkIDs bounds the ids Check reads per source and state.
 const checkIDs = storedKeys
 
-// Check looks at the ledger for dead events and events stuck pending or
-// failing longer than Config.StuckAfter, alerts about them (one message per
-// source), resolves dead and stuck alerts whose events are gone, and
+// Check looks at the ledger for dead events, events stuck pending or
+// failing longer than Config.StuckAfter and sources silent far longer than
+// usual, alerts about them (one message per source), resolves dead, stuck
+// and silence alerts whose condition is gone, and
 // resolves missing alerts whose events have all arrived since. The
 // scheduler runs it every minute.
 func (a *Alerter) Check(ctx context.Context) error {
@@ -32,7 +33,10 @@ func (a *Alerter) Check(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("alert check: %w", err)
 	}
-	conds := map[string][]condition{}
+	conds, err := a.silenceConditions(ctx, now)
+	if err != nil {
+		return fmt.Errorf("alert check: %w", err)
+	}
 	for _, g := range dead {
 		conds[g.Source] = append(conds[g.Source], stateCondition(KindDead, g, a.th))
 	}
@@ -79,8 +83,8 @@ func (a *Alerter) checkSources(ctx context.Context, conds map[string][]condition
 	return out, nil
 }
 
-// checkCleared: dead and stuck alerts clear when the ledger has none left
-// (they were absent from this check); a missing alert, which Check never
+// checkCleared: dead, stuck and silence alerts clear when this check found
+// none (no dead or stuck events left, traffic again); a missing alert, which Check never
 // raises, clears only when every id it named is in the ledger now.
 func (a *Alerter) checkCleared(ctx context.Context, al ledger.Alert) (bool, error) {
 	if al.Kind == KindMissing {

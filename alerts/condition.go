@@ -21,7 +21,30 @@ const (
 	KindDead          = "dead"             // dead events in the ledger (open)
 	KindStuck         = "stuck"            // events pending or failing too long (open)
 	KindJob           = "job_failed"       // a scheduled job failed or panicked (open)
+	KindSilent        = "silent"           // a source sent nothing far longer than usual (open)
+	KindProcessed     = "processed_low"    // one event type's processed share under HOOKLEDGER_PROCESSED_MIN (open)
+	KindEndpoint      = "endpoint"         // the provider disabled the endpoint, or it sends elsewhere (open)
+	KindFrontFailing  = "front_failing"    // deliveries failed in front of hookledger, by the provider's log (open)
 )
+
+// severity orders the kinds of one run's message, worst first: nothing
+// arrives (the endpoint), the run saw nothing (failed), gaps remain,
+// forgeries, failures in front, what is lost for good, what is not being
+// processed, and last what was found and already recovered.
+var severity = []string{KindEndpoint, KindFailed, KindMissing, KindUnknown, KindFrontFailing,
+	KindUnrecoverable, KindProcessed, KindRatio, KindSilent, KindRecovered}
+
+// worstFirst sorts conds by severity, keeping the order within a kind.
+func worstFirst(conds []condition) []condition {
+	rank := func(c condition) int {
+		if i := slices.Index(severity, c.kind); i >= 0 {
+			return i
+		}
+		return len(severity)
+	}
+	slices.SortStableFunc(conds, func(a, b condition) int { return rank(a) - rank(b) })
+	return conds
+}
 
 // storedKeys bounds the ids kept on an alert row, for deduplication.
 const storedKeys = 200
@@ -139,6 +162,7 @@ func reportConditions(r *reconcile.Report, th thresholds, now time.Time) []condi
 		c.summary, c.body = unknownText(r, th)
 		out = append(out, c)
 	}
+	out = append(out, processedConditions(r, th)...)
 	if ratio, ok := lowRatio(r, th); ok {
 		c := newCondition(src, KindRatio, false, r.DueProcessed, nil, r.Since)
 		c.summary, c.body = ratioText(r, ratio)
@@ -157,6 +181,36 @@ func lowRatio(r *reconcile.Report, th thresholds) (float64, bool) {
 	}
 	ratio := float64(r.DueProcessed) / float64(r.Due)
 	return ratio, ratio < th.minRatio
+}
+
+// processedFingerprint is the fingerprint of the expected-versus-processed
+// alert of one event type: one alert per type.
+func processedFingerprint(source, typ string) string {
+	return fingerprint(source, KindProcessed) + ":" + typ
+}
+
+// processedConditions returns a condition per event type of r whose
+// processed share of the events that had their grace is under the
+// threshold, counted only for types with enough such events.
+func processedConditions(r *reconcile.Report, th thresholds) []condition {
+	if th.processedMin <= 0 {
+		return nil
+	}
+	var out []condition
+	for _, t := range r.ByType {
+		if t.Judged < th.ratioMinExpected || t.Judged == 0 {
+			continue
+		}
+		share := float64(t.JudgedProcessed) / float64(t.Judged)
+		if share >= th.processedMin {
+			continue
+		}
+		c := newCondition(r.Source, KindProcessed, false, t.Judged-t.JudgedProcessed, nil, r.Since)
+		c.fingerprint = processedFingerprint(r.Source, t.Type)
+		c.summary, c.body = processedText(r, t, th)
+		out = append(out, c)
+	}
+	return out
 }
 
 // stateCondition turns the ledger's dead or stuck events of one source

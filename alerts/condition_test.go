@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,7 +54,38 @@ func TestReportConditions(t *testing.T) {
 
 func withDefaultsThresholds() thresholds {
 	c := withDefaults(Config{})
-	return thresholds{maxIDs: c.MaxIDs, minRatio: c.MinRatio, ratioMinExpected: c.RatioMinExpected, stuckAfter: c.StuckAfter}
+	return thresholds{maxIDs: c.MaxIDs, minRatio: c.MinRatio, ratioMinExpected: c.RatioMinExpected,
+		processedMin: c.ProcessedMin, stuckAfter: c.StuckAfter}
+}
+
+// TestProcessedConditionsPerType protects HOOKLEDGER_PROCESSED_MIN: one
+// alert per event type whose processed share of the events that had their
+// grace is under the threshold, none for a type with too few judged events
+// (fresh backfills are not judged), none when it is off.
+func TestProcessedConditionsPerType(t *testing.T) {
+	r := reconcile.Report{Source: "stripe", Complete: true, ProcessingGraceSecs: 900, ByType: []reconcile.TypeCount{
+		{Type: "charge.succeeded", Expected: 100, Processed: 99, Dead: 1, Judged: 100, JudgedProcessed: 99},
+		{Type: "customer.created", Expected: 1000, Processed: 0, Waiting: 1000, Judged: 19, JudgedProcessed: 0},
+		{Type: "invoice.paid", Expected: 100, Processed: 95, Dead: 5, Judged: 100, JudgedProcessed: 95},
+	}}
+	th := withDefaultsThresholds()
+	conds := processedConditions(&r, th)
+	if len(conds) != 1 || conds[0].fingerprint != "stripe:processed_low:invoice.paid" || conds[0].count != 5 {
+		t.Fatalf("processedConditions() = %+v, want one for invoice.paid (5 not processed)", conds)
+	}
+	if !strings.Contains(conds[0].body, "only 95 of 100 processed (95.0%)") || !strings.Contains(conds[0].body, "99%") ||
+		!strings.Contains(conds[0].body, "dead 5") || !strings.Contains(conds[0].body, "15m0s") {
+		t.Errorf("body = %s", conds[0].body)
+	}
+	th.processedMin = 0.9
+	if conds := processedConditions(&r, th); len(conds) != 0 {
+		t.Errorf("at 90%%: %d conditions, want 0", len(conds))
+	}
+	th.processedMin = -1
+	r.ByType[2].JudgedProcessed = 0
+	if conds := processedConditions(&r, th); len(conds) != 0 {
+		t.Errorf("off: %d conditions, want 0", len(conds))
+	}
 }
 
 func TestConditionChanged(t *testing.T) {
@@ -82,5 +114,22 @@ func TestConditionChanged(t *testing.T) {
 		if got := tc.c.changed(tc.prev); got != tc.change {
 			t.Errorf("%s: changed() = %v, want %v", tc.name, got, tc.change)
 		}
+	}
+}
+
+// TestWorstFirst protects the order of a run's message: what stops all
+// traffic first, what was already recovered last.
+func TestWorstFirst(t *testing.T) {
+	var conds []condition
+	for _, k := range []string{KindRecovered, KindProcessed, KindMissing, KindEndpoint, KindUnknown} {
+		conds = append(conds, condition{kind: k})
+	}
+	var got []string
+	for _, c := range worstFirst(conds) {
+		got = append(got, c.kind)
+	}
+	want := []string{KindEndpoint, KindMissing, KindUnknown, KindProcessed, KindRecovered}
+	if !slices.Equal(got, want) {
+		t.Errorf("worstFirst() = %v, want %v", got, want)
 	}
 }

@@ -55,6 +55,9 @@ func resolvedMessage(th thresholds, source string, parent int64, resolved []ledg
 	lines := make([]string, len(resolved))
 	for i, a := range resolved {
 		lines[i] = fmt.Sprintf("Resolved: %s — %s.", th.redact(a.Summary), clearedBecause(a.Kind))
+		if a.Kind == KindEndpoint && a.Count > 0 {
+			lines[i] += fmt.Sprintf(" %d %s missed meanwhile %s backfilled.", a.Count, plural(a.Count, "event"), pick(a.Count, "was", "were"))
+		}
 	}
 	return &ledger.AlertMessage{Source: source, Kind: "resolved", ParentID: parent, Text: strings.Join(lines, "\n")}
 }
@@ -74,6 +77,14 @@ func clearedBecause(kind string) string {
 		return "no event is stuck any more"
 	case KindJob:
 		return "the job succeeded"
+	case KindEndpoint:
+		return "the provider shows the endpoint enabled and sending here again"
+	case KindFrontFailing:
+		return "no delivery failed in front of hookledger since, and the last response is good"
+	case KindProcessed:
+		return "the type's processed share is back above the threshold"
+	case KindSilent:
+		return "its events are arriving again"
 	default:
 		return "the condition cleared"
 	}

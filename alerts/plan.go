@@ -48,24 +48,37 @@ func (a *Alerter) decide(ctx context.Context, source, contextLine string, kinds 
 // planPosts adds to ch one message for the conditions that are news and
 // the alert rows they open or update; it returns how many it posts.
 func (a *Alerter) planPosts(ctx context.Context, ch *ledger.AlertChange, source, contextLine string, conds []condition, open []ledger.Alert) (int, error) {
-	var post []condition
-	for _, c := range conds {
-		news, err := a.isNews(ctx, c, open)
-		if err != nil {
-			return 0, err
-		}
-		if news {
-			post = append(post, c)
-		}
-	}
-	if len(post) == 0 {
-		return 0, nil
+	post, err := a.news(ctx, conds, open)
+	if err != nil || len(post) == 0 {
+		return 0, err
 	}
 	msg, err := buildMessage(a.th, source, contextLine, post)
 	if err != nil {
 		return 0, err
 	}
 	ch.Message = msg
+	ch.Upsert = append(ch.Upsert, upserts(post, open)...)
+	return len(post), nil
+}
+
+// news returns the conditions of conds worth posting, in order.
+func (a *Alerter) news(ctx context.Context, conds []condition, open []ledger.Alert) ([]condition, error) {
+	var post []condition
+	for _, c := range conds {
+		news, err := a.isNews(ctx, c, open)
+		if err != nil {
+			return nil, err
+		}
+		if news {
+			post = append(post, c)
+		}
+	}
+	return post, nil
+}
+
+// upserts are the alert rows the posted conditions open or update.
+func upserts(post []condition, open []ledger.Alert) []*ledger.Alert {
+	out := make([]*ledger.Alert, 0, len(post))
 	for _, c := range post {
 		i := slices.IndexFunc(open, func(o ledger.Alert) bool { return o.Fingerprint == c.fingerprint })
 		if c.untilAck && i >= 0 {
@@ -76,9 +89,9 @@ func (a *Alerter) planPosts(ctx context.Context, ch *ledger.AlertChange, source,
 		if i >= 0 && !open[i].Since.IsZero() && open[i].Since.Before(al.Since) {
 			al.Since = open[i].Since
 		}
-		ch.Upsert = append(ch.Upsert, al)
+		out = append(out, al)
 	}
-	return len(post), nil
+	return out
 }
 
 // planResolves adds to ch the open alerts absent from conds that cleared

@@ -31,4 +31,14 @@ type Store interface {
 	EventsInStates(ctx context.Context, states []ledger.State, before time.Time, idLimit int) ([]ledger.StateGroup, error)
 	// CountPresent counts how many of ids the ledger holds for source.
 	CountPresent(ctx context.Context, source string, ids []string) (int, error)
+	// FoldTraffic folds the live events recorded since the last fold into
+	// the hourly traffic counts silence is learned from.
+	FoldTraffic(ctx context.Context) error
+	TrafficReader
+}
+
+// TrafficReader is what Silences reads: the hourly traffic per source
+// since a time.
+type TrafficReader interface {
+	Traffic(ctx context.Context, since time.Time) (map[string]*ledger.SourceTraffic, error)
 }

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -211,4 +212,61 @@ func pick(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+func silenceText(s Silence, now time.Time) (string, string) {
+	silent := roundDuration(time.Duration(s.SilentSeconds * float64(time.Second)))
+	summary := fmt.Sprintf("%s: no events for %s", s.Source, silent)
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%s has sent nothing for %s*: its last event arrived %s.\n", s.Source, silent, stamp(*s.LastEventAt))
+	if s.LimitSeconds > 0 {
+		fmt.Fprintf(&b, "The limit set for it is %s (HOOKLEDGER_SILENCE).", roundDuration(time.Duration(s.LimitSeconds*float64(time.Second))))
+		if s.UsualPerHour > 0 {
+			fmt.Fprintf(&b, " Usually about %s an hour at this time.", perHour(s.UsualPerHour))
+		}
+	} else {
+		fmt.Fprintf(&b, "Usually about %s an hour at this time (by %s): about %.0f would have come since.",
+			perHour(s.UsualPerHour), s.Basis, s.ExpectedSinceLast)
+	}
+	fmt.Fprintf(&b, "\nCheck: the provider's status page; that its webhook endpoint is enabled and still points at this receiver; "+
+		"the proxy or load balancer in front of hookledger; rejected requests in the receiver's log.\nNext: `hookledger status`, "+
+		"then `hookledger reconcile --source %s --since %s` where the provider can list", s.Source, sinceArg(now, *s.LastEventAt))
+	return summary, b.String()
+}
+
+// perHour renders a rate of events per hour.
+func perHour(r float64) string {
+	if r >= 10 {
+		return fmt.Sprintf("%.0f events", r)
+	}
+	return fmt.Sprintf("%.1f events", r)
+}
+
+// roundDuration rounds d for people: to the minute past an hour, to the second below.
+func roundDuration(d time.Duration) time.Duration {
+	if d >= time.Hour {
+		return d.Round(time.Minute)
+	}
+	return d.Round(time.Second)
+}
+
+func processedText(r *reconcile.Report, t reconcile.TypeCount, th thresholds) (string, string) {
+	share := float64(t.JudgedProcessed) / float64(t.Judged)
+	pct := math.Floor(share*1000) / 10
+	name := t.Type
+	if name == "" {
+		name = "(no type)"
+	}
+	summary := fmt.Sprintf("%s: %s only %.1f%% processed", r.Source, name, pct)
+	grace := time.Duration(r.ProcessingGraceSecs * float64(time.Second))
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%s: only %d of %d processed (%.1f%%)*, under the %s%% of HOOKLEDGER_PROCESSED_MIN. "+
+		"Counted: the %s events %s sent in the window that have been in the ledger for over %s.\n",
+		escape(name), t.JudgedProcessed, t.Judged, pct, strconv.FormatFloat(th.processedMin*100, 'f', -1, 64),
+		escape(name), r.Source, grace)
+	fmt.Fprintf(&b, "Of all %d expected: processed %d, waiting %d, dead %d, missing %d.\n",
+		t.Expected, t.Processed, t.Waiting, t.Dead, t.Missing)
+	fmt.Fprintf(&b, "Next: `hookledger events list --source %s --state dead`; fix the handler, then `hookledger replay --dead --source %s`",
+		r.Source, r.Source)
+	return summary, b.String()
 }

@@ -28,6 +28,14 @@ type ListedSet interface {
 	// and returns up to limit of their ids, oldest first (none for
 	// limit ≤ 0).
 	Unlisted(ctx context.Context, origin Origin, since, until time.Time, limit int) (int, []string, error)
+	// Expect notes that the events ids, of the types at the same index in
+	// types, are expected in the window: the provider sent them and they
+	// are in scope. An id noted twice keeps its first type.
+	Expect(ctx context.Context, ids, types []string) error
+	// ByType returns, per type and sorted by type, what became of the
+	// expected events; an event counts as judged when it was received
+	// before judgedBefore.
+	ByType(ctx context.Context, judgedBefore time.Time) ([]TypeProgress, error)
 	// Close drops the set.
 	Close() error
 }

@@ -191,6 +191,9 @@ func (p *pass) diffEvents(ctx context.Context, batch []sources.Listed) error {
 		return err
 	}
 	expected := p.expected(batch, fresh)
+	if err := p.set.Expect(ctx, listedIDs(expected), listedTypes(expected)); err != nil {
+		return err
+	}
 	known, err := p.r.db.Known(ctx, p.src.Name(), listedIDs(expected))
 	if err != nil {
 		return err
@@ -202,6 +205,7 @@ func (p *pass) diffEvents(ctx context.Context, batch []sources.Listed) error {
 		}
 		missing = append(missing, l)
 		p.rep.MissingByType[l.Type]++
+		p.countFrontFailure(l)
 		if p.missingIDs.add(l) {
 			p.rep.MissingIDs = p.missingIDs.ids()
 		}
@@ -248,6 +252,15 @@ func listedIDs(ls []sources.Listed) []string {
 		ids[i] = l.EventID
 	}
 	return ids
+}
+
+// listedTypes returns the types of ls, in order.
+func listedTypes(ls []sources.Listed) []string {
+	types := make([]string, len(ls))
+	for i, l := range ls {
+		types[i] = l.Type
+	}
+	return types
 }
 
 // days formats d as whole days ("30d") when it is some, else as

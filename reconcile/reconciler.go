@@ -54,6 +54,10 @@ type Options struct {
 	// OnListed, when set, is called after each diffed batch with the number
 	// of events listed so far for source.
 	OnListed func(source string, listed int)
+	// PublicURL is where providers reach this receiver
+	// (HOOKLEDGER_PUBLIC_URL); an endpoint sending elsewhere than its
+	// /webhooks/{source} is reported. "" compares nothing.
+	PublicURL string
 }
 
 // DefaultOverlap is how far before its watermark an incremental run
@@ -145,6 +149,7 @@ func (r *Reconciler) Run(ctx context.Context, src sources.Lister, w sources.Wind
 		rep.RunID = run.ID
 	}
 	err = r.reconcile(ctx, src, w, &rep)
+	r.viewEndpoints(ctx, src, &rep)
 	if err != nil {
 		err = fmt.Errorf("reconcile %s: %w", rep.Source, err)
 		rep.Complete, rep.Error = false, err.Error()
@@ -213,7 +218,7 @@ func (r *Reconciler) RunAll(ctx context.Context, srcs []sources.Lister, window f
 // newReport returns the empty report of a run of source over w, its lists
 // empty rather than nil so that its JSON has [] and {}.
 func newReport(source string, w sources.Window, o Options, now time.Time) Report {
-	return Report{
+	rep := Report{
 		Source:          source,
 		Since:           w.Since.UTC(),
 		Until:           w.Until.UTC(),
@@ -228,4 +233,7 @@ func newReport(source string, w sources.Window, o Options, now time.Time) Report
 		Warnings:        []string{},
 		StartedAt:       now,
 	}
+	rep.ByType, rep.Endpoints = []TypeCount{}, []EndpointReport{}
+	rep.FailedDeliveryCodes, rep.FailedDeliveryIDs = map[string]int{}, []string{}
+	return rep
 }

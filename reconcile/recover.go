@@ -162,7 +162,7 @@ func (p *pass) finish(ctx context.Context, complete bool) error {
 	p.rep.Pending, p.rep.Stuck, p.rep.Dead, p.rep.Processed = stats.Pending, stats.Stuck, stats.Dead, stats.Processed
 	p.rep.Due, p.rep.DueProcessed = stats.Due, stats.DueProcessed
 	p.rep.StuckIDs, p.rep.DeadIDs = nonNil(stats.StuckIDs), nonNil(stats.DeadIDs)
-	return nil
+	return p.countByType(ctx)
 }
 
 // awaitRedelivered polls until every missing event arrived or

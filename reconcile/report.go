@@ -54,6 +54,23 @@ type Report struct {
 	StartedAt       time.Time      `json:"started_at"`
 	FinishedAt      time.Time      `json:"finished_at"`
 	RunID           int64          `json:"run_id,omitempty"`
+
+	// ByType is expected versus processed per event type, sorted by type;
+	// ProcessingGraceSecs is how long an event had to be in the ledger to
+	// be judged there.
+	ByType              []TypeCount `json:"by_type"`
+	ProcessingGraceSecs float64     `json:"processing_grace_seconds"`
+	// Endpoints is the provider's view of the endpoints it sends to, read
+	// on the run (empty when the provider has none to show, or none is
+	// configured); EndpointError says why it could not be read.
+	Endpoints     []EndpointReport `json:"endpoints"`
+	EndpointError string           `json:"endpoint_error,omitempty"`
+	// FailedDeliveries counts the missing events whose delivery the
+	// provider recorded as answered with a status hookledger never gives
+	// (a proxy or load balancer in front failed them), by status code.
+	FailedDeliveries    int            `json:"failed_deliveries"`
+	FailedDeliveryCodes map[string]int `json:"failed_delivery_codes"`
+	FailedDeliveryIDs   []string       `json:"failed_delivery_ids"`
 }
 
 // Gaps reports whether the window is not complete in the ledger: events

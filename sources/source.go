@@ -58,6 +58,10 @@ type Listed struct {
 	// Ref is a provider-specific handle for Fetch and Redeliver (the GitHub
 	// delivery id of the latest attempt); "" when the provider needs none.
 	Ref string
+	// Status is the HTTP status the provider recorded for its latest
+	// attempt to deliver the event (GitHub's status_code; 0 when it could
+	// not connect, or keeps no such record).
+	Status int
 	// Event is the full event when the listing carries it (Stripe lists
 	// whole events), ready to backfill with Origin reconcile; nil when the
 	// provider needs a Fetch (GitHub deliveries carry no payload).

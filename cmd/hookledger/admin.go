@@ -29,7 +29,7 @@ func (a *app) adminPage() (*admin.Server, error) {
 	return admin.New(admin.Config{
 		Store: a.db,
 		Views: admin.Views{
-			Status: func(ctx context.Context) (any, error) { return collectStatus(ctx, a.db, time.Now()) },
+			Status: func(ctx context.Context) (any, error) { return collectStatus(ctx, a.db, time.Now(), a.cfg.Silence) },
 			Event:  func(ev *ledger.Event) any { return toEventJSON(ev) },
 			EventDetail: func(ctx context.Context, source, id string) (any, error) {
 				j, _, err := eventDetail(ctx, a.db, source, id)

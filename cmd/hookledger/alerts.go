@@ -189,7 +189,7 @@ func runAlertsAck(ctx context.Context, env *Env, args []string) error {
 	if _, err := sayMode(ctx, env.Stderr, db); err != nil {
 		return err
 	}
-	al, err := newAlerter(db, cfg, slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	al, err := newAlerter(db, cfg, slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
 	if err != nil {
 		return err
 	}
@@ -226,7 +226,7 @@ func runAlertsFlush(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	al, err := newAlerter(db, cfg, newLogger(env, lc))
+	al, err := newAlerter(db, cfg, newLogger(env, lc), nil)
 	if err != nil {
 		return err
 	}
@@ -244,15 +244,18 @@ func runAlertsFlush(ctx context.Context, env *Env, args []string) error {
 
 // newAlerter builds the Alerter the configuration asks for: Slack bot,
 // incoming webhook, or the log.
-func newAlerter(db *ledger.DB, cfg Config, logger *slog.Logger) (*alerts.Alerter, error) {
+func newAlerter(db *ledger.DB, cfg Config, logger *slog.Logger, sources []string) (*alerts.Alerter, error) {
 	al, err := alerts.New(db, alerts.Config{
-		BotToken:   cfg.SlackBotToken,
-		Channel:    cfg.SlackChannel,
-		WebhookURL: cfg.SlackWebhookURL,
-		APIURL:     cfg.SlackAPIURL,
-		Secrets:    cfg.secrets(),
-		LiveOnly:   liveOnlyNotes(cfg),
-		Logger:     logger,
+		Silence:      cfg.Silence,
+		ProcessedMin: cfg.ProcessedMin,
+		Sources:      sources,
+		BotToken:     cfg.SlackBotToken,
+		Channel:      cfg.SlackChannel,
+		WebhookURL:   cfg.SlackWebhookURL,
+		APIURL:       cfg.SlackAPIURL,
+		Secrets:      cfg.secrets(),
+		LiveOnly:     liveOnlyNotes(cfg),
+		Logger:       logger,
 	})
 	if err != nil {
 		return nil, usageError(err.Error())

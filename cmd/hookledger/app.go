@@ -101,7 +101,7 @@ func (a *app) build(ctx context.Context) error {
 			return err
 		}
 	}
-	if a.alerter, err = newAlerter(a.db, a.cfg, a.log); err != nil {
+	if a.alerter, err = newAlerter(a.db, a.cfg, a.log, names(a.provs.Webhook)); err != nil {
 		return err
 	}
 	a.log.Info("alerts on", "transport", a.alerter.Transport())
@@ -157,6 +157,9 @@ func (a *app) handler() http.Handler {
 // the alerter.
 func (a *app) reconciler(job string, opts reconcile.Options) *reconcile.Reconciler {
 	opts.Job = job
+	// HOOKLEDGER_PROCESSING_GRACE is the one grace: what the due counts and the
+	// per-type table judge, and what is stuck.
+	opts.StuckAfter, opts.PublicURL = a.cfg.ProcessingGrace, a.cfg.PublicURL
 	return reconcile.New(a.db, opts, meteredNotifier{metrics: a.metrics, next: a.alerter}, a.log)
 }
 

@@ -85,6 +85,17 @@ type Config struct {
 	// HOOKLEDGER_STANDARD_SOURCES, each with its <NAME>_WEBHOOK_SECRET.
 	StandardSources []standardSource
 
+	// Silence holds the explicit silence limits of HOOKLEDGER_SILENCE.
+	Silence map[string]time.Duration
+	// ProcessedMin is HOOKLEDGER_PROCESSED_MIN as a fraction, negative when off.
+	ProcessedMin float64
+	// PublicURL is HOOKLEDGER_PUBLIC_URL: where providers reach this
+	// receiver, to compare with where they say they send.
+	PublicURL string
+	// ProcessingGrace is HOOKLEDGER_PROCESSING_GRACE: how long an event has
+	// to be processed before reconcile judges it.
+	ProcessingGrace time.Duration
+
 	SlackBotToken   string
 	SlackChannel    string
 	SlackWebhookURL string
@@ -127,6 +138,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		PaddleAPIKey:         getenv("PADDLE_API_KEY"),
 		PaddleAPIURL:         getenv("PADDLE_API_URL"),
 		PaddleSettingID:      getenv("PADDLE_NOTIFICATION_SETTING_ID"),
+		PublicURL:            getenv("HOOKLEDGER_PUBLIC_URL"),
 		SlackBotToken:        getenv("SLACK_BOT_TOKEN"),
 		SlackChannel:         getenv("SLACK_CHANNEL"),
 		SlackWebhookURL:      getenv("SLACK_WEBHOOK_URL"),
@@ -175,6 +187,15 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if c.StandardSources, err = standardSources(getenv); err != nil {
 		return c, err
 	}
+	if c.Silence, err = parseSilence(getenv("HOOKLEDGER_SILENCE")); err != nil {
+		return c, err
+	}
+	if c.ProcessedMin, err = parseShare(getenv("HOOKLEDGER_PROCESSED_MIN"), 0.99); err != nil {
+		return c, usageError("HOOKLEDGER_PROCESSED_MIN: " + err.Error())
+	}
+	if c.ProcessingGrace, err = durationEnv(getenv, "HOOKLEDGER_PROCESSING_GRACE", 15*time.Minute); err != nil {
+		return c, err
+	}
 	return c, c.validate()
 }
 
@@ -195,6 +216,7 @@ func (c Config) validate() error {
 		{"HOOKLEDGER_FORWARD_URL", c.ForwardURL}, {"STRIPE_API_BASE", c.StripeAPIBase},
 		{"GITHUB_API_URL", c.GitHubAPIURL}, {"SLACK_API_URL", c.SlackAPIURL}, {"SLACK_WEBHOOK_URL", c.SlackWebhookURL},
 		{"PADDLE_API_URL", c.PaddleAPIURL},
+		{"HOOKLEDGER_PUBLIC_URL", c.PublicURL},
 	} {
 		if err := checkURL(u.value); err != nil {
 			return usageError(u.name + ": " + err.Error())
@@ -310,6 +332,27 @@ func intEnv(getenv func(string) string, name string, def int) (int, error) {
 		return 0, usageError(fmt.Sprintf("%s: want a positive whole number", name))
 	}
 	return n, nil
+}
+
+// parseShare reads a share such as "99%" or "0.99" (def when empty, -1 for
+// "off" or "0").
+func parseShare(v string, def float64) (float64, error) {
+	v = strings.TrimSpace(v)
+	switch v {
+	case "":
+		return def, nil
+	case "off", "0", "0%":
+		return -1, nil
+	}
+	pct := strings.HasSuffix(v, "%")
+	f, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64)
+	if pct {
+		f /= 100
+	}
+	if err != nil || f <= 0 || f > 1 {
+		return 0, errors.New("want a share such as 99% or 0.99, or off")
+	}
+	return f, nil
 }
 
 // floatEnv reads a positive number from the variable name, def when unset.

@@ -78,7 +78,7 @@ func (p *demoPrinter) intake() {
 	p.f("             + %d %s events the endpoint does not subscribe to: listed by the API, never sent\n",
 		len(tr.stripeUnsub), strings.Join(demoStripeUnsubscribedTypes, "/"))
 	p.f("             + 1 forged %s signed with a leaked secret, and 1 request signed with a guessed one\n", tr.forged.Type)
-	p.f("     github  %d deliveries: %d failed (502, never arrived), %d sent twice, the last third shuffled\n",
+	p.f("     github  %d deliveries: %d failed (endpoint unreachable, never arrived), %d sent twice, the last third shuffled\n",
 		len(tr.github.Delivered)+len(tr.github.Dropped), len(tr.github.Dropped), len(tr.github.Duplicated))
 	p.f("     paddle  %d notifications: %d failed (never arrived), %d sent twice\n",
 		len(tr.paddleEvents), len(tr.paddle.Dropped), len(tr.paddle.Duplicated))

@@ -156,7 +156,7 @@ func (w *demoWorld) sendGitHubPhase(ctx context.Context, tr *demoTraffic, i int,
 	step := demoSpan / time.Duration(n)
 	res, err := w.github.Send(ctx, w.hook, githubtest.Plan{
 		Count: to - from, Start: t0.Add(time.Duration(from) * step), Step: step, Types: demoGitHubTypes,
-		DropRate: demoDropRate, DuplicateRate: demoDupRate, Reorder: i == demoShuffled,
+		DropRate: demoDropRate, Unreachable: true, DuplicateRate: demoDupRate, Reorder: i == demoShuffled,
 	})
 	if err != nil {
 		return fmt.Errorf("send github webhooks: %w", err)

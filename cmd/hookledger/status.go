@@ -2,14 +2,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/hookledger/hookledger/alerts"
 	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/reconcile"
 )
 
 // statusJSON is `status --json` (docs/design.md): counts per source and state,
@@ -37,14 +42,26 @@ type sourceStatus struct {
 	// LiveOnly, for a configured source whose provider lists nothing, says
 	// how its gaps are caught instead of by reconcile.
 	LiveOnly string `json:"live_only,omitempty"`
+	// Silence is the source's dead-man's switch: its last live event, and
+	// whether it has been silent far longer than usual (or than its limit).
+	Silence *alerts.Silence `json:"silence,omitempty"`
 }
 
-// reconcileStatus is a source's last successful reconcile.
+// reconcileStatus is a source's last successful reconcile, with its
+// expected-versus-processed table per event type.
 type reconcileStatus struct {
 	FinishedAt time.Time `json:"finished_at"`
 	Since      time.Time `json:"since"`
 	Until      time.Time `json:"until"`
 	Job        string    `json:"job"`
+	// ByType is the run's report's by_type: expected versus processed for
+	// the window, as judged when the run finished.
+	ByType []reconcile.TypeCount `json:"by_type"`
+	// Endpoints is the provider's view of its endpoints as that run read
+	// it, and FailedDeliveries the deliveries it found failed in front of
+	// hookledger (the report's fields of the same names).
+	Endpoints        []reconcile.EndpointReport `json:"endpoints"`
+	FailedDeliveries int                        `json:"failed_deliveries"`
 }
 
 // alertStatus is one open alert in `status --json`.
@@ -81,16 +98,16 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
+	cfg, err := loadConfig(env.Getenv)
+	if err != nil {
+		return err
+	}
 	db, err := openLedger(ctx, env, *dbPath)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	st, err := collectStatus(ctx, db, time.Now())
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(env.Getenv)
+	st, err := collectStatus(ctx, db, time.Now(), cfg.Silence)
 	if err != nil {
 		return err
 	}
@@ -102,9 +119,11 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// collectStatus reads the status of the ledger in db at now. Every list is
-// empty rather than null when there is nothing to show.
-func collectStatus(ctx context.Context, db *ledger.DB, now time.Time) (statusJSON, error) {
+// collectStatus reads the status of the ledger in db at now, judging
+// silence by the explicit limits in silence (HOOKLEDGER_SILENCE) or the
+// learned rhythm. Every list is empty rather than null when there is
+// nothing to show.
+func collectStatus(ctx context.Context, db *ledger.DB, now time.Time, silence map[string]time.Duration) (statusJSON, error) {
 	st := statusJSON{Sources: map[string]sourceStatus{}, Alerts: []alertStatus{}, Acked: []alertStatus{}, Jobs: []jobStatus{},
 		Rejections: []rejectionStatus{}}
 	mode, err := db.Mode(ctx)
@@ -120,6 +139,9 @@ func collectStatus(ctx context.Context, db *ledger.DB, now time.Time) (statusJSO
 	}
 	if err := st.addAlerts(ctx, db); err != nil {
 		return st, fmt.Errorf("read alerts: %w", err)
+	}
+	if err := st.addSilence(ctx, db, now, silence); err != nil {
+		return st, fmt.Errorf("read traffic: %w", err)
 	}
 	if err := st.addJobs(ctx, db); err != nil {
 		return st, fmt.Errorf("read jobs: %w", err)
@@ -155,12 +177,7 @@ func (st *statusJSON) addQueue(ctx context.Context, db *ledger.DB, now time.Time
 // first event.
 func (st *statusJSON) addLiveOnly(notes map[string]string) {
 	for src, note := range notes {
-		ss := st.Sources[src]
-		if ss.Counts == nil {
-			ss.Counts = map[ledger.State]int{}
-		}
-		ss.LiveOnly = note
-		st.Sources[src] = ss
+		st.update(src, func(ss *sourceStatus) { ss.LiveOnly = note })
 	}
 }
 
@@ -171,12 +188,53 @@ func (st *statusJSON) addRuns(ctx context.Context, db *ledger.DB) error {
 		return err
 	}
 	for _, r := range runs {
-		ss := st.Sources[r.Source]
-		if ss.Counts == nil {
-			ss.Counts = map[ledger.State]int{}
+		st.update(r.Source, func(ss *sourceStatus) { ss.LastReconcile = lastReconcile(r) })
+	}
+	return nil
+}
+
+// update applies fn to source's line, adding the line if needed.
+func (st *statusJSON) update(source string, fn func(*sourceStatus)) {
+	ss := st.Sources[source]
+	if ss.Counts == nil {
+		ss.Counts = map[ledger.State]int{}
+	}
+	fn(&ss)
+	st.Sources[source] = ss
+}
+
+// lastReconcile is the status of run r, with its report's per-type table,
+// endpoints and failed deliveries.
+func lastReconcile(r ledger.Run) *reconcileStatus {
+	lr := &reconcileStatus{FinishedAt: r.FinishedAt, Since: r.Since, Until: r.Until, Job: r.Job,
+		ByType: []reconcile.TypeCount{}, Endpoints: []reconcile.EndpointReport{}}
+	var rep reconcile.Report
+	// Reports of older builds lack these fields; an unreadable one shows none.
+	if json.Unmarshal(r.Report, &rep) == nil {
+		lr.FailedDeliveries = rep.FailedDeliveries
+		if rep.ByType != nil {
+			lr.ByType = rep.ByType
 		}
-		ss.LastReconcile = &reconcileStatus{FinishedAt: r.FinishedAt, Since: r.Since, Until: r.Until, Job: r.Job}
-		st.Sources[r.Source] = ss
+		if rep.Endpoints != nil {
+			lr.Endpoints = rep.Endpoints
+		}
+	}
+	return lr
+}
+
+// addSilence adds each source's silence state: every source with events
+// or a silence limit.
+func (st *statusJSON) addSilence(ctx context.Context, db *ledger.DB, now time.Time, limits map[string]time.Duration) error {
+	names := slices.Collect(maps.Keys(limits))
+	for n := range st.Sources {
+		names = append(names, n)
+	}
+	states, err := alerts.Silences(ctx, db, names, limits, now)
+	if err != nil {
+		return err
+	}
+	for _, s := range states {
+		st.update(s.Source, func(ss *sourceStatus) { ss.Silence = &s })
 	}
 	return nil
 }
@@ -241,7 +299,7 @@ func printStatus(w io.Writer, st statusJSON) {
 	}
 	sort.Strings(names)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tPENDING\tPROCESSING\tPROCESSED\tFAILED\tDEAD\tOLDEST PENDING\tLAST RECONCILE")
+	fmt.Fprintln(tw, "SOURCE\tPENDING\tPROCESSING\tPROCESSED\tFAILED\tDEAD\tOLDEST PENDING\tLAST RECONCILE\tLAST EVENT\tSILENCE\tENDPOINT")
 	for _, n := range names {
 		s := st.Sources[n]
 		oldest, last := "-", "never"
@@ -254,8 +312,10 @@ func printStatus(w io.Writer, st statusJSON) {
 		if s.LiveOnly != "" {
 			last = "live-only"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", n, s.Counts[ledger.StatePending], s.Counts[ledger.StateProcessing],
-			s.Counts[ledger.StateProcessed], s.Counts[ledger.StateFailed], s.Counts[ledger.StateDead], oldest, last)
+		lastEvent, silence := silenceColumns(s.Silence)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", n, s.Counts[ledger.StatePending], s.Counts[ledger.StateProcessing],
+			s.Counts[ledger.StateProcessed], s.Counts[ledger.StateFailed], s.Counts[ledger.StateDead], oldest, last, lastEvent, silence,
+			endpointColumn(s.LastReconcile))
 	}
 	tw.Flush()
 	if len(names) == 0 {
@@ -266,6 +326,7 @@ func printStatus(w io.Writer, st statusJSON) {
 			fmt.Fprintf(w, "%s: %s.\n", n, note)
 		}
 	}
+	printProgress(w, names, st)
 	fmt.Fprintf(w, "\nledger mode: %s\n", st.LedgerMode)
 	fmt.Fprintf(w, "\nopen alerts: %d\n", len(st.Alerts))
 	for _, a := range st.Alerts {
@@ -291,4 +352,64 @@ func printStatus(w io.Writer, st statusJSON) {
 		}
 	}
 	printRejections(w, st.Rejections)
+}
+
+// silenceColumns renders a source's last live event and silence state.
+func silenceColumns(s *alerts.Silence) (lastEvent, state string) {
+	if s == nil || s.LastEventAt == nil {
+		return "never", "-"
+	}
+	state = s.State
+	if s.State == alerts.SilenceSilent {
+		state = fmt.Sprintf("SILENT %s", (time.Duration(s.SilentSeconds) * time.Second).String())
+	}
+	return s.LastEventAt.Format(time.RFC3339), state
+}
+
+// printProgress writes each source's expected-versus-processed table of
+// its last reconciled window.
+func printProgress(w io.Writer, names []string, st statusJSON) {
+	for _, n := range names {
+		lr := st.Sources[n].LastReconcile
+		if lr == nil || len(lr.ByType) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s, last window %s → %s (expected vs processed):\n", n,
+			lr.Since.Format(time.RFC3339), lr.Until.Format(time.RFC3339))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  TYPE\tEXPECTED\tPROCESSED\tWAITING\tDEAD\tMISSING\tJUDGED\tSHARE")
+		for _, t := range lr.ByType {
+			share := "-"
+			if t.Judged > 0 {
+				share = fmt.Sprintf("%.1f%%", 100*float64(t.JudgedProcessed)/float64(t.Judged))
+			}
+			fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", t.Type, t.Expected, t.Processed, t.Waiting,
+				t.Dead, t.Missing, t.Judged, share)
+		}
+		tw.Flush()
+	}
+}
+
+// endpointColumn renders the provider's view of a source's endpoints at
+// its last reconcile: "enabled", "disabled we_1", "elsewhere we_1", with
+// GitHub's last response when it is a failure; "-" when none was read.
+func endpointColumn(lr *reconcileStatus) string {
+	if lr == nil || len(lr.Endpoints) == 0 {
+		return "-"
+	}
+	var parts []string
+	for _, e := range lr.Endpoints {
+		switch {
+		case !e.Enabled:
+			parts = append(parts, e.Status+" "+e.ID)
+		case e.URLMatches != nil && !*e.URLMatches:
+			parts = append(parts, "elsewhere "+e.ID)
+		case e.LastResponseCode >= 300:
+			parts = append(parts, fmt.Sprintf("last response %d %s", e.LastResponseCode, e.ID))
+		}
+	}
+	if len(parts) == 0 {
+		return "ok"
+	}
+	return strings.Join(parts, ", ")
 }

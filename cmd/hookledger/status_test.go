@@ -24,6 +24,11 @@ func TestStatusJSON(t *testing.T) {
 		Sources map[string]struct {
 			Counts map[string]int `json:"counts"`
 			Total  int            `json:"total"`
+			// Silence is the dead-man's switch (issue 16).
+			Silence *struct {
+				State       string     `json:"state"`
+				LastEventAt *time.Time `json:"last_event_at"`
+			} `json:"silence"`
 		} `json:"sources"`
 		Alerts []json.RawMessage `json:"open_alerts"`
 		Jobs   []json.RawMessage `json:"jobs"`
@@ -33,6 +38,9 @@ func TestStatusJSON(t *testing.T) {
 	}
 	if s := st.Sources["stripe"]; s.Total != 2 || s.Counts["processed"] != 2 {
 		t.Errorf("stripe status = %+v, want 2 events, both processed", s)
+	}
+	if s := st.Sources["stripe"].Silence; s == nil || s.State != "learning" || s.LastEventAt == nil {
+		t.Errorf("stripe silence = %+v, want learning (a few minutes of history) with its last event", s)
 	}
 	if st.Alerts == nil || st.Jobs == nil {
 		t.Errorf("status --json = %s, want open_alerts and jobs as arrays, not null", out)

@@ -129,6 +129,7 @@ func toAttempt(d *gh.HookDelivery, at time.Time) attempt {
 		Event:      d.GetEvent(),
 		At:         at.UTC(),
 		Redelivery: d.GetRedelivery(),
+		Status:     d.GetStatusCode(),
 	}
 }
 

@@ -15,11 +15,13 @@ type attempt struct {
 	Event      string
 	At         time.Time
 	Redelivery bool
+	Status     int // the status code GitHub recorded for this attempt
 }
 
 // openGUID is a GUID seen only through redeliveries so far.
 type openGUID struct {
 	latestID int64     // delivery id of the newest attempt: the Ref
+	status   int       // the newest attempt's status code
 	event    string    // event type
 	earliest time.Time // oldest attempt seen
 }
@@ -60,7 +62,7 @@ func (g *grouper) add(a attempt, out []sources.Listed) []sources.Listed {
 	}
 	o, seen := g.open[a.GUID]
 	if !seen {
-		o = openGUID{latestID: a.ID, event: a.Event}
+		o = openGUID{latestID: a.ID, event: a.Event, status: a.Status}
 	}
 	o.earliest = a.At
 	if a.Redelivery {
@@ -86,6 +88,7 @@ func (g *grouper) finish(guid string, o openGUID, out []sources.Listed) []source
 		CreatedAt: o.earliest,
 		Account:   g.account,
 		Ref:       strconv.FormatInt(o.latestID, 10),
+		Status:    o.status,
 	})
 }
 

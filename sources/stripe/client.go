@@ -173,10 +173,19 @@ func (c *apiClient) getEvent(ctx context.Context, id string) ([]byte, error) {
 
 // enabledEvents returns the event types a webhook endpoint subscribes to.
 func (c *apiClient) enabledEvents(ctx context.Context, endpointID string) ([]string, error) {
+	we, err := c.endpoint(ctx, endpointID)
+	if err != nil {
+		return nil, err
+	}
+	return we.EnabledEvents, nil
+}
+
+// endpoint reads a webhook endpoint.
+func (c *apiClient) endpoint(ctx context.Context, endpointID string) (*stripego.WebhookEndpoint, error) {
 	we, err := webhookendpoint.Client{B: c.backend, Key: c.key}.Get(endpointID,
 		&stripego.WebhookEndpointParams{Params: stripego.Params{Context: ctx}})
 	if err != nil {
 		return nil, fmt.Errorf("get webhook endpoint: %w", err)
 	}
-	return we.EnabledEvents, nil
+	return we, nil
 }

@@ -70,6 +70,10 @@ func (s *Server) insert(h *Hook, d delivery) delivery {
 	s.nextID++
 	d.id = s.nextID
 	h.byID[d.id] = d.at
+	if d.at >= h.lastAt {
+		// GitHub's last_response follows the newest delivery.
+		h.lastAt, h.lastCode = d.at, int(d.status)
+	}
 	n := len(h.deliveries)
 	if n == 0 || !less(d, h.deliveries[n-1]) {
 		h.deliveries = append(h.deliveries, d)

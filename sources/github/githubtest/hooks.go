@@ -22,6 +22,9 @@ type Hook struct {
 	Form bool
 
 	created    time.Time
+	inactive   bool            // GitHub's active flag, inverted so a new hook is active
+	lastAt     int64           // delivered_at of the newest delivery, Unix nanoseconds
+	lastCode   int             // its status: GitHub's last_response.code
 	deliveries []delivery      // ascending by (at, id)
 	byID       map[int64]int64 // delivery id → at
 }
@@ -104,14 +107,49 @@ func (s *Server) handleHook(w http.ResponseWriter, r *http.Request) {
 	if h.Form {
 		contentType = "form"
 	}
+	s.mu.RLock()
+	active, last, target := !h.inactive, lastResponse(h.lastAt, h.lastCode), h.URL
+	s.mu.RUnlock()
 	writeJSON(w, http.StatusOK, map[string]any{
-		"type":       typ,
-		"id":         h.ID,
-		"name":       "web",
-		"active":     true,
-		"events":     h.Events,
-		"config":     map[string]string{"url": h.URL, "content_type": contentType, "insecure_ssl": "0", "secret": "********"},
-		"created_at": h.created.Format(time.RFC3339),
-		"updated_at": h.created.Format(time.RFC3339),
+		"type":          typ,
+		"id":            h.ID,
+		"name":          "web",
+		"active":        active,
+		"last_response": last,
+		"events":        h.Events,
+		"config":        map[string]string{"url": target, "content_type": contentType, "insecure_ssl": "0", "secret": "********"},
+		"created_at":    h.created.Format(time.RFC3339),
+		"updated_at":    h.created.Format(time.RFC3339),
 	})
+}
+
+// SetActive sets h's active flag, as unchecking "Active" in a repository's
+// webhook settings does: GitHub then sends it nothing, and GET …/hooks/{id}
+// says "active": false.
+func (s *Server) SetActive(h *Hook, active bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h.inactive = !active
+}
+
+// SetURL points h elsewhere, as an edit of the hook's Payload URL does;
+// later sends go there too. Call it between sends, not during one.
+func (s *Server) SetURL(h *Hook, url string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h.URL = url
+}
+
+// lastResponse renders GitHub's last_response for the newest delivery at
+// (0: none yet) answered code.
+func lastResponse(at int64, code int) map[string]any {
+	switch {
+	case at == 0:
+		return map[string]any{"code": nil, "status": "unused", "message": nil}
+	case code >= 200 && code < 300:
+		return map[string]any{"code": code, "status": "active", "message": "OK"}
+	case code == 0:
+		return map[string]any{"code": nil, "status": "timeout", "message": "Service Timeout"}
+	}
+	return map[string]any{"code": code, "status": "failed", "message": "Invalid HTTP Response: " + strconv.Itoa(code)}
 }

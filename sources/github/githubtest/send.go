@@ -20,8 +20,12 @@ type Plan struct {
 	// Types()); default all of them.
 	Types []string
 	// DropRate is the fraction of events recorded as failed deliveries
-	// (status_code 502, as when the target was down) and never sent.
+	// (status_code 502, as a proxy in front of a target that is down
+	// answers) and never sent.
 	DropRate float64
+	// Unreachable records the dropped deliveries as failed connections
+	// (status_code 0, as when nothing answers at the target) instead.
+	Unreachable bool
 	// DuplicateRate is the fraction sent twice; the second send is recorded
 	// as a redelivery attempt of the same GUID.
 	DuplicateRate float64
@@ -77,9 +81,8 @@ func (s *Server) Send(ctx context.Context, h *Hook, p Plan) (Result, error) {
 		return Result{}, err
 	}
 	for _, j := range jobs {
-		if j.drop {
-			j.d.status = http.StatusBadGateway
-		} else {
+		// A dropped delivery keeps the failed status its plan recorded.
+		if !j.drop {
 			j.d.status = int16(s.post(ctx, h, j.d))
 			if j.d.status < 200 || j.d.status > 299 {
 				res.Rejected++
@@ -184,6 +187,9 @@ func (s *Server) plan(h *Hook, p Plan) ([]job, Result, error) {
 		r := s.rng.Float64()
 		if r < p.DropRate {
 			d.status = http.StatusBadGateway
+			if p.Unreachable {
+				d.status = 0
+			}
 			jobs = append(jobs, job{d: d, drop: true})
 			res.Dropped = append(res.Dropped, guid)
 			continue

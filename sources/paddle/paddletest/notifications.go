@@ -17,6 +17,8 @@ type Setting struct {
 	ID          string // ntfset_…
 	Destination string // the webhook URL
 	SecretKey   string // pdl_ntfset_…
+
+	inactive bool // Paddle's active flag, inverted so a new destination is active; see SetActive
 }
 
 // Notification is one notification of an event to a destination.

@@ -76,6 +76,7 @@ func NewServer(opts ...Option) *Server {
 	mux.HandleFunc("GET /notifications", s.api(s.listNotifications))
 	mux.HandleFunc("GET /notifications/{id}", s.api(s.getNotification))
 	mux.HandleFunc("POST /notifications/{id}/replay", s.api(s.replayNotification))
+	mux.HandleFunc("GET /notification-settings/{id}", s.api(s.getSetting))
 	mux.HandleFunc("/", s.api(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "Entity not found.")
 	}))

@@ -13,6 +13,7 @@ type Endpoint struct {
 	Secret        string   // whsec_…, the signing secret
 	EnabledEvents []string // subscribed types; "*" means all
 	Created       time.Time
+	status        string // "enabled" or "disabled"; see SetEndpointStatus
 }
 
 // AddEndpoint registers a webhook endpoint and returns it. An empty
@@ -33,6 +34,7 @@ func (s *Server) AddEndpoint(url, secret string, enabled ...string) *Endpoint {
 		Secret:        secret,
 		EnabledEvents: append([]string(nil), enabled...),
 		Created:       time.Now().UTC().Truncate(time.Second),
+		status:        "enabled",
 	}
 	s.endpoints[ep.ID] = ep
 	return ep
@@ -44,6 +46,27 @@ func (s *Server) SetEnabledEvents(id string, enabled ...string) {
 	defer s.mu.Unlock()
 	if ep, ok := s.endpoints[id]; ok {
 		ep.EnabledEvents = append([]string(nil), enabled...)
+	}
+}
+
+// SetEndpointStatus sets an endpoint's status, "enabled" or "disabled",
+// as Stripe does when it disables an endpoint after days of failed
+// deliveries (and the dashboard when someone re-enables it).
+func (s *Server) SetEndpointStatus(id, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ep, ok := s.endpoints[id]; ok {
+		ep.status = status
+	}
+}
+
+// SetEndpointURL points an endpoint elsewhere, as an edit in the
+// dashboard does.
+func (s *Server) SetEndpointURL(id, url string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ep, ok := s.endpoints[id]; ok {
+		ep.URL = url
 	}
 }
 
@@ -72,7 +95,7 @@ func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request) {
 		out = endpointJSON{
 			ID: ep.ID, Object: "webhook_endpoint", Created: ep.Created.Unix(),
 			EnabledEvents: append([]string(nil), ep.EnabledEvents...),
-			Metadata:      map[string]string{}, Status: "enabled", URL: ep.URL,
+			Metadata:      map[string]string{}, Status: ep.status, URL: ep.URL,
 		}
 	}
 	s.mu.RUnlock()

@@ -89,6 +89,9 @@ func (db *DB) deleteEvents(ctx context.Context, tx *sql.Tx, source, cond string,
 			return 0, err
 		}
 		rep.Receipts += n
+		if err := db.deletePayloads(ctx, tx, chunk); err != nil {
+			return 0, err
+		}
 		if n, err = db.execCount(ctx, tx, `DELETE FROM events WHERE id IN (`+placeholders(len(chunk))+`)`, chunk...); err != nil {
 			return 0, err
 		}

@@ -127,15 +127,19 @@ func (db *DB) Sources(ctx context.Context) ([]string, error) {
 // Event returns the event with the given source and provider id, payload
 // included, or ErrNotFound.
 func (db *DB) Event(ctx context.Context, source, eventID string) (*Event, error) {
-	var payload []byte
+	var encoding string
+	var data []byte
 	ev, err := scanEvent(func(dest ...any) error {
-		return db.r.QueryRowContext(ctx, `SELECT `+eventColumns+`, payload FROM events
-			WHERE source = ? AND event_id = ?`, source, eventID).Scan(append(dest, &payload)...)
+		return db.r.QueryRowContext(ctx, `SELECT `+eventColumns+`, coalesce(p.encoding, ''), p.data
+			FROM events LEFT JOIN payloads p ON p.event_row = events.id
+			WHERE source = ? AND event_id = ?`, source, eventID).Scan(append(dest, &encoding, &data)...)
 	})
+	if err == nil {
+		ev.Payload, err = decodePayload(encoding, data)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("get event %s/%s: %w", source, eventID, err)
 	}
-	ev.Payload = payload
 	return ev, nil
 }
 

@@ -34,7 +34,7 @@ func (db *DB) Record(ctx context.Context, ev *Event, rc *Receipt) (bool, error) 
 	if ev.ContentType == "" {
 		ev.ContentType = "application/json"
 	}
-	req := &recordReq{ev: ev, rc: rc, headers: "{}"}
+	req := &recordReq{ev: ev, rc: rc, headers: "{}", payload: encodePayload(ev.Payload)}
 	if len(ev.Headers) > 0 {
 		b, err := json.Marshal(ev.Headers)
 		if err != nil {
@@ -62,13 +62,14 @@ type recordReq struct {
 	ev      *Event
 	rc      *Receipt
 	headers string
+	payload encodedPayload // compressed by Record, on the caller's goroutine
 
 	state State     // set by the writer: pending, or processed in a ledger-only ledger
 	now   time.Time // set by the writer: the transaction's time
 	isNew bool
 }
 
-// recordChunk bounds the rows of one multi-row INSERT (14 variables each,
+// recordChunk bounds the rows of one multi-row INSERT (13 variables each,
 // far below SQLite's limit), so the statement cache holds few shapes.
 const recordChunk = 32
 
@@ -109,7 +110,7 @@ func (db *DB) recordAll(ctx context.Context, tx *sql.Tx, reqs []*recordReq) erro
 }
 
 func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, chunk []*recordReq, now time.Time) error {
-	const cols = 14
+	const cols = 13
 	args := make([]any, 0, len(chunk)*cols)
 	for _, r := range chunk {
 		ev, processedAt := r.ev, int64(0)
@@ -117,11 +118,11 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, chunk []*recordReq, 
 			processedAt = millis(now)
 		}
 		args = append(args, ev.Source, ev.EventID, ev.Type, ev.Action, ev.Account, ev.ContentType, r.headers,
-			ev.Payload, millis(ev.CreatedAt), millis(now), string(ev.Origin), string(r.state), processedAt, millis(now))
+			millis(ev.CreatedAt), millis(now), string(ev.Origin), string(r.state), processedAt, millis(now))
 		r.now = now
 	}
 	rows, err := db.query(ctx, tx, `INSERT INTO events
-		(source, event_id, type, action, account, content_type, headers, payload,
+		(source, event_id, type, action, account, content_type, headers,
 		 created_at, received_at, origin, state, processed_at, updated_at)
 		VALUES `+valueRows(len(chunk), cols)+`
 		ON CONFLICT (source, event_id) DO NOTHING
@@ -142,7 +143,30 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, chunk []*recordReq, 
 	if err != nil {
 		return err
 	}
-	return db.resolveIDs(ctx, tx, chunk, inserted)
+	if err := db.resolveIDs(ctx, tx, chunk, inserted); err != nil {
+		return err
+	}
+	return db.insertPayloads(ctx, tx, chunk)
+}
+
+// insertPayloads stores the payloads of the chunk's new events, as Record
+// encoded them.
+func (db *DB) insertPayloads(ctx context.Context, tx *sql.Tx, chunk []*recordReq) error {
+	const cols = 3
+	args := make([]any, 0, len(chunk)*cols)
+	for _, r := range chunk {
+		if r.isNew {
+			if r.payload.encoding == "" { // a request not made by Record
+				r.payload = encodePayload(r.ev.Payload)
+			}
+			args = append(args, r.ev.ID, r.payload.encoding, r.payload.data)
+		}
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	_, err := db.exec(ctx, tx, `INSERT INTO payloads (event_row, encoding, data) VALUES `+valueRows(len(args)/cols, cols), args...)
+	return translate(err)
 }
 
 // resolveIDs sets each request's row id and whether it was the one that

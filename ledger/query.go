@@ -169,10 +169,19 @@ func scanEvent(scan func(dest ...any) error) (*Event, error) {
 }
 
 // Receipts returns every receipt recorded for the event, oldest first.
+// The first delivery's receipt, kept on the event row, has ID 0.
 func (db *DB) Receipts(ctx context.Context, source, eventID string) ([]Receipt, error) {
+	// The first delivery's receipt is on the event row (receipt_at set),
+	// and came before any duplicate.
 	rows, err := db.r.QueryContext(ctx, `SELECT id, source, event_id, outcome, reason, status,
-		remote_addr, body_size, duration_us, received_at
-		FROM receipts WHERE source = ? AND event_id = ? ORDER BY id`, source, eventID)
+		remote_addr, body_size, duration_us, received_at FROM (
+			SELECT 0 AS k, 0 AS id, source, event_id, 'accepted' AS outcome, '' AS reason, receipt_status AS status,
+				receipt_addr AS remote_addr, receipt_size AS body_size, receipt_us AS duration_us, receipt_at AS received_at
+			FROM events WHERE source = ? AND event_id = ? AND receipt_at != 0
+			UNION ALL
+			SELECT 1, id, source, event_id, outcome, reason, status, remote_addr, body_size, duration_us, received_at
+			FROM receipts WHERE source = ? AND event_id = ?)
+		ORDER BY k, id`, source, eventID, source, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("list receipts: %w", translate(err))
 	}

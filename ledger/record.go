@@ -95,6 +95,7 @@ func (db *DB) recordAll(ctx context.Context, tx *sql.Tx, reqs []*recordReq) erro
 			return err
 		}
 	}
+	// The accepted receipt went into the event row; duplicates get rows.
 	var rcs []*Receipt
 	for _, r := range reqs {
 		if r.rc != nil {
@@ -102,15 +103,33 @@ func (db *DB) recordAll(ctx context.Context, tx *sql.Tx, reqs []*recordReq) erro
 			r.rc.Outcome = OutcomeAccepted
 			if !r.isNew {
 				r.rc.Outcome = OutcomeDuplicate
+				rcs = append(rcs, r.rc)
 			}
-			rcs = append(rcs, r.rc)
 		}
 	}
 	return db.insertReceipts(ctx, tx, rcs, now)
 }
 
+// appendReceipt appends the event row's receipt columns for rc, the
+// request that carried the event: zero when there was none. Should the
+// row be a duplicate's, the insert does not happen and rc gets a row.
+func appendReceipt(args []any, rc *Receipt, now time.Time) []any {
+	if rc == nil {
+		return append(args, 0, 0, "", 0, 0)
+	}
+	return append(args, receiptAt(rc, now), rc.Status, rc.RemoteAddr, rc.BodySize, rc.Duration.Microseconds())
+}
+
+// receiptAt is when rc's request began, or now when the caller did not say.
+func receiptAt(rc *Receipt, now time.Time) int64 {
+	if rc.ReceivedAt.IsZero() {
+		return millis(now)
+	}
+	return millis(rc.ReceivedAt)
+}
+
 func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, chunk []*recordReq, now time.Time) error {
-	const cols = 13
+	const cols = 18
 	args := make([]any, 0, len(chunk)*cols)
 	for _, r := range chunk {
 		ev, processedAt := r.ev, int64(0)
@@ -119,11 +138,13 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, chunk []*recordReq, 
 		}
 		args = append(args, ev.Source, ev.EventID, ev.Type, ev.Action, ev.Account, ev.ContentType, r.headers,
 			millis(ev.CreatedAt), millis(now), string(ev.Origin), string(r.state), processedAt, millis(now))
+		args = appendReceipt(args, r.rc, now)
 		r.now = now
 	}
 	rows, err := db.query(ctx, tx, `INSERT INTO events
 		(source, event_id, type, action, account, content_type, headers,
-		 created_at, received_at, origin, state, processed_at, updated_at)
+		 created_at, received_at, origin, state, processed_at, updated_at,
+		 receipt_at, receipt_status, receipt_addr, receipt_size, receipt_us)
 		VALUES `+valueRows(len(chunk), cols)+`
 		ON CONFLICT (source, event_id) DO NOTHING
 		RETURNING id, source, event_id`, args...)
@@ -208,12 +229,8 @@ func (db *DB) insertReceipts(ctx context.Context, tx *sql.Tx, rcs []*Receipt, no
 		chunk := rcs[start:min(start+recordChunk, len(rcs))]
 		args := make([]any, 0, len(chunk)*cols)
 		for _, rc := range chunk {
-			at := millis(now)
-			if !rc.ReceivedAt.IsZero() {
-				at = millis(rc.ReceivedAt)
-			}
 			args = append(args, rc.Source, rc.EventID, string(rc.Outcome), rc.Reason, rc.Status, rc.RemoteAddr,
-				rc.BodySize, rc.Duration.Microseconds(), at)
+				rc.BodySize, rc.Duration.Microseconds(), receiptAt(rc, now))
 		}
 		if _, err := db.exec(ctx, tx, `INSERT INTO receipts
 			(source, event_id, outcome, reason, status, remote_addr, body_size, duration_us, received_at)

@@ -20,3 +20,15 @@ INSERT INTO payloads (event_row, encoding, data)
 
 -- Rewrites the events table without the bodies.
 ALTER TABLE events DROP COLUMN payload;
+
+-- The receipt of the request that first delivered an event, on the event
+-- row instead of a receipts row: the event is that delivery, so one row
+-- (and two b-trees) fewer per event. receipt_at is when that request
+-- began; 0 when the event came otherwise (reconcile, replay) or was
+-- recorded before this migration, whose accepted receipts stay rows of
+-- their own. Duplicates and rejections stay in receipts.
+ALTER TABLE events ADD COLUMN receipt_at     INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN receipt_status INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN receipt_addr   TEXT    NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN receipt_size   INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN receipt_us     INTEGER NOT NULL DEFAULT 0;

@@ -148,3 +148,41 @@ func checkPayloads(t *testing.T, db *DB, want map[string][]byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestFirstReceiptOnEventRowReadsAsBefore records an event and a duplicate
+// with receipts: Receipts must give both with every field as recorded,
+// while only the duplicate costs a receipts row.
+func TestFirstReceiptOnEventRowReadsAsBefore(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	first := Receipt{Status: 200, RemoteAddr: "203.0.113.7:4431", BodySize: 2600, Duration: 1500 * time.Microsecond, ReceivedAt: at}
+	dup := Receipt{Status: 200, RemoteAddr: "203.0.113.8:4432", BodySize: 2601, Duration: 700 * time.Microsecond, ReceivedAt: at.Add(time.Second)}
+	for _, rc := range []Receipt{first, dup} {
+		if _, err := db.Record(ctx, &Event{Source: "stripe", EventID: "evt_r", Payload: []byte("{}")}, &rc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rcs, err := db.Receipts(ctx, "stripe", "evt_r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Source, first.EventID, first.Outcome = "stripe", "evt_r", OutcomeAccepted
+	dup.Source, dup.EventID, dup.Outcome = "stripe", "evt_r", OutcomeDuplicate
+	if len(rcs) != 2 {
+		t.Fatalf("Receipts() = %+v, want 2", rcs)
+	}
+	rcs[1].ID = 0
+	for i, want := range []Receipt{first, dup} {
+		if rcs[i] != want {
+			t.Errorf("receipt %d = %+v, want %+v", i, rcs[i], want)
+		}
+	}
+	var rows int
+	if err := db.r.QueryRow(`SELECT count(*) FROM receipts`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 1 {
+		t.Errorf("receipts rows = %d, want 1 (the duplicate's)", rows)
+	}
+}

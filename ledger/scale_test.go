@@ -25,15 +25,15 @@ func stripeEvent(tb testing.TB, tmpl string, seq int) (string, []byte) {
 	id := fmt.Sprintf("scale%019d", seq)
 	body := strings.ReplaceAll(tmpl, "@ID@", id)
 	body = strings.ReplaceAll(body, "@CREATED@", strconv.Itoa(1764600000+seq))
+	pad := 2600 - (len(body) - len("@FILL@"))
 	var fill strings.Builder
-	for pad := 2600 - (len(body) - len("@FILL@")); fill.Len() < pad; {
+	for fill.Len() < pad {
 		fill.WriteString("ref_")
 		for range 14 {
 			fill.WriteByte(alphabet[rng.IntN(len(alphabet))])
 		}
 		fill.WriteByte(' ')
 	}
-	pad := 2600 - (len(body) - len("@FILL@"))
 	return "evt_" + id, []byte(strings.Replace(body, "@FILL@", fill.String()[:pad], 1))
 }
 

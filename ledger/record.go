@@ -186,7 +186,9 @@ func (db *DB) insertPayloads(ctx context.Context, tx *sql.Tx, chunk []*recordReq
 	if len(args) == 0 {
 		return nil
 	}
-	_, err := db.exec(ctx, tx, `INSERT INTO payloads (event_row, encoding, data) VALUES `+valueRows(len(args)/cols, cols), args...)
+	// REPLACE: a row already under a new event's id is an orphan (its event
+	// was deleted outside the ledger, and SQLite reuses the top row id).
+	_, err := db.exec(ctx, tx, `INSERT OR REPLACE INTO payloads (event_row, encoding, data) VALUES `+valueRows(len(args)/cols, cols), args...)
 	return translate(err)
 }
 

@@ -43,6 +43,7 @@ type DB struct {
 
 	rej        rejections                    // rejected requests waiting for the writer
 	lastCommit atomic.Pointer[commitOutcome] // the writer's last transaction
+	wstats     writerCounters                // see WriterStats
 	probeMu    sync.Mutex                    // one health write probe at a time
 
 	ops      chan writeOp

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -133,12 +132,8 @@ func (db *DB) prune(ctx context.Context, o PruneOptions, b *batcher) error {
 		}
 	}
 	if cut, ok := o.cutoff(o.Payloads); ok {
-		q, err := db.payloadPruneQuery(ctx)
-		if err != nil {
-			return fmt.Errorf("prune payloads: %w", err)
-		}
 		n, err := b.run(ctx, func(ctx context.Context, tx *sql.Tx, limit int) (int, error) {
-			return db.execCount(ctx, tx, q, now, cut, cut, limit)
+			return db.prunePayloads(ctx, tx, now, cut, limit)
 		})
 		b.rep.Payloads += n
 		if err != nil {
@@ -158,36 +153,41 @@ func (db *DB) prune(ctx context.Context, o PruneOptions, b *batcher) error {
 	return nil
 }
 
-// payloadPruneQuery returns the statement that drops the payloads of a
-// batch of due events: it takes the prune time, the cutoff twice and the
-// batch size. An UPDATE that shrinks a row never rebalances its page, so
-// each emptied page would stay in the file, about one per event; a delete
-// does rebalance. REPLACE deletes each old row and inserts its short copy
-// under the same id in one statement, so the attempts' foreign keys hold
-// at the statement's end. The columns are read from the table, so one
-// added later is copied too, never reset.
-func (db *DB) payloadPruneQuery(ctx context.Context) (string, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT name FROM pragma_table_info('events') ORDER BY cid`)
+// prunePayloads drops the payloads of up to limit due events, oldest
+// received first: it marks the rows pruned and deletes their payloads,
+// whose pages the delete frees. It takes the prune time and the cutoff.
+func (db *DB) prunePayloads(ctx context.Context, tx *sql.Tx, now, cut int64, limit int) (int, error) {
+	rows, err := db.query(ctx, tx, `UPDATE events SET payload_pruned_at = ? WHERE id IN (
+		SELECT id FROM events INDEXED BY events_payload_due WHERE `+payloadDue+` ORDER BY received_at LIMIT ?)
+		RETURNING id`, now, cut, cut, limit)
 	if err != nil {
-		return "", translate(err)
+		return 0, translate(err)
 	}
-	cols, err := scanIDs(rows)
+	var ids []any
+	err = scanRows(rows, func(rows *sql.Rows) error {
+		var id int64
+		err := rows.Scan(&id)
+		ids = append(ids, id)
+		return err
+	})
 	if err != nil {
-		return "", err
+		return 0, err
 	}
-	sel := make([]string, len(cols))
-	for i, c := range cols {
-		switch c {
-		case "payload":
-			sel[i] = "x''"
-		case "payload_pruned_at":
-			sel[i] = "?"
-		default:
-			sel[i] = c
+	if err := db.deletePayloads(ctx, tx, ids); err != nil {
+		return 0, err
+	}
+	return len(ids), nil
+}
+
+// deletePayloads deletes the payloads of the given event rows.
+func (db *DB) deletePayloads(ctx context.Context, tx *sql.Tx, rows []any) error {
+	for start := 0; start < len(rows); start += maxLookup {
+		chunk := rows[start:min(start+maxLookup, len(rows))]
+		if _, err := db.exec(ctx, tx, `DELETE FROM payloads WHERE event_row IN (`+placeholders(len(chunk))+`)`, chunk...); err != nil {
+			return translate(err)
 		}
 	}
-	return `INSERT OR REPLACE INTO events (` + strings.Join(cols, ", ") + `) SELECT ` + strings.Join(sel, ", ") +
-		` FROM events INDEXED BY events_payload_due WHERE ` + payloadDue + ` ORDER BY received_at LIMIT ?`, nil
+	return nil
 }
 
 // payloadDue selects processed events whose payload is due to go, on the

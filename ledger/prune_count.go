@@ -45,9 +45,11 @@ func (db *DB) countEvents(ctx context.Context, sel eventSel, rep *PruneReport) e
 	for _, src := range srcs {
 		cond, args := sel.where(src)
 		var events, attempts, receipts int
+		// Receipts: rows, and the first deliveries' on the event rows.
 		err := db.r.QueryRowContext(ctx, `SELECT count(*),
 			(SELECT count(*) FROM attempts WHERE event_row IN (SELECT id FROM events WHERE `+cond+`)),
 			(SELECT count(*) FROM receipts WHERE source = ? AND event_id IN (SELECT event_id FROM events WHERE `+cond+`))
+				+ count(*) FILTER (WHERE receipt_at != 0)
 			FROM events INDEXED BY events_state WHERE `+cond,
 			append(append(append(append([]any{}, args...), src), args...), args...)...).Scan(&events, &attempts, &receipts)
 		if err != nil {

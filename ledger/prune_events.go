@@ -58,7 +58,7 @@ func (db *DB) pruneEvents(ctx context.Context, b *batcher, sel eventSel) error {
 // received first, with their attempts and receipts, adding to rep. It
 // returns how many events it deleted.
 func (db *DB) deleteEvents(ctx context.Context, tx *sql.Tx, source, cond string, args []any, limit int, rep *PruneReport) (int, error) {
-	rows, err := db.query(ctx, tx, `SELECT id, event_id FROM events INDEXED BY events_state
+	rows, err := db.query(ctx, tx, `SELECT id, event_id, receipt_at != 0 FROM events INDEXED BY events_state
 		WHERE `+cond+` ORDER BY received_at LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return 0, translate(err)
@@ -68,11 +68,15 @@ func (db *DB) deleteEvents(ctx context.Context, tx *sql.Tx, source, cond string,
 	for rows.Next() {
 		var id int64
 		var eid string
-		if err := rows.Scan(&id, &eid); err != nil {
+		var receipt bool // the first delivery's receipt, on the row
+		if err := rows.Scan(&id, &eid, &receipt); err != nil {
 			rows.Close()
 			return 0, translate(err)
 		}
 		ids, eventIDs = append(ids, id), append(eventIDs, eid)
+		if receipt {
+			rep.Receipts++
+		}
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return 0, translate(err)
@@ -89,6 +93,9 @@ func (db *DB) deleteEvents(ctx context.Context, tx *sql.Tx, source, cond string,
 			return 0, err
 		}
 		rep.Receipts += n
+		if err := db.deletePayloads(ctx, tx, chunk); err != nil {
+			return 0, err
+		}
 		if n, err = db.execCount(ctx, tx, `DELETE FROM events WHERE id IN (`+placeholders(len(chunk))+`)`, chunk...); err != nil {
 			return 0, err
 		}

@@ -2,10 +2,11 @@ package ledger_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -198,7 +199,10 @@ func TestPruneReturnsSpaceToFileSystem(t *testing.T) {
 // hundred at a time so that they share commits.
 func recordMany(t *testing.T, db *ledger.DB, prefix string, n, size int) {
 	t.Helper()
-	payload := []byte(`{"data":"` + strings.Repeat("x", size) + `"}`)
+	// Random data, so that compression leaves about size bytes a payload.
+	raw := make([]byte, size)
+	_, _ = rand.NewChaCha8([32]byte{byte(n), byte(size)}).Read(raw)
+	payload := []byte(`{"data":"` + base64.StdEncoding.EncodeToString(raw) + `"}`)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() { recordNow(t, db, fmt.Sprintf("%s%05d", prefix, i), payload) })

@@ -135,15 +135,19 @@ func (db *DB) Sources(ctx context.Context) ([]string, error) {
 // Event returns the event with the given source and provider id, payload
 // included, or ErrNotFound.
 func (db *DB) Event(ctx context.Context, source, eventID string) (*Event, error) {
-	var payload []byte
+	var encoding string
+	var data []byte
 	ev, err := scanEvent(func(dest ...any) error {
-		return db.r.QueryRowContext(ctx, `SELECT `+eventColumns+`, payload FROM events
-			WHERE source = ? AND event_id = ?`, source, eventID).Scan(append(dest, &payload)...)
+		return db.r.QueryRowContext(ctx, `SELECT `+eventColumns+`, coalesce(p.encoding, ''), p.data
+			FROM events LEFT JOIN payloads p ON p.event_row = events.id
+			WHERE source = ? AND event_id = ?`, source, eventID).Scan(append(dest, &encoding, &data)...)
 	})
+	if err == nil {
+		ev.Payload, err = decodePayload(encoding, data)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("get event %s/%s: %w", source, eventID, err)
 	}
-	ev.Payload = payload
 	return ev, nil
 }
 
@@ -173,10 +177,19 @@ func scanEvent(scan func(dest ...any) error) (*Event, error) {
 }
 
 // Receipts returns every receipt recorded for the event, oldest first.
+// The first delivery's receipt, kept on the event row, has ID 0.
 func (db *DB) Receipts(ctx context.Context, source, eventID string) ([]Receipt, error) {
+	// The first delivery's receipt is on the event row (receipt_at set),
+	// and came before any duplicate.
 	rows, err := db.r.QueryContext(ctx, `SELECT id, source, event_id, outcome, reason, status,
-		remote_addr, body_size, duration_us, received_at
-		FROM receipts WHERE source = ? AND event_id = ? ORDER BY id`, source, eventID)
+		remote_addr, body_size, duration_us, received_at FROM (
+			SELECT 0 AS k, 0 AS id, source, event_id, 'accepted' AS outcome, '' AS reason, receipt_status AS status,
+				receipt_addr AS remote_addr, receipt_size AS body_size, receipt_us AS duration_us, receipt_at AS received_at
+			FROM events WHERE source = ? AND event_id = ? AND receipt_at != 0
+			UNION ALL
+			SELECT 1, id, source, event_id, outcome, reason, status, remote_addr, body_size, duration_us, received_at
+			FROM receipts WHERE source = ? AND event_id = ?)
+		ORDER BY k, id`, source, eventID, source, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("list receipts: %w", translate(err))
 	}

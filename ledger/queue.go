@@ -81,6 +81,11 @@ func (db *DB) Claim(ctx context.Context, opts ClaimOptions) ([]*Claim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("claim events: %w", err)
 	}
+	// Off the writer: the claim committed, and a claimed event's payload
+	// does not change (prune takes only processed events').
+	if err := db.loadPayloads(ctx, claims); err != nil {
+		return nil, fmt.Errorf("claim events: %w", err)
+	}
 	return claims, nil
 }
 
@@ -109,7 +114,7 @@ func (db *DB) reapLeases(ctx context.Context, tx *sql.Tx, now time.Time, maxAtte
 	return translate(err)
 }
 
-const claimColumns = `id, source, event_id, type, action, account, content_type, headers, payload,
+const claimColumns = `id, source, event_id, type, action, account, content_type, headers,
 	created_at, received_at, origin, attempts, attempt_origin, replay_base, last_error`
 
 func (db *DB) claimReady(ctx context.Context, tx *sql.Tx, opts ClaimOptions, now time.Time) ([]*Claim, error) {
@@ -157,7 +162,7 @@ func scanClaim(rows *sql.Rows) (*Claim, error) {
 	var created, received int64
 	var replayBase int
 	if err := rows.Scan(&ev.ID, &ev.Source, &ev.EventID, &ev.Type, &ev.Action, &ev.Account,
-		&ev.ContentType, &headers, &ev.Payload, &created, &received, &origin, &ev.Attempts,
+		&ev.ContentType, &headers, &created, &received, &origin, &ev.Attempts,
 		&attemptOrigin, &replayBase, &ev.LastError); err != nil {
 		return nil, translate(err)
 	}

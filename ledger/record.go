@@ -34,7 +34,7 @@ func (db *DB) Record(ctx context.Context, ev *Event, rc *Receipt) (bool, error) 
 	if ev.ContentType == "" {
 		ev.ContentType = "application/json"
 	}
-	req := &recordReq{ev: ev, rc: rc, headers: "{}"}
+	req := &recordReq{ev: ev, rc: rc, headers: "{}", payload: encodePayload(ev.Payload)}
 	if len(ev.Headers) > 0 {
 		b, err := json.Marshal(ev.Headers)
 		if err != nil {
@@ -62,13 +62,14 @@ type recordReq struct {
 	ev      *Event
 	rc      *Receipt
 	headers string
+	payload encodedPayload // compressed by Record, on the caller's goroutine
 
 	state State     // set by the writer: pending, or processed in a ledger-only ledger
 	now   time.Time // set by the writer: the transaction's time
 	isNew bool
 }
 
-// recordChunk bounds the rows of one multi-row INSERT (14 variables each,
+// recordChunk bounds the rows of one multi-row INSERT (13 variables each,
 // far below SQLite's limit), so the statement cache holds few shapes.
 const recordChunk = 32
 
@@ -94,6 +95,7 @@ func (db *DB) recordAll(ctx context.Context, tx *sql.Tx, reqs []*recordReq) erro
 			return err
 		}
 	}
+	// The accepted receipt went into the event row; duplicates get rows.
 	var rcs []*Receipt
 	for _, r := range reqs {
 		if r.rc != nil {
@@ -101,15 +103,33 @@ func (db *DB) recordAll(ctx context.Context, tx *sql.Tx, reqs []*recordReq) erro
 			r.rc.Outcome = OutcomeAccepted
 			if !r.isNew {
 				r.rc.Outcome = OutcomeDuplicate
+				rcs = append(rcs, r.rc)
 			}
-			rcs = append(rcs, r.rc)
 		}
 	}
 	return db.insertReceipts(ctx, tx, rcs, now)
 }
 
+// appendReceipt appends the event row's receipt columns for rc, the
+// request that carried the event: zero when there was none. Should the
+// row be a duplicate's, the insert does not happen and rc gets a row.
+func appendReceipt(args []any, rc *Receipt, now time.Time) []any {
+	if rc == nil {
+		return append(args, 0, 0, "", 0, 0)
+	}
+	return append(args, receiptAt(rc, now), rc.Status, rc.RemoteAddr, rc.BodySize, rc.Duration.Microseconds())
+}
+
+// receiptAt is when rc's request began, or now when the caller did not say.
+func receiptAt(rc *Receipt, now time.Time) int64 {
+	if rc.ReceivedAt.IsZero() {
+		return millis(now)
+	}
+	return millis(rc.ReceivedAt)
+}
+
 func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, chunk []*recordReq, now time.Time) error {
-	const cols = 14
+	const cols = 18
 	args := make([]any, 0, len(chunk)*cols)
 	for _, r := range chunk {
 		ev, processedAt := r.ev, int64(0)
@@ -117,12 +137,14 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, chunk []*recordReq, 
 			processedAt = millis(now)
 		}
 		args = append(args, ev.Source, ev.EventID, ev.Type, ev.Action, ev.Account, ev.ContentType, r.headers,
-			ev.Payload, millis(ev.CreatedAt), millis(now), string(ev.Origin), string(r.state), processedAt, millis(now))
+			millis(ev.CreatedAt), millis(now), string(ev.Origin), string(r.state), processedAt, millis(now))
+		args = appendReceipt(args, r.rc, now)
 		r.now = now
 	}
 	rows, err := db.query(ctx, tx, `INSERT INTO events
-		(source, event_id, type, action, account, content_type, headers, payload,
-		 created_at, received_at, origin, state, processed_at, updated_at)
+		(source, event_id, type, action, account, content_type, headers,
+		 created_at, received_at, origin, state, processed_at, updated_at,
+		 receipt_at, receipt_status, receipt_addr, receipt_size, receipt_us)
 		VALUES `+valueRows(len(chunk), cols)+`
 		ON CONFLICT (source, event_id) DO NOTHING
 		RETURNING id, source, event_id`, args...)
@@ -142,7 +164,32 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, chunk []*recordReq, 
 	if err != nil {
 		return err
 	}
-	return db.resolveIDs(ctx, tx, chunk, inserted)
+	if err := db.resolveIDs(ctx, tx, chunk, inserted); err != nil {
+		return err
+	}
+	return db.insertPayloads(ctx, tx, chunk)
+}
+
+// insertPayloads stores the payloads of the chunk's new events, as Record
+// encoded them.
+func (db *DB) insertPayloads(ctx context.Context, tx *sql.Tx, chunk []*recordReq) error {
+	const cols = 3
+	args := make([]any, 0, len(chunk)*cols)
+	for _, r := range chunk {
+		if r.isNew {
+			if r.payload.encoding == "" { // a request not made by Record
+				r.payload = encodePayload(r.ev.Payload)
+			}
+			args = append(args, r.ev.ID, r.payload.encoding, r.payload.data)
+		}
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	// REPLACE: a row already under a new event's id is an orphan (its event
+	// was deleted outside the ledger, and SQLite reuses the top row id).
+	_, err := db.exec(ctx, tx, `INSERT OR REPLACE INTO payloads (event_row, encoding, data) VALUES `+valueRows(len(args)/cols, cols), args...)
+	return translate(err)
 }
 
 // resolveIDs sets each request's row id and whether it was the one that
@@ -184,12 +231,8 @@ func (db *DB) insertReceipts(ctx context.Context, tx *sql.Tx, rcs []*Receipt, no
 		chunk := rcs[start:min(start+recordChunk, len(rcs))]
 		args := make([]any, 0, len(chunk)*cols)
 		for _, rc := range chunk {
-			at := millis(now)
-			if !rc.ReceivedAt.IsZero() {
-				at = millis(rc.ReceivedAt)
-			}
 			args = append(args, rc.Source, rc.EventID, string(rc.Outcome), rc.Reason, rc.Status, rc.RemoteAddr,
-				rc.BodySize, rc.Duration.Microseconds(), at)
+				rc.BodySize, rc.Duration.Microseconds(), receiptAt(rc, now))
 		}
 		if _, err := db.exec(ctx, tx, `INSERT INTO receipts
 			(source, event_id, outcome, reason, status, remote_addr, body_size, duration_us, received_at)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -57,6 +58,10 @@ func (db *DB) enqueue(ctx context.Context, op writeOp) error {
 // Close, after which it commits what is still queued and returns.
 func (db *DB) writeLoop() {
 	defer close(db.done)
+	// One thread for the writer, so that its CPU can be told apart from
+	// the rest of the process (see WriterStats).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	batch := make([]writeOp, 0, maxBatch)
 	for {
 		batch = batch[:0]
@@ -98,8 +103,12 @@ func (db *DB) writeLoop() {
 // error, or with the transaction's when the whole batch failed.
 func (db *DB) commit(batch []writeOp) {
 	errs := make([]error, len(batch))
+	start, cpu0 := time.Now(), threadCPU()
 	err := db.commitTx(batch, errs)
 	db.noteCommit(err)
+	if err == nil {
+		db.wstats.measure(start, cpu0, recorded(batch, errs))
+	}
 	for i, op := range batch {
 		if err != nil {
 			op.done <- err
@@ -107,6 +116,17 @@ func (db *DB) commit(batch []writeOp) {
 			op.done <- errs[i]
 		}
 	}
+}
+
+// recorded counts the ops of a committed batch that recorded a new event.
+func recorded(batch []writeOp, errs []error) int {
+	n := 0
+	for i, op := range batch {
+		if op.rec != nil && op.rec.isNew && errs[i] == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // commitTx runs batch in one transaction, setting errs[i] for each op that

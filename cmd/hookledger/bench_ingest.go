@@ -25,6 +25,15 @@ type ingestResult struct {
 	InLedger      int `json:"in_ledger"`      // event rows for the source after the run
 	Lost          int `json:"lost"`           // answered 2xx but not in the ledger: must be 0
 	StoredUnacked int `json:"stored_unacked"` // in the ledger without a 2xx seen (client timeouts); not a loss
+	// The writer goroutine over the phase, warm-up included: its own
+	// thread's CPU per event recorded, events per commit, and the share of
+	// the phase it spent inside a transaction.
+	WriterCPUPerEvent float64 `json:"writer_cpu_us_per_event"`
+	EventsPerCommit   float64 `json:"events_per_commit"`
+	WriterBusy        float64 `json:"writer_busy"`
+	// BytesPerEvent is the ledger file (checkpointed, after Close) over
+	// the events in it.
+	BytesPerEvent float64 `json:"bytes_per_event"`
 }
 
 // benchBare measures a bare net/http handler that reads the body and
@@ -58,11 +67,13 @@ func benchReceiver(ctx context.Context, dir string, spec loadSpec, tamper func(c
 	}
 	rv := sources.NewReceiver(db, []sources.Source{src}, sources.ReceiverOptions{Logger: discardLogger()})
 	spec.Wrap = false
+	began := time.Now()
 	res, err := serveLoad(ctx, rv, "/webhooks/"+src.Name(), spec)
 	out := ingestResult{loadResult: res}
 	if err != nil {
 		return out, err
 	}
+	out.noteWriter(db.WriterStats(), time.Since(began))
 	if err := db.Close(); err != nil {
 		return out, fmt.Errorf("bench: close ledger: %w", err)
 	}
@@ -72,6 +83,19 @@ func benchReceiver(ctx context.Context, dir string, spec loadSpec, tamper func(c
 		}
 	}
 	return checkLedger(ctx, path, spec.Pool, out)
+}
+
+// noteWriter sets the writer figures from ws, taken after a phase of d.
+func (r *ingestResult) noteWriter(ws ledger.WriterStats, d time.Duration) {
+	if ws.Events > 0 {
+		r.WriterCPUPerEvent = float64(ws.WriterCPU.Microseconds()) / float64(ws.Events)
+	}
+	if ws.Commits > 0 {
+		r.EventsPerCommit = float64(ws.Events) / float64(ws.Commits)
+	}
+	if d > 0 {
+		r.WriterBusy = ws.Busy.Seconds() / d.Seconds()
+	}
 }
 
 // checkLedger reopens the ledger at path and counts the acknowledged
@@ -101,6 +125,9 @@ func checkLedger(ctx context.Context, path string, pool *eventPool, res ingestRe
 		res.InLedger += n
 	}
 	res.StoredUnacked = res.InLedger - len(known)
+	if size := ledger.FileSize(path); res.InLedger > 0 {
+		res.BytesPerEvent = float64(size) / float64(res.InLedger)
+	}
 	if res.Lost > 0 {
 		return res, fmt.Errorf("bench: %d of %d: %w", res.Lost, len(ids), errLost)
 	}

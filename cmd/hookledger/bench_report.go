@@ -179,7 +179,9 @@ func (r *benchReport) print(w io.Writer) {
 			fmt.Fprintf(w, "  %-22s %9.0f %9.2f %9.2f %9.2f %7d %12.0f\n", row.name, row.res.RPS, row.res.P50, row.res.P99, row.res.Max, row.res.Errors, row.res.CPUPerRequest)
 		}
 		fmt.Fprintf(w, "  ratio receiver/bare: %.2f (by CPU per request: %.2f)\n", r.Ratio, r.CPURatio)
-		fmt.Fprintf(w, "  ledger: %d acknowledged, %d in ledger, %d lost\n", r.Receiver.Acked, r.Receiver.InLedger, r.Receiver.Lost)
+		fmt.Fprintf(w, "  ledger: %d acknowledged, %d in ledger, %d lost; %.0f bytes of file per event\n", r.Receiver.Acked, r.Receiver.InLedger, r.Receiver.Lost, r.Receiver.BytesPerEvent)
+		fmt.Fprintf(w, "  writer: %.1f CPU µs per event, %.1f events per commit, inside a transaction %.0f%% of the phase\n",
+			r.Receiver.WriterCPUPerEvent, r.Receiver.EventsPerCommit, 100*r.Receiver.WriterBusy)
 		if r.Receiver.PoolExhausted {
 			fmt.Fprintln(w, "  note: the receiver used up the pre-signed pool before the duration ended (raise --pool)")
 		}

@@ -17,6 +17,7 @@ import (
 // Several instances starting together on an empty database migrate once:
 // every Open succeeds and each migration is applied by exactly one.
 func TestMigrationsAppliedOnceUnderConcurrentOpen(t *testing.T) {
+	t.Parallel()
 	url := pgtest.ConnString(t)
 	const n = 8
 	dbs := make([]*postgres.DB, n)
@@ -56,6 +57,7 @@ func TestMigrationsAppliedOnceUnderConcurrentOpen(t *testing.T) {
 }
 
 func TestChangedMigrationIsRefused(t *testing.T) {
+	t.Parallel()
 	db, url := openFresh(t)
 	db.Close()
 	ctx := context.Background()
@@ -80,6 +82,7 @@ func TestChangedMigrationIsRefused(t *testing.T) {
 }
 
 func TestOpenUnreachableIsUnavailable(t *testing.T) {
+	t.Parallel()
 	// Port 1 on loopback: nothing listens there.
 	_, err := postgres.Open(context.Background(), "postgres://u:secretpw@127.0.0.1:1/db?connect_timeout=2", postgres.Options{})
 	if !errors.Is(err, ledger.ErrUnavailable) {

@@ -129,13 +129,16 @@ func insertAttempts(ctx context.Context, tx pgx.Tx, results []*ledger.Result, se
 // (the command's secret redaction), as ledger.DB.SetRedact does.
 func (db *DB) SetRedact(fn func(string) string) { db.redactFn.Store(&fn) }
 
-// errorText is s redacted and shortened to maxErrorLen bytes.
-func (db *DB) errorText(s string) string {
+// redact is s with every configured secret removed.
+func (db *DB) redact(s string) string {
 	if fn := db.redactFn.Load(); fn != nil {
-		s = (*fn)(s)
+		return (*fn)(s)
 	}
-	return truncateError(s)
+	return s
 }
+
+// errorText is s redacted and shortened to maxErrorLen bytes.
+func (db *DB) errorText(s string) string { return truncateError(db.redact(s)) }
 
 // truncateError shortens s to maxErrorLen bytes on a rune boundary.
 func truncateError(s string) string {

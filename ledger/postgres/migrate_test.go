@@ -92,6 +92,3 @@ func TestOpenUnreachableIsUnavailable(t *testing.T) {
 		t.Errorf("Open() error %q names the password", err)
 	}
 }
-
-
-

@@ -53,6 +53,7 @@ type DB struct {
 	wg       sync.WaitGroup
 	exited   chan struct{} // closed once the committers and listener have stopped
 	commits  atomic.Int64  // intake transactions committed, for tests and metrics
+	health   healthProbe
 }
 
 // Open connects to the PostgreSQL database connString names (a postgres://

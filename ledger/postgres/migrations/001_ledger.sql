@@ -160,3 +160,10 @@ CREATE TABLE rejections (
     error       TEXT    NOT NULL DEFAULT '',
     PRIMARY KEY (source, reason, minute)
 );
+
+-- Health: a one-row table Health rewrites to prove the ledger can commit
+-- (a standby, a full disk or a read-only role fails here).
+CREATE TABLE writer_probe (
+    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    at  BIGINT  NOT NULL
+);

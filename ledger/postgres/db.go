@@ -54,6 +54,7 @@ type DB struct {
 	exited   chan struct{} // closed once the committers and listener have stopped
 	commits  atomic.Int64  // intake transactions committed, for tests and metrics
 	health   healthProbe
+	rej      rejections
 }
 
 // Open connects to the PostgreSQL database connString names (a postgres://
@@ -102,8 +103,9 @@ func Open(ctx context.Context, connString string, opts Options) (*DB, error) {
 		db.wg.Add(1)
 		go db.commitLoop(bg)
 	}
-	db.wg.Add(1)
+	db.wg.Add(2)
 	go db.listen(bg)
+	go db.flushLoop(bg)
 	return db, nil
 }
 

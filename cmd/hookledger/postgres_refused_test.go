@@ -18,7 +18,7 @@ func TestPostgresLedgerRefusedUntilComplete(t *testing.T) {
 	commands := append(append([][]string{}, readCommands...),
 		[]string{"serve"}, []string{"cron"}, []string{"process"}, []string{"reconcile", "--since", "1d"},
 		[]string{"replay", "--dead"}, []string{"replay", "stripe", "evt_1"}, []string{"prune"},
-		[]string{"events", "purge", "--state", "dead", "--yes"}, []string{"backup", "copy.db"}, []string{"alerts", "flush"})
+		[]string{"events", "purge", "--state", "dead", "--yes"}, []string{"backup", "copy.db"}, []string{"alerts", "flush"}, []string{"init", "--deliver"})
 	for _, args := range commands {
 		for _, viaEnv := range []bool{false, true} {
 			for _, scheme := range []string{"postgres://", "postgresql://"} {

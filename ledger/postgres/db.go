@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,14 +28,18 @@ import (
 type Options struct {
 	// Now is the ledger's clock; time.Now when nil.
 	Now func() time.Time
-	// MaxConns caps the pool; 0 keeps pgxpool's default (or the
-	// connection string's pool_max_conns).
+	// MaxConns caps the pool; 0 means the connection string's
+	// pool_max_conns, else 16.
 	MaxConns int32
 	// Committers is how many intake transactions may commit at once;
 	// default 4. Concurrent Records wait in one queue and each committer
 	// takes every request waiting when it starts, so requests share commits.
 	Committers int
 }
+
+// defaultMaxConns is the pool size when neither Options.MaxConns nor the
+// connection string's pool_max_conns sets one.
+const defaultMaxConns = 16
 
 // DB is a hookledger ledger on PostgreSQL. It is safe for concurrent use,
 // also by several processes on the same database.
@@ -73,8 +78,13 @@ func Open(ctx context.Context, connString string, opts Options) (*DB, error) {
 	// Intake answers 2xx only after a durable commit, whatever the server's
 	// or the role's default is.
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
-	if opts.MaxConns > 0 {
+	switch {
+	case opts.MaxConns > 0:
 		cfg.MaxConns = opts.MaxConns
+	case !strings.Contains(connString, "pool_max_conns"):
+		// pgxpool's default (the CPU count, at least 4) is no more than the
+		// committers alone; claims, settles and reads need their own.
+		cfg.MaxConns = defaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -60,6 +60,9 @@ func openApp(ctx context.Context, env *Env, cfg Config, logger *slog.Logger, pro
 	if err := checkRetention(&cfg, provs); err != nil {
 		return nil, err
 	}
+	if err := sqliteOnly(cfg.DB); err != nil {
+		return nil, err
+	}
 	db, err := ledger.OpenWith(ctx, cfg.DB, ledger.Options{AutoCheckpoint: cfg.AutoCheckpoint})
 	if err != nil {
 		return nil, err

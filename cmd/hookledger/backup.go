@@ -26,6 +26,9 @@ func runBackup(ctx context.Context, env *Env, args []string) error {
 	if src == "" {
 		src = orDefault(env.Getenv("HOOKLEDGER_DB"), defaultDBPath)
 	}
+	if err := sqliteOnly(src); err != nil {
+		return err
+	}
 	if _, err := os.Stat(src); err != nil {
 		return fmt.Errorf("backup: no ledger at %s: %w", src, err)
 	}

@@ -299,7 +299,7 @@ func loadConfigDB(env *Env, dbPath string) (Config, error) {
 	if dbPath != "" {
 		cfg.DB = dbPath
 	}
-	return cfg, nil
+	return cfg, sqliteOnly(cfg.DB)
 }
 
 // orDefault returns v, or def when v is empty.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 
 	"github.com/hookledger/hookledger/ledger"
 )
@@ -16,6 +17,9 @@ func openLedger(ctx context.Context, env *Env, path string) (*ledger.DB, error) 
 	if path == "" {
 		path = orDefault(env.Getenv("HOOKLEDGER_DB"), defaultDBPath)
 	}
+	if err := sqliteOnly(path); err != nil {
+		return nil, err
+	}
 	return ledger.OpenReadOnly(ctx, path)
 }
 
@@ -29,4 +33,17 @@ func openConfigured(ctx context.Context, env *Env, dbPath string) (Config, *ledg
 	}
 	db, err := openWritable(ctx, env, cfg)
 	return cfg, db, err
+}
+
+// sqliteOnly refuses a ledger named by a postgres:// or postgresql:// URL
+// with a usage error (exit 2) until the PostgreSQL backend is complete
+// (issue 14); without it such a URL was taken for a file path. The error
+// never repeats the URL, which may hold a password.
+func sqliteOnly(path string) error {
+	p := strings.ToLower(strings.TrimSpace(path))
+	if strings.HasPrefix(p, "postgres://") || strings.HasPrefix(p, "postgresql://") {
+		return usageError("the ledger (HOOKLEDGER_DB or --db) names a PostgreSQL database: " +
+			"PostgreSQL support is not complete yet; use a SQLite file path such as " + defaultDBPath)
+	}
+	return nil
 }

@@ -69,6 +69,9 @@ func (c Config) secrets() []string {
 // with the configured options (HOOKLEDGER_WAL_AUTOCHECKPOINT) and the
 // command's redaction applied to every error text it stores.
 func openWritable(ctx context.Context, env *Env, cfg Config) (*ledger.DB, error) {
+	if err := sqliteOnly(cfg.DB); err != nil {
+		return nil, err
+	}
 	db, err := ledger.OpenWith(ctx, cfg.DB, ledger.Options{AutoCheckpoint: cfg.AutoCheckpoint})
 	if err != nil {
 		return nil, err

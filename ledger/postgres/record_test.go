@@ -1,0 +1,174 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/ledger/postgres"
+)
+
+// The same event sent to two instances at the same instant is stored
+// once: exactly one Record reports it new, both learn the same row id, and
+// the receipts say one accepted and one duplicate.
+func TestRecordDuplicateFromTwoPoolsStoredOnce(t *testing.T) {
+	t.Parallel()
+	a, url := openFresh(t)
+	b := mustOpen(t, url, postgres.Options{})
+	ctx := context.Background()
+	const n = 200
+	var newCount [n]atomic.Int32
+	var ids [n][2]int64
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		for side, db := range []*postgres.DB{a, b} {
+			wg.Go(func() {
+				<-start
+				ev := newEvent("stripe", fmt.Sprintf("evt_%03d", i), t0)
+				isNew, err := db.Record(ctx, ev, &ledger.Receipt{Status: 200})
+				if err != nil {
+					t.Errorf("Record() error = %v", err)
+					return
+				}
+				if isNew {
+					newCount[i].Add(1)
+				}
+				ids[i][side] = ev.ID
+			})
+		}
+	}
+	close(start)
+	wg.Wait()
+	for i := range n {
+		if got := newCount[i].Load(); got != 1 {
+			t.Errorf("evt_%03d: Record() new %d times, want 1", i, got)
+		}
+		if ids[i][0] == 0 || ids[i][0] != ids[i][1] {
+			t.Errorf("evt_%03d: ids %v, want one row id", i, ids[i])
+		}
+		rcs, err := a.Receipts(ctx, "stripe", fmt.Sprintf("evt_%03d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		outcomes := map[ledger.Outcome]int{}
+		for _, rc := range rcs {
+			outcomes[rc.Outcome]++
+		}
+		if outcomes[ledger.OutcomeAccepted] != 1 || outcomes[ledger.OutcomeDuplicate] != 1 {
+			t.Errorf("evt_%03d receipts %v, want one accepted and one duplicate", i, outcomes)
+		}
+	}
+	if got := countRows(t, url, "events"); got != n {
+		t.Errorf("events rows = %d, want %d", got, n)
+	}
+}
+
+// Concurrent Records share transactions, and a duplicate inside one batch
+// is told apart from the request that inserted the row.
+func TestRecordConcurrentRequestsShareCommits(t *testing.T) {
+	t.Parallel()
+	db, url := openFresh(t)
+	ctx := context.Background()
+	const n, copies = 300, 3
+	var news atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n * copies {
+		wg.Go(func() {
+			<-start
+			isNew, err := db.Record(ctx, newEvent("github", fmt.Sprintf("d-%d", i%n), t0), nil)
+			if err != nil {
+				t.Errorf("Record() error = %v", err)
+			}
+			if isNew {
+				news.Add(1)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if got := news.Load(); got != n {
+		t.Errorf("new events = %d, want %d", got, n)
+	}
+	if got := countRows(t, url, "events"); got != n {
+		t.Errorf("events rows = %d, want %d", got, n)
+	}
+	if c := postgres.IntakeCommits(db); c >= n*copies {
+		t.Errorf("intake commits = %d for %d concurrent requests, want shared commits", c, n*copies)
+	} else {
+		t.Logf("%d concurrent Records in %d commits", n*copies, c)
+	}
+}
+
+func TestRecordFillsTheEventAndKeepsThePayload(t *testing.T) {
+	t.Parallel()
+	db, _ := openFresh(t)
+	ctx := context.Background()
+	ev := newEvent("stripe", "evt_1", t0)
+	ev.Payload = []byte{0, 1, 2, 0xff}
+	isNew, err := db.Record(ctx, ev, nil)
+	if err != nil || !isNew {
+		t.Fatalf("Record() = %v, %v; want true, nil", isNew, err)
+	}
+	if ev.ID == 0 || ev.State != ledger.StatePending || ev.ReceivedAt.IsZero() || ev.Origin != ledger.OriginWebhook {
+		t.Errorf("Record() left event %+v", ev)
+	}
+	got := mustEvent(t, db, "stripe", "evt_1")
+	if string(got.Payload) != string(ev.Payload) || got.Headers["X-Test"] != "evt_1" || !got.CreatedAt.Equal(t0) ||
+		got.ID != ev.ID || !got.ReceivedAt.Equal(ev.ReceivedAt) {
+		t.Errorf("Event() = %+v, want the recorded event", got)
+	}
+	db.SetLedgerOnly(true)
+	ev2 := newEvent("stripe", "evt_2", t0)
+	if _, err := db.Record(ctx, ev2, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustEvent(t, db, "stripe", "evt_2"); got.State != ledger.StateProcessed || got.ProcessedAt.IsZero() {
+		t.Errorf("ledger-only event state %s processed at %v, want processed", got.State, got.ProcessedAt)
+	}
+	if _, err := db.Event(ctx, "stripe", "nope"); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("Event(unknown) error = %v, want ErrNotFound", err)
+	}
+}
+
+// Every intake connection commits synchronously, even when the connection
+// string asks otherwise.
+func TestIntakeCommitsSynchronously(t *testing.T) {
+	t.Parallel()
+	_, url := openFresh(t)
+	db := mustOpen(t, url+"&synchronous_commit=off", postgres.Options{})
+	if got := postgres.Setting(t, db, "synchronous_commit"); got != "on" {
+		t.Errorf("synchronous_commit = %q, want on", got)
+	}
+}
+
+func TestRecordAfterCloseFails(t *testing.T) {
+	t.Parallel()
+	db, _ := openFresh(t)
+	db.Close()
+	if _, err := db.Record(context.Background(), newEvent("stripe", "evt_x", t0), nil); !errors.Is(err, ledger.ErrClosed) {
+		t.Errorf("Record() after Close error = %v, want ErrClosed", err)
+	}
+}
+
+func countRows(tb testing.TB, url, table string) int {
+	tb.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}

@@ -85,11 +85,12 @@ func TestStatusPageBearerToken(t *testing.T) {
 	}
 }
 
-// normalizeAges drops the lines that change from one second to the next.
+// normalizeAges drops the lines that change from one second to the next:
+// ages and how long a source has been silent.
 func normalizeAges(doc string) string {
 	var keep []string
 	for _, l := range strings.Split(doc, "\n") {
-		if !strings.Contains(l, "age_seconds") {
+		if !strings.Contains(l, "age_seconds") && !strings.Contains(l, "silent_seconds") {
 			keep = append(keep, strings.TrimSpace(l))
 		}
 	}

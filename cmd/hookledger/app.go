@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hookledger/hookledger/alerts"
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/buildinfo"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/ledger/metrics"
 	"github.com/hookledger/hookledger/reconcile"
@@ -86,6 +87,8 @@ func openApp(ctx context.Context, env *Env, cfg Config, logger *slog.Logger, pro
 // serve or process has one.
 func (a *app) build(ctx context.Context) error {
 	a.metrics = metrics.New(prometheus.NewRegistry(), a.db)
+	bi := buildinfo.Read()
+	a.metrics.SetBuild(bi.Version, bi.Commit)
 	var err error
 	if a.mode, err = a.db.Mode(ctx); err != nil {
 		return err

@@ -2,31 +2,28 @@ package metrics
 
 import (
 	"runtime"
-	"runtime/debug"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// newBuildInfo returns the constant hookledger_build_info gauge, 1, with
-// the module version, VCS commit and Go version the binary was built from
-// ("unknown" where the build info does not say, as under go test).
-func newBuildInfo() prometheus.Collector {
-	version, commit := "unknown", "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" {
-			version = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && s.Value != "" {
-				commit = s.Value
-			}
-		}
-	}
+// SetBuild registers the constant hookledger_build_info gauge, 1, with
+// the version and VCS commit the binary was built from (the caller reads
+// them, once, from its build information) and the running Go version.
+// Empty values show as "unknown". It panics when called twice on one
+// registry, like prometheus.MustRegister.
+func (m *Metrics) SetBuild(version, commit string) {
 	g := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "hookledger_build_info",
 		Help:        "Always 1; labels say which build is running.",
-		ConstLabels: prometheus.Labels{"version": version, "commit": commit, "goversion": runtime.Version()},
+		ConstLabels: prometheus.Labels{"version": orUnknown(version), "commit": orUnknown(commit), "goversion": runtime.Version()},
 	})
 	g.Set(1)
-	return g
+	m.reg.MustRegister(g)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }

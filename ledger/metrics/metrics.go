@@ -75,7 +75,6 @@ func New(reg *prometheus.Registry, db Store) *Metrics {
 	}
 	reg.MustRegister(m.received, m.rejected, m.handshake, m.processed, m.retried, m.dead, m.duration,
 		m.runs, m.missing, m.filled, m.still, m.unknown,
-		newBuildInfo(),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if db != nil {

@@ -22,6 +22,7 @@ func TestMetricsScrape(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := New(prometheus.NewRegistry(), db)
+	m.SetBuild("v1.2.3", "0123456789ab")
 	m.Received("stripe", false)
 	m.Received("stripe", true)
 	m.Rejected("github", "bad_signature")
@@ -51,7 +52,7 @@ func TestMetricsScrape(t *testing.T) {
 		`hookledger_reconcile_unknown_events_total{source="stripe"} 1`,
 		`hookledger_alert_outbox_messages 0`,
 		`hookledger_alert_outbox_oldest_age_seconds 0`,
-		`hookledger_build_info{commit=`,
+		`hookledger_build_info{commit="0123456789ab",goversion=`,
 		`go_goroutines `,
 		`process_resident_memory_bytes `,
 	} {

@@ -5,28 +5,29 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 )
 
 // runBackup is `hookledger backup PATH`: a consistent copy of the ledger,
 // taken while serve keeps receiving (never `cp` a live ledger: commits
 // still in the WAL are not in the main file).
-func runBackup(ctx context.Context, env *Env, args []string) error {
+func runBackup(ctx context.Context, env *app.Env, args []string) error {
 	fs := newFlagSet(env, "backup", "backup PATH [--db PATH]",
 		"hookledger backup /var/backups/hookledger-$(date +%F).db")
-	dbPath := fs.String("db", "", dbFlagUsage)
+	dbPath := fs.String("db", "", app.DBFlagUsage)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("backup: want PATH, the file to write (it must not exist)")
+		return app.UsageError("backup: want PATH, the file to write (it must not exist)")
 	}
 	src := *dbPath
 	if src == "" {
-		src = orDefault(env.Getenv("HOOKLEDGER_DB"), defaultDBPath)
+		src = app.OrDefault(env.Getenv("HOOKLEDGER_DB"), app.DefaultDBPath)
 	}
-	if err := sqliteOnly(src); err != nil {
+	if err := app.SQLiteOnly(src); err != nil {
 		return err
 	}
 	if _, err := os.Stat(src); err != nil {
@@ -52,16 +53,16 @@ func runBackup(ctx context.Context, env *Env, args []string) error {
 // runVacuum is `hookledger vacuum`: the one-time, offline conversion of a
 // ledger created before auto_vacuum, so that prune returns space to the
 // file system. It refuses while anything else has the ledger open.
-func runVacuum(ctx context.Context, env *Env, args []string) error {
+func runVacuum(ctx context.Context, env *app.Env, args []string) error {
 	fs := newFlagSet(env, "vacuum", "vacuum [--db PATH]",
 		"systemctl stop hookledger && hookledger vacuum && systemctl start hookledger")
-	dbPath := fs.String("db", "", dbFlagUsage)
+	dbPath := fs.String("db", "", app.DBFlagUsage)
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	path := *dbPath
 	if path == "" {
-		path = orDefault(env.Getenv("HOOKLEDGER_DB"), defaultDBPath)
+		path = app.OrDefault(env.Getenv("HOOKLEDGER_DB"), app.DefaultDBPath)
 	}
 	before := ledger.FileSize(path)
 	if err := ledger.Vacuum(ctx, path); err != nil {

@@ -7,6 +7,8 @@ import (
 	"runtime/pprof"
 	"strings"
 	"time"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
 // Bench bounds: the signatures are made before the timed phases and
@@ -39,7 +41,7 @@ type benchConfig struct {
 
 // runBench is `hookledger bench`: the throughput and latency figures of
 // issue 7, measured on loopback.
-func runBench(ctx context.Context, env *Env, args []string) error {
+func runBench(ctx context.Context, env *app.Env, args []string) error {
 	cfg, err := parseBenchFlags(env, args)
 	if err != nil {
 		return err
@@ -48,7 +50,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 }
 
 // parseBenchFlags parses bench's flags into a validated benchConfig.
-func parseBenchFlags(env *Env, args []string) (benchConfig, error) {
+func parseBenchFlags(env *app.Env, args []string) (benchConfig, error) {
 	fs := newFlagSet(env, "bench", "bench [--source stripe] [--duration 10s] [--conns 32] [--size 2600] [--stages ingest,process,reconcile] [--json]",
 		"hookledger bench --duration 10s --json > bench.json")
 	var cfg benchConfig
@@ -79,13 +81,13 @@ func parseBenchFlags(env *Env, args []string) (benchConfig, error) {
 func (cfg *benchConfig) finish(stages string) error {
 	switch {
 	case cfg.Duration <= 0 || cfg.Duration > maxBenchDuration:
-		return usageError("bench: --duration must be in (0, 2m]")
+		return app.UsageError("bench: --duration must be in (0, 2m]")
 	case cfg.Conns < 1 || cfg.Conns > 1024:
-		return usageError("bench: --conns must be in [1, 1024]")
+		return app.UsageError("bench: --conns must be in [1, 1024]")
 	case cfg.Pool < 0 || cfg.Pool > maxBenchPool:
-		return usageError(fmt.Sprintf("bench: --pool must be in [0, %d]", maxBenchPool))
+		return app.UsageError(fmt.Sprintf("bench: --pool must be in [0, %d]", maxBenchPool))
 	case cfg.ProcessEvents < 1 || cfg.ProcessWorkers < 1 || cfg.ReconcileEvents < 2:
-		return usageError("bench: --process-events, --process-workers must be positive, --reconcile-events at least 2")
+		return app.UsageError("bench: --process-events, --process-workers must be positive, --reconcile-events at least 2")
 	}
 	if cfg.Source == nil {
 		cfg.Source = benchSchemes["stripe"]
@@ -106,7 +108,7 @@ func (cfg *benchConfig) finish(stages string) error {
 			cfg.Stages[s] = true
 		case "":
 		default:
-			return usageError(fmt.Sprintf("bench: unknown stage %q (want ingest, process, reconcile)", s))
+			return app.UsageError(fmt.Sprintf("bench: unknown stage %q (want ingest, process, reconcile)", s))
 		}
 	}
 	return nil
@@ -115,7 +117,7 @@ func (cfg *benchConfig) finish(stages string) error {
 // bench runs the selected phases, prints the report, and fails when a
 // phase lost or double-processed an event (exit 1). Missing a target is
 // reported, not an error.
-func bench(ctx context.Context, env *Env, cfg benchConfig) error {
+func bench(ctx context.Context, env *app.Env, cfg benchConfig) error {
 	dir := cfg.Dir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "hookledger-bench-")
@@ -135,7 +137,7 @@ func bench(ctx context.Context, env *Env, cfg benchConfig) error {
 	rep := runPhases(ctx, env, cfg, dir)
 	rep.Targets = rep.targets()
 	if cfg.JSON {
-		if err := writeJSON(env.Stdout, rep); err != nil {
+		if err := app.WriteJSON(env.Stdout, rep); err != nil {
 			return fmt.Errorf("write bench report: %w", err)
 		}
 	} else {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
 // benchTemplate is a Stripe invoice.paid event as Stripe sends it. The
@@ -145,7 +147,7 @@ func sizedTemplate(scheme *benchScheme, now time.Time, size int) ([]byte, error)
 	base = strings.ReplaceAll(base, "@ISO@", now.UTC().Format(time.RFC3339))
 	pad := size - (len(base) - len("PAD"))
 	if pad < 0 {
-		return nil, usageError(fmt.Sprintf("bench: --size must be at least %d bytes", len(base)-len("PAD")))
+		return nil, app.UsageError(fmt.Sprintf("bench: --size must be at least %d bytes", len(base)-len("PAD")))
 	}
 	return []byte(strings.Replace(base, "PAD", filler(pad, now.UnixNano()), 1)), nil
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/sources"
 )
@@ -141,7 +142,7 @@ func serveLoad(ctx context.Context, h http.Handler, path string, spec loadSpec) 
 	if err != nil {
 		return loadResult{}, fmt.Errorf("bench: listen: %w", err)
 	}
-	srv := newHTTPServer(h, discardLogger())
+	srv := app.NewHTTPServer(h, discardLogger())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	spec.URL = "http://" + ln.Addr().String() + path

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
 // loadSpec is one timed phase of the load generator.
@@ -176,7 +178,7 @@ func summarize(workers []*loadWorker, measured time.Duration) loadResult {
 	slices.Sort(lat)
 	res.P50, res.P99 = percentile(lat, 0.50), percentile(lat, 0.99)
 	if len(lat) > 0 {
-		res.Max = millisOf(lat[len(lat)-1])
+		res.Max = app.MillisOf(lat[len(lat)-1])
 	}
 	return res
 }
@@ -187,7 +189,7 @@ func percentile(sorted []time.Duration, q float64) float64 {
 		return 0
 	}
 	i := int(q*float64(len(sorted))+0.5) - 1
-	return millisOf(sorted[min(max(i, 0), len(sorted)-1)])
+	return app.MillisOf(sorted[min(max(i, 0), len(sorted)-1)])
 }
 
 // processCPU returns the CPU time (user and system) this process used so far.

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
 // benchReport is the whole run, as printed by `bench --json`. A phase not
@@ -61,7 +63,7 @@ type target struct {
 
 // runPhases runs every selected phase in order, going on after a failed
 // one so the report says as much as it can.
-func runPhases(ctx context.Context, env *Env, cfg benchConfig, dir string) *benchReport {
+func runPhases(ctx context.Context, env *app.Env, cfg benchConfig, dir string) *benchReport {
 	rep := &benchReport{Machine: readMachine(), Config: benchSettings{
 		Source: cfg.Source.name, Duration: cfg.Duration.String(), Warmup: cfg.Warmup.String(), Conns: cfg.Conns, Size: cfg.Size,
 		Pool: cfg.Pool, ProcessEvents: cfg.ProcessEvents, ProcessWorkers: cfg.ProcessWorkers,

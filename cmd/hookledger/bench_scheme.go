@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/sources"
 	"github.com/hookledger/hookledger/sources/paddle"
 	"github.com/hookledger/hookledger/sources/shopify"
@@ -154,7 +155,7 @@ func (s *benchScheme) envelopeOf(body string) string {
 func parseBenchSource(name string) (*benchScheme, error) {
 	s, ok := benchSchemes[name]
 	if !ok {
-		return nil, usageError(fmt.Sprintf("bench: unknown --source %q (want one of %s)", name, benchSchemeNames))
+		return nil, app.UsageError(fmt.Sprintf("bench: unknown --source %q (want one of %s)", name, benchSchemeNames))
 	}
 	return s, nil
 }

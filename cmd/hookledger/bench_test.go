@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/sources/stripe"
 )
 
@@ -162,7 +163,7 @@ func TestBenchFlags(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env, _, _ := testEnv(nil)
 			_, err := parseBenchFlags(env, tt.args)
-			if !errors.Is(err, errUsage) {
+			if !errors.Is(err, app.ErrUsage) {
 				t.Errorf("parseBenchFlags(%q) error = %v, want a usage error", tt.args, err)
 			}
 		})
@@ -275,7 +276,7 @@ func TestBenchDrivesAnotherSource(t *testing.T) {
 		t.Errorf("bench --source paddle = source %q, receiver %+v; want paddle events acknowledged and stored", rep.Config.Source, r)
 	}
 	env, _, _ = testEnv(nil)
-	if err := runWith(benchContext(t), env, []string{"bench", "--source", "nope"}); !errors.Is(err, errUsage) {
+	if err := runWith(benchContext(t), env, []string{"bench", "--source", "nope"}); !errors.Is(err, app.ErrUsage) {
 		t.Errorf("bench --source nope = %v, want a usage error", err)
 	}
 }

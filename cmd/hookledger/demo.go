@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/reconcile"
 )
 
@@ -17,7 +18,7 @@ import (
 // pipeline on purpose so it can see the closing checks catch it.
 type demoOptions struct {
 	seed    uint64
-	log     logConfig
+	log     app.LogConfig
 	db      string // ledger path; "" for a temporary one removed at exit
 	keep    bool   // the ledger at db is kept
 	verbose bool
@@ -40,7 +41,7 @@ const (
 
 // runDemo is `hookledger demo`: the whole pipeline offline against the
 // built-in fakes, checked at the end.
-func runDemo(ctx context.Context, env *Env, args []string) error {
+func runDemo(ctx context.Context, env *app.Env, args []string) error {
 	opts, err := parseDemoFlags(env, args)
 	if err != nil {
 		return err
@@ -49,7 +50,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 }
 
 // parseDemoFlags parses demo's flags; a --db that exists is a usage error.
-func parseDemoFlags(env *Env, args []string) (demoOptions, error) {
+func parseDemoFlags(env *app.Env, args []string) (demoOptions, error) {
 	fs := newFlagSet(env, "demo", "demo [--seed N] [--db PATH] [--verbose] [--stay] [--log-format text|json] [--log-level L]",
 		"hookledger demo --seed 7 --db demo.db")
 	var o demoOptions
@@ -67,7 +68,7 @@ func parseDemoFlags(env *Env, args []string) (demoOptions, error) {
 	}
 	if o.db != "" {
 		if _, err := os.Stat(o.db); err == nil {
-			return o, usageError(fmt.Sprintf("demo: %s exists; the demo needs a new ledger: remove it or pick another path", o.db))
+			return o, app.UsageError(fmt.Sprintf("demo: %s exists; the demo needs a new ledger: remove it or pick another path", o.db))
 		}
 		o.keep = true
 	}
@@ -77,7 +78,7 @@ func parseDemoFlags(env *Env, args []string) (demoOptions, error) {
 // demo runs the whole story: it starts the world, sends the traffic,
 // reconciles twice, prints what happened and returns an error listing the
 // checks that failed.
-func demo(ctx context.Context, env *Env, opts demoOptions) (err error) {
+func demo(ctx context.Context, env *app.Env, opts demoOptions) (err error) {
 	if opts.size == (demoSize{}) {
 		opts.size = demoFullSize
 	}
@@ -171,8 +172,8 @@ func (w *demoWorld) sendTraffic(ctx context.Context, tr *demoTraffic, t0 time.Ti
 // through the same Reconciler serve's jobs use, its reports going to the
 // alerter.
 func (w *demoWorld) reconcile(ctx context.Context, since, until time.Time) ([]reconcile.Report, error) {
-	rec := w.app.reconciler("demo", reconcile.Options{Mode: reconcile.ModeBackfill, IDLimit: 1000})
-	reports, err := rec.RunAll(ctx, w.app.provs.Reconcile, reconcile.Fixed(since, until))
+	rec := w.app.Reconciler("demo", reconcile.Options{Mode: reconcile.ModeBackfill, IDLimit: 1000})
+	reports, err := rec.RunAll(ctx, w.app.Provs.Reconcile, reconcile.Fixed(since, until))
 	if err != nil {
 		return reports, fmt.Errorf("demo: %w", err)
 	}
@@ -185,7 +186,7 @@ func (w *demoWorld) gather(ctx context.Context, o *demoOutcome) error {
 		name string
 		at   map[string]time.Time
 	}{{"stripe", nil}, {"github", o.tr.githubAt}, {"paddle", nil}} {
-		f, err := demoGatherFacts(ctx, w.app.db, src.name, src.at)
+		f, err := demoGatherFacts(ctx, w.app.DB, src.name, src.at)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
 // newDemoLogger returns the demo's logger on w, in lc's format. With
@@ -11,17 +13,17 @@ import (
 // warnings and errors do, less the ones the story retells from the ledger:
 // each retry the outage causes, and the alerts the log transport "posts".
 // A level lc sets (--log-level) replaces either default.
-func newDemoLogger(w io.Writer, verbose bool, lc logConfig) *slog.Logger {
-	if !lc.set {
-		lc.level = slog.LevelWarn
+func newDemoLogger(w io.Writer, verbose bool, lc app.LogConfig) *slog.Logger {
+	if !lc.Set {
+		lc.Level = slog.LevelWarn
 		if verbose {
-			lc.level = slog.LevelInfo
+			lc.Level = slog.LevelInfo
 		}
 	}
 	if verbose {
-		return slog.New(logHandler(w, lc))
+		return slog.New(app.LogHandler(w, lc))
 	}
-	return slog.New(demoLogFilter{Handler: logHandler(w, lc)})
+	return slog.New(demoLogFilter{Handler: app.LogHandler(w, lc)})
 }
 
 // demoRetold are the records, by component and message, that the story prints

@@ -57,7 +57,7 @@ func (p *demoPrinter) scene() {
 		where = "kept after the demo"
 	}
 	fmt.Fprintf(tw, "  ledger\t%s\t%s\n", p.opts.db, where)
-	fmt.Fprintf(tw, "  alerts\t%s\n", demoAlertWhere(w.app.alerter.Transport()))
+	fmt.Fprintf(tw, "  alerts\t%s\n", demoAlertWhere(w.app.Alerter.Transport()))
 	tw.Flush()
 }
 
@@ -172,13 +172,13 @@ func (p *demoPrinter) forged() {
 // alerts prints the alert outbox, oldest first: what was, or would be,
 // posted to Slack.
 func (p *demoPrinter) alerts(ctx context.Context) error {
-	msgs, err := p.w.app.db.AlertMessages(ctx, true, 100)
+	msgs, err := p.w.app.DB.AlertMessages(ctx, true, 100)
 	if err != nil {
 		return fmt.Errorf("demo: read alerts: %w", err)
 	}
 	slices.Reverse(msgs)
 	verb := "would be posted to Slack"
-	if p.w.app.alerter.Transport() != "log" {
+	if p.w.app.Alerter.Transport() != "log" {
 		verb = "posted to Slack"
 	}
 	p.f("\n5. The alerts (%d messages, %s)\n", len(msgs), verb)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 )
 
@@ -150,7 +151,7 @@ func TestDemoFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env, _, _ := testEnv(nil)
-			if _, err := parseDemoFlags(env, tt.args); !errors.Is(err, errUsage) {
+			if _, err := parseDemoFlags(env, tt.args); !errors.Is(err, app.ErrUsage) {
 				t.Errorf("parseDemoFlags(%q) = %v, want a usage error", tt.args, err)
 			}
 		})
@@ -197,7 +198,7 @@ func TestDemoStripeMixIsSeeded(t *testing.T) {
 
 func TestDemoLogFilter(t *testing.T) {
 	var buf bytes.Buffer
-	log := newDemoLogger(&buf, false, logConfig{})
+	log := newDemoLogger(&buf, false, app.LogConfig{})
 	log.With("component", "alerts").Warn("alert", "text", "retold by the story")
 	log.With("component", "processor").Warn("attempt failed, will retry")
 	log.With("component", "alerts").Warn("alert delivery failed", "error", "slack down")
@@ -215,7 +216,7 @@ func TestDemoLogFilter(t *testing.T) {
 		}
 	}
 	buf.Reset()
-	newDemoLogger(&buf, true, logConfig{}).With("component", "alerts").Info("alert")
+	newDemoLogger(&buf, true, app.LogConfig{}).With("component", "alerts").Info("alert")
 	if !strings.Contains(buf.String(), "msg=alert") {
 		t.Errorf("verbose log dropped an alert record: %q", buf.String())
 	}

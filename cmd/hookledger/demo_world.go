@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/ledger/timing"
 	"github.com/hookledger/hookledger/sources/github/githubtest"
@@ -39,7 +40,7 @@ type demoWorld struct {
 	paddle        *paddletest.Server
 	paddleSetting *paddletest.Setting
 	down          *demoDownstream
-	app           *app
+	app           *app.App
 	srv           *http.Server
 	receiverURL   string
 	adminURL      string // the status page, signed in to with adminToken
@@ -53,7 +54,7 @@ type demoWorld struct {
 
 // startDemoWorld starts the fakes, the downstream app and hookledger on a
 // fresh ledger at opts.db. The caller must close the world.
-func startDemoWorld(ctx context.Context, env *Env, opts demoOptions, logger *slog.Logger) (*demoWorld, error) {
+func startDemoWorld(ctx context.Context, env *app.Env, opts demoOptions, logger *slog.Logger) (*demoWorld, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("demo: listen: %w", err)
@@ -73,27 +74,27 @@ func startDemoWorld(ctx context.Context, env *Env, opts demoOptions, logger *slo
 
 	cfg, err := w.config(env)
 	if err == nil {
-		w.app, err = newApp(ctx, env, cfg, logger, nil)
+		w.app, err = app.New(ctx, env, cfg, logger, nil)
 	}
 	if err != nil {
 		ln.Close()
 		w.close()
 		return nil, err
 	}
-	if w.app.proc == nil {
+	if w.app.Proc == nil {
 		ln.Close()
 		w.close()
 		return nil, errors.New("demo: no processor: the forward handler did not come up")
 	}
 	// The demo delivers to its app: it chooses that mode for its ledger.
-	if err := w.app.settle(ctx, "demo", false); err != nil {
+	if err := w.app.Settle(ctx, "demo", false); err != nil {
 		ln.Close()
 		w.close()
 		return nil, err
 	}
-	w.srv = newHTTPServer(w.app.handler(), logger)
+	w.srv = app.NewHTTPServer(w.app.Handler(), logger)
 	go w.srv.Serve(ln)
-	addr, stop, err := w.app.startAdmin(env)
+	addr, stop, err := w.app.StartAdmin(env)
 	if err != nil {
 		ln.Close()
 		w.close()
@@ -110,8 +111,8 @@ func startDemoWorld(ctx context.Context, env *Env, opts demoOptions, logger *slo
 // config is the user's configuration (so SLACK_* set in the environment
 // posts real alerts) with the providers, the handler and the ledger
 // pointed at the demo's.
-func (w *demoWorld) config(env *Env) (Config, error) {
-	cfg, err := loadConfig(env.Getenv)
+func (w *demoWorld) config(env *app.Env) (app.Config, error) {
+	cfg, err := app.LoadConfig(env.Getenv)
 	if err != nil {
 		return cfg, err
 	}
@@ -137,7 +138,7 @@ func (w *demoWorld) startProcessor() {
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stopProc = cancel
 	w.procWG.Go(func() {
-		if err := w.app.proc.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		if err := w.app.Proc.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			w.procErr = fmt.Errorf("run processor: %w", err)
 		}
 	})
@@ -159,7 +160,7 @@ func (w *demoWorld) awaitTried(ctx context.Context, timeout time.Duration) error
 func (w *demoWorld) await(ctx context.Context, timeout time.Duration, what string, states ...ledger.State) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		qs, err := w.app.db.QueueStats(ctx)
+		qs, err := w.app.DB.QueueStats(ctx)
 		if err != nil {
 			return fmt.Errorf("demo: queue stats: %w", err)
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 )
 
@@ -68,7 +69,7 @@ func TestEventsJSONWholeOrNothing(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	err := spool(&out, func(w io.Writer) error { return writeEventsJSON(w, failing) })
+	err := app.Spool(&out, func(w io.Writer) error { return writeEventsJSON(w, failing) })
 	if err == nil || out.Len() != 0 {
 		t.Errorf("spool(failing listing) = %v, wrote %q; want an error and nothing written", err, out.String())
 	}

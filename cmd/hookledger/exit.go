@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
 // Exit codes, shared by every command (docs/design.md):
@@ -16,23 +18,14 @@ const (
 	exitGaps  = 3
 )
 
-// errUsage marks a usage error: exit code 2.
-var errUsage = errors.New("usage")
-
-// errGaps marks a run that finished but left the window incomplete: exit 3.
-var errGaps = errors.New("gaps remain")
-
-// usageError returns an errUsage error saying msg.
-func usageError(msg string) error { return fmt.Errorf("%w: %s", errUsage, msg) }
-
 // exitCode maps an error from run to the process exit code, printing it.
 func exitCode(err error, stderr io.Writer) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return exitOK
-	case errors.Is(err, errGaps):
+	case errors.Is(err, app.ErrGaps):
 		return exitGaps
-	case errors.Is(err, errUsage):
+	case errors.Is(err, app.ErrUsage):
 		fmt.Fprintf(stderr, "hookledger: %v\n", err)
 		return exitUsage
 	default:

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stripe/stripe-go/v76/webhook"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/sources/slack/slacktest"
 )
@@ -26,7 +27,7 @@ func startServeInProcess(t *testing.T, vars map[string]string, args ...string) (
 }
 
 // startServeEnv is startServeInProcess with the Env given.
-func startServeEnv(t *testing.T, env *Env, stderr *syncBuffer, args ...string) string {
+func startServeEnv(t *testing.T, env *app.Env, stderr *syncBuffer, args ...string) string {
 	t.Helper()
 	ready := make(chan string, 1)
 	env.Ready = func(addr string) { ready <- addr }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
@@ -73,7 +74,7 @@ func TestSilenceSettingValidated(t *testing.T) {
 			t.Errorf("HOOKLEDGER_SILENCE=%q: exit %d (%v), want %d naming the setting", v, code, err, exitUsage)
 		}
 	}
-	if got, err := parseSilence("stripe=2h, github=1d,my-source_2=90m"); err != nil || got["stripe"] != 2*time.Hour ||
+	if got, err := app.ParseSilence("stripe=2h, github=1d,my-source_2=90m"); err != nil || got["stripe"] != 2*time.Hour ||
 		got["github"] != 24*time.Hour || got["my-source_2"] != 90*time.Minute {
 		t.Errorf("parseSilence() = %v, %v", got, err)
 	}

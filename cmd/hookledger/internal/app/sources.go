@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"fmt"
@@ -15,10 +15,10 @@ import (
 	"github.com/hookledger/hookledger/sources/zoom"
 )
 
-// providers is what the configuration turns on: the sources the receiver
+// Providers is what the configuration turns on: the sources the receiver
 // verifies (a webhook secret is set) and the ones reconcile can list (API
 // credentials are set), and a description of each for `hookledger sources`.
-type providers struct {
+type Providers struct {
 	Webhook   []sources.Source
 	Reconcile []sources.Lister
 	Info      []sourceInfo
@@ -35,10 +35,10 @@ type sourceInfo struct {
 	Needs        string // what reconcile needs when the provider can list but is not set up
 }
 
-// buildProviders builds every provider the configuration mentions. A
+// BuildProviders builds every provider the configuration mentions. A
 // provider with neither a webhook secret nor API credentials is off.
-func buildProviders(cfg Config, logger *slog.Logger, client *http.Client) (providers, error) {
-	var p providers
+func BuildProviders(cfg Config, logger *slog.Logger, client *http.Client) (Providers, error) {
+	var p Providers
 	if len(cfg.StripeWebhookSecrets) > 0 || cfg.StripeAPIKey != "" {
 		s, err := stripe.New(stripe.Config{
 			WebhookSecrets: cfg.StripeWebhookSecrets,
@@ -59,7 +59,7 @@ func buildProviders(cfg Config, logger *slog.Logger, client *http.Client) (provi
 	if len(cfg.GitHubWebhookSecrets) > 0 || cfg.GitHubToken != "" {
 		hooks, err := github.ParseHooks(cfg.GitHubHooks)
 		if err != nil {
-			return p, usageError(fmt.Sprintf("GITHUB_HOOKS: %v", err))
+			return p, UsageError(fmt.Sprintf("GITHUB_HOOKS: %v", err))
 		}
 		s, err := github.New(github.Config{
 			WebhookSecrets: cfg.GitHubWebhookSecrets,
@@ -103,7 +103,7 @@ func buildProviders(cfg Config, logger *slog.Logger, client *http.Client) (provi
 	for _, std := range cfg.StandardSources {
 		s, err := standard.New(standard.Config{Name: std.Name, Secrets: std.Secrets})
 		if err != nil {
-			return p, usageError(fmt.Sprintf("HOOKLEDGER_STANDARD_SOURCES / %s: %v", standard.SecretVar(std.Name), err))
+			return p, UsageError(fmt.Sprintf("HOOKLEDGER_STANDARD_SOURCES / %s: %v", standard.SecretVar(std.Name), err))
 		}
 		p.addLive(s, std.Secrets)
 	}
@@ -112,14 +112,14 @@ func buildProviders(cfg Config, logger *slog.Logger, client *http.Client) (provi
 
 // addLive turns on live-only source s for the receiver, verified with
 // secrets.
-func (p *providers) addLive(s sources.Source, secrets []string) {
+func (p *Providers) addLive(s sources.Source, secrets []string) {
 	p.Webhook = append(p.Webhook, s)
 	p.describe(s, secrets, false, "")
 }
 
-// anyWebhookSecret reports whether some source's webhook secret is set:
+// AnyWebhookSecret reports whether some source's webhook secret is set:
 // the receiver then has a source to serve.
-func (c Config) anyWebhookSecret() bool {
+func (c Config) AnyWebhookSecret() bool {
 	n := len(c.StandardSources) // each has its secret, or loadConfig refused it
 	for _, secrets := range [][]string{c.StripeWebhookSecrets, c.GitHubWebhookSecrets, c.PaddleWebhookSecrets,
 		c.SlackSigningSecrets, c.ZoomSecretTokens, c.ShopifySecrets} {
@@ -129,7 +129,7 @@ func (c Config) anyWebhookSecret() bool {
 }
 
 // add turns l on for the receiver (webhook) and for reconcile as asked.
-func (p *providers) add(l sources.Lister, webhook, reconcile bool) {
+func (p *Providers) add(l sources.Lister, webhook, reconcile bool) {
 	if webhook {
 		p.Webhook = append(p.Webhook, l)
 	}
@@ -140,7 +140,7 @@ func (p *providers) add(l sources.Lister, webhook, reconcile bool) {
 
 // describe adds the description of s, configured with secrets and, when
 // reconcile is false, needing what needs says to be reconciled.
-func (p *providers) describe(s sources.Source, secrets []string, reconcile bool, needs string) {
+func (p *Providers) describe(s sources.Source, secrets []string, reconcile bool, needs string) {
 	info := sourceInfo{Name: s.Name(), Route: "/webhooks/" + s.Name(), Caps: sources.CapabilitiesOf(s),
 		Webhook: len(secrets) > 0, Reconcile: reconcile}
 	for _, sec := range secrets {
@@ -152,9 +152,9 @@ func (p *providers) describe(s sources.Source, secrets []string, reconcile bool,
 	p.Info = append(p.Info, info)
 }
 
-// liveOnly returns the configured sources that cannot be reconciled
+// LiveOnly returns the configured sources that cannot be reconciled
 // because their provider lists nothing, with the note saying so.
-func (p providers) liveOnly() []sourceInfo {
+func (p Providers) LiveOnly() []sourceInfo {
 	var out []sourceInfo
 	for _, in := range p.Info {
 		if in.Caps.LiveOnly != "" {
@@ -164,8 +164,8 @@ func (p providers) liveOnly() []sourceInfo {
 	return out
 }
 
-// names lists the sources' names, for log lines.
-func names[S sources.Source](srcs []S) []string {
+// Names lists the sources' names, for log lines.
+func Names[S sources.Source](srcs []S) []string {
 	out := make([]string, 0, len(srcs))
 	for _, s := range srcs {
 		out = append(out, s.Name())

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"errors"
@@ -27,9 +27,9 @@ type Env struct {
 	// demo) accepts connections; tests use it with HOOKLEDGER_ADDR=…:0.
 	Ready func(addr string)
 
-	// redact removes the environment's secrets from logs, output and
+	// Redact removes the environment's secrets from logs, output and
 	// the exit error; runWith sets it.
-	redact *redact.Redactor
+	Redact *redact.Redactor
 	// AdminReady, when set, is called with the status page's address once
 	// it accepts connections.
 	AdminReady func(addr string)
@@ -105,36 +105,36 @@ type Config struct {
 	AdminToken string // what the status page asks for
 }
 
-// defaultDBPath is the ledger path when neither --db nor $HOOKLEDGER_DB
+// DefaultDBPath is the ledger path when neither --db nor $HOOKLEDGER_DB
 // names one.
-const defaultDBPath = "hookledger.db"
+const DefaultDBPath = "hookledger.db"
 
-// dbFlagUsage is the usage text of the --db flag every ledger command takes.
-const dbFlagUsage = "ledger path (default $HOOKLEDGER_DB or " + defaultDBPath + ")"
+// DBFlagUsage is the usage text of the --db flag every ledger command takes.
+const DBFlagUsage = "ledger path (default $HOOKLEDGER_DB or " + DefaultDBPath + ")"
 
-// loadConfig reads Config from getenv, applying the README's defaults. It
+// LoadConfig reads Config from getenv, applying the README's defaults. It
 // fails on values that do not parse, naming the variable but not its value.
-func loadConfig(getenv func(string) string) (Config, error) {
+func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{
-		DB:                   orDefault(getenv("HOOKLEDGER_DB"), defaultDBPath),
-		Addr:                 orDefault(getenv("HOOKLEDGER_ADDR"), "127.0.0.1:8080"),
+		DB:                   OrDefault(getenv("HOOKLEDGER_DB"), DefaultDBPath),
+		Addr:                 OrDefault(getenv("HOOKLEDGER_ADDR"), "127.0.0.1:8080"),
 		ForwardURL:           getenv("HOOKLEDGER_FORWARD_URL"),
 		ForwardSecret:        getenv("HOOKLEDGER_FORWARD_SECRET"),
 		Exec:                 getenv("HOOKLEDGER_EXEC"),
 		Schedule:             getenv("HOOKLEDGER_SCHEDULE"),
-		StripeWebhookSecrets: splitList(getenv("STRIPE_WEBHOOK_SECRET")),
+		StripeWebhookSecrets: SplitList(getenv("STRIPE_WEBHOOK_SECRET")),
 		StripeAPIKey:         getenv("STRIPE_API_KEY"),
-		StripeAPIBase:        orDefault(getenv("STRIPE_API_BASE"), "https://api.stripe.com"),
+		StripeAPIBase:        OrDefault(getenv("STRIPE_API_BASE"), "https://api.stripe.com"),
 		StripeEndpointID:     getenv("STRIPE_WEBHOOK_ENDPOINT_ID"),
-		StripeEventTypes:     splitList(getenv("STRIPE_EVENT_TYPES")),
-		GitHubWebhookSecrets: splitList(getenv("GITHUB_WEBHOOK_SECRET")),
+		StripeEventTypes:     SplitList(getenv("STRIPE_EVENT_TYPES")),
+		GitHubWebhookSecrets: SplitList(getenv("GITHUB_WEBHOOK_SECRET")),
 		GitHubToken:          getenv("GITHUB_TOKEN"),
-		GitHubAPIURL:         orDefault(getenv("GITHUB_API_URL"), "https://api.github.com/"),
+		GitHubAPIURL:         OrDefault(getenv("GITHUB_API_URL"), "https://api.github.com/"),
 		GitHubHooks:          getenv("GITHUB_HOOKS"),
-		SlackSigningSecrets:  splitList(getenv("SLACK_SIGNING_SECRET")),
-		ZoomSecretTokens:     splitList(getenv("ZOOM_WEBHOOK_SECRET_TOKEN")),
-		ShopifySecrets:       splitList(getenv("SHOPIFY_WEBHOOK_SECRET")),
-		PaddleWebhookSecrets: splitList(getenv("PADDLE_WEBHOOK_SECRET")),
+		SlackSigningSecrets:  SplitList(getenv("SLACK_SIGNING_SECRET")),
+		ZoomSecretTokens:     SplitList(getenv("ZOOM_WEBHOOK_SECRET_TOKEN")),
+		ShopifySecrets:       SplitList(getenv("SHOPIFY_WEBHOOK_SECRET")),
+		PaddleWebhookSecrets: SplitList(getenv("PADDLE_WEBHOOK_SECRET")),
 		PaddleAPIKey:         getenv("PADDLE_API_KEY"),
 		PaddleAPIURL:         getenv("PADDLE_API_URL"),
 		PaddleSettingID:      getenv("PADDLE_NOTIFICATION_SETTING_ID"),
@@ -165,10 +165,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.Lease < time.Second {
-		return c, usageError(fmt.Sprintf("HOOKLEDGER_LEASE (%s) must be at least 1s", c.Lease))
+		return c, UsageError(fmt.Sprintf("HOOKLEDGER_LEASE (%s) must be at least 1s", c.Lease))
 	}
 	if c.Timeout >= c.Lease {
-		return c, usageError(fmt.Sprintf("HOOKLEDGER_HANDLER_TIMEOUT (%s) must be shorter than HOOKLEDGER_LEASE (%s)",
+		return c, UsageError(fmt.Sprintf("HOOKLEDGER_HANDLER_TIMEOUT (%s) must be shorter than HOOKLEDGER_LEASE (%s)",
 			c.Timeout, c.Lease))
 	}
 	if c.StripeAPIRPS, err = floatEnv(getenv, "STRIPE_API_RPS", 20); err != nil {
@@ -187,11 +187,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if c.StandardSources, err = standardSources(getenv); err != nil {
 		return c, err
 	}
-	if c.Silence, err = parseSilence(getenv("HOOKLEDGER_SILENCE")); err != nil {
+	if c.Silence, err = ParseSilence(getenv("HOOKLEDGER_SILENCE")); err != nil {
 		return c, err
 	}
 	if c.ProcessedMin, err = parseShare(getenv("HOOKLEDGER_PROCESSED_MIN"), 0.99); err != nil {
-		return c, usageError("HOOKLEDGER_PROCESSED_MIN: " + err.Error())
+		return c, UsageError("HOOKLEDGER_PROCESSED_MIN: " + err.Error())
 	}
 	if c.ProcessingGrace, err = durationEnv(getenv, "HOOKLEDGER_PROCESSING_GRACE", 15*time.Minute); err != nil {
 		return c, err
@@ -206,11 +206,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 // handler, GitHub hooks and Slack settings are checked here too, so that a
 // mistake stops the command before it opens (or creates) the ledger.
 func (c Config) validate() error {
-	if _, err := scheduleJobs(c.Schedule); err != nil {
-		return usageError("HOOKLEDGER_SCHEDULE: " + err.Error())
+	if _, err := ScheduleJobs(c.Schedule); err != nil {
+		return UsageError("HOOKLEDGER_SCHEDULE: " + err.Error())
 	}
-	if err := checkAddr(c.Addr); err != nil {
-		return usageError("HOOKLEDGER_ADDR: " + err.Error())
+	if err := CheckAddr(c.Addr); err != nil {
+		return UsageError("HOOKLEDGER_ADDR: " + err.Error())
 	}
 	for _, u := range []struct{ name, value string }{
 		{"HOOKLEDGER_FORWARD_URL", c.ForwardURL}, {"STRIPE_API_BASE", c.StripeAPIBase},
@@ -219,26 +219,26 @@ func (c Config) validate() error {
 		{"HOOKLEDGER_PUBLIC_URL", c.PublicURL},
 	} {
 		if err := checkURL(u.value); err != nil {
-			return usageError(u.name + ": " + err.Error())
+			return UsageError(u.name + ": " + err.Error())
 		}
 	}
 	if c.ForwardSecret != "" {
 		if _, err := handler.ParseSecret(c.ForwardSecret); err != nil {
-			return usageError("HOOKLEDGER_FORWARD_SECRET: " + err.Error())
+			return UsageError("HOOKLEDGER_FORWARD_SECRET: " + err.Error())
 		}
 	}
 	if _, err := github.ParseHooks(c.GitHubHooks); err != nil {
-		return usageError("GITHUB_HOOKS: " + err.Error())
+		return UsageError("GITHUB_HOOKS: " + err.Error())
 	}
 	if c.SlackBotToken != "" && c.SlackChannel == "" {
-		return usageError("SLACK_BOT_TOKEN needs SLACK_CHANNEL")
+		return UsageError("SLACK_BOT_TOKEN needs SLACK_CHANNEL")
 	}
 	return nil
 }
 
-// checkAddr checks a listen address: host:port, the port a number up to
+// CheckAddr checks a listen address: host:port, the port a number up to
 // 65535 (0 picks a free one).
-func checkAddr(addr string) error {
+func CheckAddr(addr string) error {
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return errors.New("want HOST:PORT, e.g. 127.0.0.1:8080")
@@ -276,42 +276,42 @@ var builtinSources = []string{"stripe", "github", "slack", "zoom", "shopify", "p
 // name is refused by buildProviders).
 func standardSources(getenv func(string) string) ([]standardSource, error) {
 	var out []standardSource
-	for _, name := range splitList(getenv("HOOKLEDGER_STANDARD_SOURCES")) {
+	for _, name := range SplitList(getenv("HOOKLEDGER_STANDARD_SOURCES")) {
 		if slices.Contains(builtinSources, name) || slices.ContainsFunc(out, func(s standardSource) bool { return s.Name == name }) {
-			return nil, usageError(fmt.Sprintf("HOOKLEDGER_STANDARD_SOURCES: %q is repeated or a built-in source", name))
+			return nil, UsageError(fmt.Sprintf("HOOKLEDGER_STANDARD_SOURCES: %q is repeated or a built-in source", name))
 		}
-		secrets := splitList(getenv(standard.SecretVar(name)))
+		secrets := SplitList(getenv(standard.SecretVar(name)))
 		if len(secrets) == 0 {
-			return nil, usageError(fmt.Sprintf("HOOKLEDGER_STANDARD_SOURCES names %q: set %s", name, standard.SecretVar(name)))
+			return nil, UsageError(fmt.Sprintf("HOOKLEDGER_STANDARD_SOURCES names %q: set %s", name, standard.SecretVar(name)))
 		}
 		out = append(out, standardSource{Name: name, Secrets: secrets})
 	}
 	return out, nil
 }
 
-// loadConfigDB is loadConfig from env with a --db flag's value, when not
+// LoadConfigDB is loadConfig from env with a --db flag's value, when not
 // empty, in place of $HOOKLEDGER_DB.
-func loadConfigDB(env *Env, dbPath string) (Config, error) {
-	cfg, err := loadConfig(env.Getenv)
+func LoadConfigDB(env *Env, dbPath string) (Config, error) {
+	cfg, err := LoadConfig(env.Getenv)
 	if err != nil {
 		return cfg, err
 	}
 	if dbPath != "" {
 		cfg.DB = dbPath
 	}
-	return cfg, sqliteOnly(cfg.DB)
+	return cfg, SQLiteOnly(cfg.DB)
 }
 
-// orDefault returns v, or def when v is empty.
-func orDefault(v, def string) string {
+// OrDefault returns v, or def when v is empty.
+func OrDefault(v, def string) string {
 	if v == "" {
 		return def
 	}
 	return v
 }
 
-// splitList splits a comma-separated value, dropping blanks.
-func splitList(v string) []string {
+// SplitList splits a comma-separated value, dropping blanks.
+func SplitList(v string) []string {
 	var out []string
 	for _, s := range strings.Split(v, ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -329,7 +329,7 @@ func intEnv(getenv func(string) string, name string, def int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
-		return 0, usageError(fmt.Sprintf("%s: want a positive whole number", name))
+		return 0, UsageError(fmt.Sprintf("%s: want a positive whole number", name))
 	}
 	return n, nil
 }
@@ -363,7 +363,7 @@ func floatEnv(getenv func(string) string, name string, def float64) (float64, er
 	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || f <= 0 {
-		return 0, usageError(fmt.Sprintf("%s: want a positive number", name))
+		return 0, UsageError(fmt.Sprintf("%s: want a positive number", name))
 	}
 	return f, nil
 }
@@ -375,9 +375,9 @@ func durationEnv(getenv func(string) string, name string, def time.Duration) (ti
 	if v == "" {
 		return def, nil
 	}
-	d, err := parseDuration(v)
+	d, err := ParseDuration(v)
 	if err != nil || d <= 0 {
-		return 0, usageError(fmt.Sprintf("%s: want a duration such as 10s, 5m or 1d", name))
+		return 0, UsageError(fmt.Sprintf("%s: want a duration such as 10s, 5m or 1d", name))
 	}
 	return d, nil
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -10,44 +10,44 @@ import (
 	"github.com/hookledger/hookledger/sources/standard"
 )
 
-// envSecrets returns every secret the environment configures: the value
+// EnvSecrets returns every secret the environment configures: the value
 // of each of secretVars and of each Standard Webhooks source's
 // <NAME>_WEBHOOK_SECRET and, for the comma-separated ones (rotation), each
 // item. runWith builds the Redactor for the command's output and its exit
 // error from it, before any setting is parsed.
-func envSecrets(getenv func(string) string) []string {
+func EnvSecrets(getenv func(string) string) []string {
 	var out []string
-	names := slices.Clone(secretVars)
-	for _, std := range splitList(getenv("HOOKLEDGER_STANDARD_SOURCES")) {
+	names := slices.Clone(SecretVars)
+	for _, std := range SplitList(getenv("HOOKLEDGER_STANDARD_SOURCES")) {
 		names = append(names, standard.SecretVar(std))
 	}
 	for _, name := range names {
 		v := getenv(name)
 		if name == "HOOKLEDGER_FORWARD_URL" {
-			v = forwardURLSecret(v)
+			v = ForwardURLSecret(v)
 		}
 		if v != "" {
 			out = append(out, v)
-			out = append(out, splitList(v)...)
+			out = append(out, SplitList(v)...)
 		}
 	}
 	return out
 }
 
-// forwardURLSecret returns the forward URL u when its userinfo, path or
+// ForwardURLSecret returns the forward URL u when its userinfo, path or
 // query may hold a token, else "": a bare scheme://host:port is no secret,
 // and it is what the logs name the forward URL by.
-func forwardURLSecret(u string) string {
+func ForwardURLSecret(u string) string {
 	if strings.TrimSuffix(u, "/") == redactURL(u) {
 		return ""
 	}
 	return u
 }
 
-// secrets lists every secret in the configuration (the values of
+// Secrets lists every secret in the configuration (the values of
 // secretVars, from wherever they came: the demo makes its own), for the
 // app's Redactor and the alerter.
-func (c Config) secrets() []string {
+func (c Config) Secrets() []string {
 	out := append([]string{}, c.StripeWebhookSecrets...)
 	out = append(out, c.GitHubWebhookSecrets...)
 	for _, list := range [][]string{c.SlackSigningSecrets, c.ZoomSecretTokens, c.ShopifySecrets, c.PaddleWebhookSecrets} {
@@ -57,7 +57,7 @@ func (c Config) secrets() []string {
 		out = append(out, s.Secrets...)
 	}
 	for _, s := range []string{c.StripeAPIKey, c.GitHubToken, c.PaddleAPIKey, c.SlackBotToken, c.SlackWebhookURL, c.ForwardSecret,
-		forwardURLSecret(c.ForwardURL), c.AdminToken} {
+		ForwardURLSecret(c.ForwardURL), c.AdminToken} {
 		if s != "" {
 			out = append(out, s)
 		}
@@ -65,23 +65,23 @@ func (c Config) secrets() []string {
 	return out
 }
 
-// openWritable opens the ledger cfg.DB for a command that writes to it,
+// OpenWritable opens the ledger cfg.DB for a command that writes to it,
 // with the configured options (HOOKLEDGER_WAL_AUTOCHECKPOINT) and the
 // command's redaction applied to every error text it stores.
-func openWritable(ctx context.Context, env *Env, cfg Config) (*ledger.DB, error) {
-	if err := sqliteOnly(cfg.DB); err != nil {
+func OpenWritable(ctx context.Context, env *Env, cfg Config) (*ledger.DB, error) {
+	if err := SQLiteOnly(cfg.DB); err != nil {
 		return nil, err
 	}
 	db, err := ledger.OpenWith(ctx, cfg.DB, ledger.Options{AutoCheckpoint: cfg.AutoCheckpoint})
 	if err != nil {
 		return nil, err
 	}
-	db.SetRedact(env.redact.String)
+	db.SetRedact(env.Redact.String)
 	return db, nil
 }
 
 // appRedactor returns the Redactor of an app on cfg: the configuration's
 // secrets and the environment's.
 func appRedactor(env *Env, cfg Config) *redact.Redactor {
-	return redact.New(append(cfg.secrets(), env.redact.Secrets()...)...)
+	return redact.New(append(cfg.Secrets(), env.Redact.Secrets()...)...)
 }

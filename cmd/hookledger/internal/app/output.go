@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bufio"
@@ -9,19 +9,19 @@ import (
 	"time"
 )
 
-// writeJSON writes v to w as one indented JSON document. The encoder
+// WriteJSON writes v to w as one indented JSON document. The encoder
 // marshals v whole before writing, so a failure writes nothing.
-func writeJSON(w io.Writer, v any) error {
+func WriteJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
 
-// spool runs write against a temporary file and copies what it wrote to w
+// Spool runs write against a temporary file and copies what it wrote to w
 // only when write succeeds. A document streamed from the ledger is then
 // whole on w or absent, never cut off by an error midway, and memory stays
 // flat however large it is.
-func spool(w io.Writer, write func(io.Writer) error) error {
+func Spool(w io.Writer, write func(io.Writer) error) error {
 	f, err := os.CreateTemp("", "hookledger-out-*")
 	if err != nil {
 		return fmt.Errorf("create spool file: %w", err)
@@ -44,7 +44,7 @@ func spool(w io.Writer, write func(io.Writer) error) error {
 	return nil
 }
 
-// millisOf is d in milliseconds, to the microsecond, for JSON figures.
-func millisOf(d time.Duration) float64 {
+// MillisOf is d in milliseconds, to the microsecond, for JSON figures.
+func MillisOf(d time.Duration) float64 {
 	return float64(d.Microseconds()) / 1000
 }

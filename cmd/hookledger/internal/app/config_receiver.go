@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"fmt"
@@ -27,7 +27,7 @@ func loadReceiverConfig(getenv func(string) string) (receiverConfig, error) {
 	if v := getenv("HOOKLEDGER_MAX_BODY"); v != "" {
 		n, err := parseSize(v)
 		if err != nil {
-			return rc, usageError("HOOKLEDGER_MAX_BODY: want a size in bytes such as 1048576, 512KiB or 25MiB")
+			return rc, UsageError("HOOKLEDGER_MAX_BODY: want a size in bytes such as 1048576, 512KiB or 25MiB")
 		}
 		rc.MaxBody = n
 	}
@@ -36,7 +36,7 @@ func loadReceiverConfig(getenv func(string) string) (receiverConfig, error) {
 		return rc, err
 	}
 	if rc.TrustedProxies, err = sources.ParseTrustedProxies(getenv("HOOKLEDGER_TRUSTED_PROXIES")); err != nil {
-		return rc, usageError(fmt.Sprintf("HOOKLEDGER_TRUSTED_PROXIES: %v", err))
+		return rc, UsageError(fmt.Sprintf("HOOKLEDGER_TRUSTED_PROXIES: %v", err))
 	}
 	return rc, nil
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"fmt"
@@ -65,7 +65,7 @@ func autoCheckpointEnv(getenv func(string) string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, usageError("HOOKLEDGER_WAL_AUTOCHECKPOINT: want a number of pages, 0 to leave checkpoints to Litestream")
+		return 0, UsageError("HOOKLEDGER_WAL_AUTOCHECKPOINT: want a number of pages, 0 to leave checkpoints to Litestream")
 	}
 	if n == 0 {
 		return -1, nil
@@ -90,12 +90,12 @@ func minEventRetention(srcs []sources.Source) time.Duration {
 	return longest + reconcile.DefaultOverlap
 }
 
-// checkRetention refuses an event retention shorter than what the
+// CheckRetention refuses an event retention shorter than what the
 // configured providers list (exit 2, naming the setting). The default is
 // not a setting: when HOOKLEDGER_RETENTION_EVENTS is unset and a provider
 // lists further back than it (Paddle's 90 days plus the overlap), the
 // default rises to what reconcile lists.
-func checkRetention(cfg *Config, p providers) error {
+func CheckRetention(cfg *Config, p Providers) error {
 	all := append([]sources.Source{}, p.Webhook...)
 	for _, l := range p.Reconcile {
 		all = append(all, l)
@@ -108,15 +108,15 @@ func checkRetention(cfg *Config, p providers) error {
 		cfg.Retention.Events = floor
 		return nil
 	}
-	return usageError(fmt.Sprintf("HOOKLEDGER_RETENTION_EVENTS is %s, shorter than the %s that reconcile still lists "+
+	return UsageError(fmt.Sprintf("HOOKLEDGER_RETENTION_EVENTS is %s, shorter than the %s that reconcile still lists "+
 		"(the longest provider window, %s, plus the %s incremental overlap): pruned events would be reported missing; "+
-		"set at least %s, or off", formatDays(cfg.Retention.Events), formatDays(floor), formatDays(floor-reconcile.DefaultOverlap),
-		formatDays(reconcile.DefaultOverlap), formatDays(floor)))
+		"set at least %s, or off", FormatDays(cfg.Retention.Events), FormatDays(floor), FormatDays(floor-reconcile.DefaultOverlap),
+		FormatDays(reconcile.DefaultOverlap), FormatDays(floor)))
 }
 
-// formatDays prints d as parseDuration reads it, days first and no zero
+// FormatDays prints d as parseDuration reads it, days first and no zero
 // units: "30d", "30d1h", "90m".
-func formatDays(d time.Duration) string {
+func FormatDays(d time.Duration) string {
 	const day = 24 * time.Hour
 	out := ""
 	if d >= day {

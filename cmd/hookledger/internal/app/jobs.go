@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"cmp"
@@ -11,22 +11,22 @@ import (
 	"github.com/hookledger/hookledger/reconcile"
 )
 
-// defaultSchedule is the schedule when HOOKLEDGER_SCHEDULE is empty: an
+// DefaultSchedule is the schedule when HOOKLEDGER_SCHEDULE is empty: an
 // incremental reconcile every 15 minutes, a deep one daily over the
 // providers' retention, alert checks every minute, retention hourly. The scheduler runs
 // whatever named jobs it is given; which names exist is job's business.
-const defaultSchedule = "reconcile=@every 15m;deep=@daily;alerts=@every 1m;prune=@hourly"
+const DefaultSchedule = "reconcile=@every 15m;deep=@daily;alerts=@every 1m;prune=@hourly"
 
-// startJobs schedules the jobs HOOKLEDGER_SCHEDULE names ("off" for none)
+// StartJobs schedules the jobs HOOKLEDGER_SCHEDULE names ("off" for none)
 // and starts the alert outbox delivery. The returned stop waits for running
 // jobs and delivery to end, up to ctx.
-func (a *app) startJobs(ctx context.Context) (stop func(context.Context), err error) {
+func (a *App) StartJobs(ctx context.Context) (stop func(context.Context), err error) {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := a.alerter.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
-			a.log.Error("alert delivery stopped", "error", err)
+		if err := a.Alerter.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			a.Log.Error("alert delivery stopped", "error", err)
 		}
 	}()
 	stopDelivery := func(ctx context.Context) {
@@ -36,18 +36,18 @@ func (a *app) startJobs(ctx context.Context) (stop func(context.Context), err er
 		case <-ctx.Done():
 		}
 	}
-	jobs, err := scheduleJobs(a.cfg.Schedule)
+	jobs, err := ScheduleJobs(a.Config.Schedule)
 	if err != nil {
 		cancel()
-		return nil, usageError("HOOKLEDGER_SCHEDULE: " + err.Error())
+		return nil, UsageError("HOOKLEDGER_SCHEDULE: " + err.Error())
 	}
 	if len(jobs) == 0 {
-		a.log.Info("scheduled jobs off")
+		a.Log.Info("scheduled jobs off")
 		return stopDelivery, nil
 	}
-	sched := reconcile.NewScheduler(a.db, a.log, func(ctx context.Context, job string, err error) {
-		if aerr := a.alerter.JobDone(ctx, job, err); aerr != nil {
-			a.log.Error("alert job failure", "job", job, "error", aerr)
+	sched := reconcile.NewScheduler(a.DB, a.Log, func(ctx context.Context, job string, err error) {
+		if aerr := a.Alerter.JobDone(ctx, job, err); aerr != nil {
+			a.Log.Error("alert job failure", "job", job, "error", aerr)
 		}
 	})
 	for _, j := range jobs {
@@ -57,16 +57,16 @@ func (a *app) startJobs(ctx context.Context) (stop func(context.Context), err er
 			return nil, err
 		}
 		// WatchJob resolves a job's "failed" alert when a later run succeeds.
-		if err := sched.Add(j.Name, j.Spec, reconcile.JobFunc(a.alerter.WatchJob(j.Name, fn))); err != nil {
+		if err := sched.Add(j.Name, j.Spec, reconcile.JobFunc(a.Alerter.WatchJob(j.Name, fn))); err != nil {
 			cancel()
-			return nil, usageError(err.Error())
+			return nil, UsageError(err.Error())
 		}
-		a.log.Info("job scheduled", "job", j.Name, "spec", j.Spec)
+		a.Log.Info("job scheduled", "job", j.Name, "spec", j.Spec)
 	}
 	sched.Start(runCtx)
 	return func(ctx context.Context) {
 		if err := sched.Stop(ctx); err != nil {
-			a.log.Warn("stop scheduler", "error", err)
+			a.Log.Warn("stop scheduler", "error", err)
 		}
 		stopDelivery(ctx)
 	}, nil
@@ -75,15 +75,15 @@ func (a *app) startJobs(ctx context.Context) (stop func(context.Context), err er
 // jobNames are the jobs a schedule can name.
 var jobNames = []string{"reconcile", "deep", "alerts", "prune"}
 
-// scheduleJobs parses a schedule (HOOKLEDGER_SCHEDULE, cron --schedule):
+// ScheduleJobs parses a schedule (HOOKLEDGER_SCHEDULE, cron --schedule):
 // "" is the default schedule, "off" none. It fails on a spec that does
 // not parse and on a job it does not know, so that a bad schedule stops a
 // command before it starts rather than when the job is due.
-func scheduleJobs(spec string) ([]reconcile.Job, error) {
+func ScheduleJobs(spec string) ([]reconcile.Job, error) {
 	if strings.TrimSpace(spec) == "off" {
 		return nil, nil
 	}
-	jobs, err := reconcile.ParseSchedule(cmp.Or(strings.TrimSpace(spec), defaultSchedule))
+	jobs, err := reconcile.ParseSchedule(cmp.Or(strings.TrimSpace(spec), DefaultSchedule))
 	if err != nil {
 		return nil, err
 	}
@@ -98,23 +98,23 @@ func scheduleJobs(spec string) ([]reconcile.Job, error) {
 // job returns the work of the scheduled job name: reconcile (incremental,
 // from each source's watermark), deep (everything the providers keep),
 // alerts (dead and stuck events) or prune (retention).
-func (a *app) job(name string) (reconcile.JobFunc, error) {
+func (a *App) job(name string) (reconcile.JobFunc, error) {
 	switch name {
 	case "reconcile", "deep":
-		r := a.reconciler(name, reconcile.Options{})
+		r := a.Reconciler(name, reconcile.Options{})
 		window := r.Incremental
 		if name == "deep" {
 			window = r.Deep
 		}
 		return func(ctx context.Context) error {
-			if len(a.provs.Reconcile) == 0 {
+			if len(a.Provs.Reconcile) == 0 {
 				return nil
 			}
-			_, err := r.RunAll(ctx, a.provs.Reconcile, window)
+			_, err := r.RunAll(ctx, a.Provs.Reconcile, window)
 			return err
 		}, nil
 	case "alerts":
-		return a.alerter.Check, nil
+		return a.Alerter.Check, nil
 	case "prune":
 		return a.pruneJob, nil
 	default:

@@ -185,8 +185,8 @@ func TestReconcileGitHubFrontProxyFailing(t *testing.T) {
 // usage error naming the setting.
 func TestPublicURLSettingValidated(t *testing.T) {
 	_, err := app.LoadConfig(func(k string) string { return map[string]string{"HOOKLEDGER_PUBLIC_URL": "hooks.example.com"}[k] })
-	if code := exitCode(err, io.Discard); code != exitUsage || !strings.Contains(err.Error(), "HOOKLEDGER_PUBLIC_URL") {
-		t.Errorf("HOOKLEDGER_PUBLIC_URL=hooks.example.com: exit %d (%v), want %d naming it", code, err, exitUsage)
+	if code := app.ExitCode(err, io.Discard); code != app.ExitUsage || !strings.Contains(err.Error(), "HOOKLEDGER_PUBLIC_URL") {
+		t.Errorf("HOOKLEDGER_PUBLIC_URL=hooks.example.com: exit %d (%v), want %d naming it", code, err, app.ExitUsage)
 	}
 }
 

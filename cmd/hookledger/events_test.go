@@ -86,8 +86,8 @@ func TestReadCommandsUsage(t *testing.T) {
 	} {
 		env, stdout, _ := testEnv(nil)
 		err := runWith(context.Background(), env, args)
-		if code := exitCode(err, io.Discard); code != exitUsage || stdout.String() != "" {
-			t.Errorf("%v = exit %d (%v), stdout %q; want %d and nothing on stdout", args, code, err, stdout, exitUsage)
+		if code := app.ExitCode(err, io.Discard); code != app.ExitUsage || stdout.String() != "" {
+			t.Errorf("%v = exit %d (%v), stdout %q; want %d and nothing on stdout", args, code, err, stdout, app.ExitUsage)
 		}
 	}
 }
@@ -130,7 +130,7 @@ func TestEventsListDefaults(t *testing.T) {
 
 	env, stdout, stderr := testEnv(map[string]string{"HOOKLEDGER_DB": w.dbPath})
 	err = runWith(context.Background(), env, []string{"events", "list", "--limit", "-1"})
-	if code := exitCode(err, io.Discard); code != exitUsage || stdout.String() != "" {
+	if code := app.ExitCode(err, io.Discard); code != app.ExitUsage || stdout.String() != "" {
 		t.Errorf("events list --limit -1 = exit %d (%v), stdout %q; want 2 and nothing", code, err, stdout)
 	}
 	err = runWith(context.Background(), env, []string{"events", "list", "--source", "strpe"})

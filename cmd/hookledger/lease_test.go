@@ -74,7 +74,7 @@ func TestHandlerTimeoutMustFitInLease(t *testing.T) {
 		switch {
 		case tc.wantErr == "" && err != nil:
 			t.Errorf("loadConfig(timeout %s, lease %s) = %v, want nil", tc.timeout, tc.lease, err)
-		case tc.wantErr != "" && (err == nil || err.Error() != "usage: "+tc.wantErr || exitCode(err, io.Discard) != exitUsage):
+		case tc.wantErr != "" && (err == nil || err.Error() != "usage: "+tc.wantErr || app.ExitCode(err, io.Discard) != app.ExitUsage):
 			t.Errorf("loadConfig(timeout %s, lease %s) = %v, want the usage error %q", tc.timeout, tc.lease, err, tc.wantErr)
 		}
 	}

@@ -94,7 +94,7 @@ func TestProcessDrainsOnce(t *testing.T) {
 func TestProcessNeedsHandler(t *testing.T) {
 	w := newProcessWorld(t, 1)
 	_, err := w.run(t, map[string]string{"HOOKLEDGER_FORWARD_URL": ""}, "process")
-	if exitCode(err, &bytes.Buffer{}) != exitUsage || !strings.Contains(err.Error(), "no handler configured") {
+	if app.ExitCode(err, &bytes.Buffer{}) != app.ExitUsage || !strings.Contains(err.Error(), "no handler configured") {
 		t.Errorf("process without a handler = %v, want a usage error", err)
 	}
 }

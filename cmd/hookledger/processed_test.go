@@ -148,8 +148,8 @@ func TestProcessedMinSettingValidated(t *testing.T) {
 	for _, tc := range []struct{ v, want string }{{"99", "HOOKLEDGER_PROCESSED_MIN"}, {"150%", "HOOKLEDGER_PROCESSED_MIN"},
 		{"-1", "HOOKLEDGER_PROCESSED_MIN"}, {"most", "HOOKLEDGER_PROCESSED_MIN"}} {
 		_, err := app.LoadConfig(func(k string) string { return map[string]string{"HOOKLEDGER_PROCESSED_MIN": tc.v}[k] })
-		if code := exitCode(err, io.Discard); code != exitUsage || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("HOOKLEDGER_PROCESSED_MIN=%q: exit %d (%v), want %d naming it", tc.v, code, err, exitUsage)
+		if code := app.ExitCode(err, io.Discard); code != app.ExitUsage || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("HOOKLEDGER_PROCESSED_MIN=%q: exit %d (%v), want %d naming it", tc.v, code, err, app.ExitUsage)
 		}
 	}
 	for v, want := range map[string]float64{"": 0.99, "99.5%": 0.995, "0.9": 0.9, "off": -1} {
@@ -159,7 +159,7 @@ func TestProcessedMinSettingValidated(t *testing.T) {
 		}
 	}
 	_, err := app.LoadConfig(func(k string) string { return map[string]string{"HOOKLEDGER_PROCESSING_GRACE": "soon"}[k] })
-	if code := exitCode(err, io.Discard); code != exitUsage || !strings.Contains(err.Error(), "HOOKLEDGER_PROCESSING_GRACE") {
-		t.Errorf("HOOKLEDGER_PROCESSING_GRACE=soon: exit %d (%v), want %d naming it", code, err, exitUsage)
+	if code := app.ExitCode(err, io.Discard); code != app.ExitUsage || !strings.Contains(err.Error(), "HOOKLEDGER_PROCESSING_GRACE") {
+		t.Errorf("HOOKLEDGER_PROCESSING_GRACE=soon: exit %d (%v), want %d naming it", code, err, app.ExitUsage)
 	}
 }

@@ -75,11 +75,11 @@ func TestRetentionShorterThanProviderWindowIsRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.vars["HOOKLEDGER_DB"] = path
 			_, stderr, err := runCmd(t, tc.vars, "prune", "--dry-run")
-			code := exitCode(err, &strings.Builder{})
+			code := app.ExitCode(err, &strings.Builder{})
 			if tc.ok && err != nil {
 				t.Fatalf("prune: %v\n%s", err, stderr)
 			}
-			if !tc.ok && (code != exitUsage || !strings.Contains(err.Error(), "HOOKLEDGER_RETENTION_EVENTS")) {
+			if !tc.ok && (code != app.ExitUsage || !strings.Contains(err.Error(), "HOOKLEDGER_RETENTION_EVENTS")) {
 				t.Fatalf("prune error = %v (exit %d), want exit 2 naming HOOKLEDGER_RETENTION_EVENTS", err, code)
 			}
 		})

@@ -146,7 +146,7 @@ func (w *reconcileWorld) reconcileJSON(t *testing.T, args ...string) (int, map[s
 	t.Helper()
 	env, stdout, stderr := testEnv(w.vars)
 	err := runWith(context.Background(), env, append([]string{"reconcile", "--json"}, args...))
-	code := exitCode(err, io.Discard)
+	code := app.ExitCode(err, io.Discard)
 	var doc struct {
 		Runs []reconcile.Report `json:"runs"`
 	}

@@ -127,8 +127,8 @@ func TestEchoedSecretsNeverLeave(t *testing.T) {
 
 	env, stdout, stderr := testEnv(vars)
 	err := runWith(context.Background(), env, []string{"reconcile", "--since", "1d", "--json"})
-	if code := exitCode(err, env.Stderr); code != exitError {
-		t.Fatalf("reconcile against a failing provider: exit %d (%v), want %d", code, err, exitError)
+	if code := app.ExitCode(err, env.Stderr); code != app.ExitError {
+		t.Fatalf("reconcile against a failing provider: exit %d (%v), want %d", code, err, app.ExitError)
 	}
 	var out struct {
 		Runs []struct {

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -37,7 +37,7 @@ func TestDemoRepeatsForASeed(t *testing.T) {
 	for range 2 {
 		env, stdout, stderr := testEnv(nil)
 		ctx, cancel := context.WithTimeout(context.Background(), demoTimeout)
-		err := demo(ctx, env, demoOptions{seed: 5, size: demoSize{stripe: 60, unsubscribed: 6, github: 40}})
+		err := Run(ctx, env, Options{Seed: 5, size: demoSize{Stripe: 60, unsubscribed: 6, GitHub: 40}})
 		cancel()
 		if err != nil {
 			t.Fatalf("demo() = %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)

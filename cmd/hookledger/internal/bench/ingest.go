@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -16,9 +16,9 @@ import (
 	"github.com/hookledger/hookledger/sources"
 )
 
-// errLost marks a benchmark run in which an acknowledged event is not in
+// ErrLost marks a benchmark run in which an acknowledged event is not in
 // the ledger: the one result that fails the run outright.
-var errLost = errors.New("acknowledged events missing from the ledger")
+var ErrLost = errors.New("acknowledged events missing from the ledger")
 
 // ingestResult is the receiver phase plus what the ledger holds after it.
 type ingestResult struct {
@@ -130,7 +130,7 @@ func checkLedger(ctx context.Context, path string, pool *eventPool, res ingestRe
 		res.BytesPerEvent = float64(size) / float64(res.InLedger)
 	}
 	if res.Lost > 0 {
-		return res, fmt.Errorf("bench: %d of %d: %w", res.Lost, len(ids), errLost)
+		return res, fmt.Errorf("bench: %d of %d: %w", res.Lost, len(ids), ErrLost)
 	}
 	return res, nil
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -14,9 +14,9 @@ import (
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
-// benchReport is the whole run, as printed by `bench --json`. A phase not
+// Report is the whole run, as printed by `bench --json`. A phase not
 // run is null.
-type benchReport struct {
+type Report struct {
 	Machine  machineInfo   `json:"machine"`
 	Config   benchSettings `json:"config"`
 	Bare     *loadResult   `json:"bare"`
@@ -63,8 +63,8 @@ type target struct {
 
 // runPhases runs every selected phase in order, going on after a failed
 // one so the report says as much as it can.
-func runPhases(ctx context.Context, env *app.Env, cfg benchConfig, dir string) *benchReport {
-	rep := &benchReport{Machine: readMachine(), Config: benchSettings{
+func runPhases(ctx context.Context, env *app.Env, cfg Config, dir string) *Report {
+	rep := &Report{Machine: readMachine(), Config: benchSettings{
 		Source: cfg.Source.name, Duration: cfg.Duration.String(), Warmup: cfg.Warmup.String(), Conns: cfg.Conns, Size: cfg.Size,
 		Pool: cfg.Pool, ProcessEvents: cfg.ProcessEvents, ProcessWorkers: cfg.ProcessWorkers,
 		ReconcileEvents: cfg.ReconcileEvents,
@@ -91,7 +91,7 @@ func runPhases(ctx context.Context, env *app.Env, cfg benchConfig, dir string) *
 
 // runPhase runs one phase, recording its figures in r even when it fails
 // partway.
-func (r *benchReport) runPhase(ctx context.Context, cfg benchConfig, phase, dir string, progress func(string, ...any)) error {
+func (r *Report) runPhase(ctx context.Context, cfg Config, phase, dir string, progress func(string, ...any)) error {
 	switch phase {
 	case "ingest":
 		progress("signing %d events of %d bytes", cfg.Pool, cfg.Size)
@@ -119,7 +119,7 @@ func (r *benchReport) runPhase(ctx context.Context, cfg benchConfig, phase, dir 
 
 // runIngest measures the bare handler, then the receiver, with the same
 // pool, load and server settings.
-func runIngest(ctx context.Context, cfg benchConfig, dir string, pool *eventPool, rep *benchReport, progress func(string, ...any)) error {
+func runIngest(ctx context.Context, cfg Config, dir string, pool *eventPool, rep *Report, progress func(string, ...any)) error {
 	spec := loadSpec{Conns: cfg.Conns, Warmup: cfg.Warmup, Duration: cfg.Duration, Pool: pool}
 	progress("bare net/http handler: %s at %d connections", cfg.Duration, cfg.Conns)
 	bare, err := benchBare(ctx, spec)
@@ -129,7 +129,7 @@ func runIngest(ctx context.Context, cfg benchConfig, dir string, pool *eventPool
 	}
 	progress("receiver (%s, verify, durable commit): %s at %d connections", cfg.Source.name, cfg.Duration, cfg.Conns)
 	reset := resetPeakRSS()
-	recv, err := benchReceiver(ctx, dir, spec, cfg.tamper)
+	recv, err := benchReceiver(ctx, dir, spec, cfg.Tamper)
 	rep.Receiver = &recv
 	rep.RSS = readRSS(reset, pool)
 	if bare.RPS > 0 {
@@ -144,7 +144,7 @@ func runIngest(ctx context.Context, cfg benchConfig, dir string, pool *eventPool
 // targets returns issue 7's targets for the phases that ran to the end. A
 // phase that failed gets none: its figures may be zeros from a run that
 // never happened, and a zero latency must not read as a target met.
-func (r *benchReport) targets() []target {
+func (r *Report) targets() []target {
 	ts := []target{}
 	ok := func(phase string) bool { return !slices.Contains(r.failed, phase) }
 	if ok("ingest") && r.Receiver != nil && r.Bare != nil {
@@ -166,7 +166,7 @@ func (r *benchReport) targets() []target {
 }
 
 // print writes the human form of the report.
-func (r *benchReport) print(w io.Writer) {
+func (r *Report) print(w io.Writer) {
 	m := r.Machine
 	fmt.Fprintf(w, "hookledger bench: %d CPUs (%s), GOMAXPROCS %d, %s, %s %s, load average %s at start\n",
 		m.CPUs, m.CPUModel, m.GOMAXPROCS, m.MemTotal, m.GoVersion, m.OSArch, m.LoadAvg)

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -17,7 +17,7 @@ const demoPaddleSecret = "pdl_ntfset_demo_secret_key_for_the_fake"
 
 // startPaddle starts the fake Paddle API and its destination.
 func (w *demoWorld) startPaddle() {
-	w.paddle = paddletest.NewServer(paddletest.WithSeed(w.opts.seed))
+	w.paddle = paddletest.NewServer(paddletest.WithSeed(w.opts.Seed))
 	w.paddleSetting = w.paddle.AddSetting(w.receiverURL+"/webhooks/paddle", demoPaddleSecret)
 }
 
@@ -37,7 +37,7 @@ func demoAddPaddleEvents(w *demoWorld, rng *rand.Rand, t0 time.Time, tr *demoTra
 func (w *demoWorld) sendPaddlePhase(ctx context.Context, tr *demoTraffic, i int) error {
 	from, to := demoPhaseBounds(len(tr.paddleEvents), i)
 	res, err := w.paddle.Send(ctx, w.paddleSetting, tr.paddleEvents[from:to], paddletest.Plan{
-		Drop: demoDropRate, Duplicate: demoDupRate, Seed: w.opts.seed*37 + uint64(i)})
+		Drop: demoDropRate, Duplicate: demoDupRate, Seed: w.opts.Seed*37 + uint64(i)})
 	if err != nil {
 		return fmt.Errorf("send paddle webhooks: %w", err)
 	}

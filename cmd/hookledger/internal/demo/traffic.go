@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -24,14 +24,14 @@ const (
 
 // demoSize is how many events each provider holds.
 type demoSize struct {
-	stripe       int // Stripe events of subscribed types
+	Stripe       int // Stripe events of subscribed types
 	unsubscribed int // Stripe events of types the endpoint does not subscribe to
-	github       int // GitHub deliveries
+	GitHub       int // GitHub deliveries
 	paddle       int // Paddle Billing events
 }
 
-// demoFullSize is the demo's traffic; tests may run a smaller one.
-var demoFullSize = demoSize{stripe: 180, unsubscribed: 24, github: 140, paddle: 90}
+// FullSize is the demo's traffic; tests may run a smaller one.
+var FullSize = demoSize{Stripe: 180, unsubscribed: 24, GitHub: 140, paddle: 90}
 
 // demoStripeTypes are the types the demo's Stripe endpoint subscribes to,
 // with how often each occurs.
@@ -107,7 +107,7 @@ func demoAddStripeEvents(w *demoWorld, rng *rand.Rand, t0 time.Time) *demoTraffi
 	// the wall clock's fraction of a second.
 	t0 = t0.Truncate(time.Second)
 	at := func() time.Time { return t0.Add(time.Duration(rng.Int64N(int64(demoSpan/time.Second))) * time.Second) }
-	for _, typ := range demoStripeMix(rng, w.opts.size.stripe) {
+	for _, typ := range demoStripeMix(rng, w.opts.size.Stripe) {
 		tr.stripeEvents = append(tr.stripeEvents, w.stripe.AddEvent(typ, at(), nil))
 	}
 	for i := range w.opts.size.unsubscribed {
@@ -130,7 +130,7 @@ func (w *demoWorld) sendPhase(ctx context.Context, tr *demoTraffic, i int, t0 ti
 		sd := stripetest.NewSender(w.receiverURL+"/webhooks/stripe", w.endpoint.Secret)
 		d, err := sd.Deliver(ctx, tr.stripeEvents[from:to], stripetest.Plan{
 			Drop: demoDropRate, Duplicate: demoDupRate, Reorder: i == demoShuffled,
-			Seed: w.opts.seed*31 + uint64(i), Concurrency: 1,
+			Seed: w.opts.Seed*31 + uint64(i), Concurrency: 1,
 		})
 		tr.stripe.Sent = append(tr.stripe.Sent, d.Sent...)
 		tr.stripe.Dropped = append(tr.stripe.Dropped, d.Dropped...)
@@ -151,7 +151,7 @@ func (w *demoWorld) sendPhase(ctx context.Context, tr *demoTraffic, i int, t0 ti
 
 // sendGitHubPhase has the hook deliver phase i's share of the events.
 func (w *demoWorld) sendGitHubPhase(ctx context.Context, tr *demoTraffic, i int, t0 time.Time) error {
-	n := w.opts.size.github
+	n := w.opts.size.GitHub
 	from, to := demoPhaseBounds(n, i)
 	step := demoSpan / time.Duration(n)
 	res, err := w.github.Send(ctx, w.hook, githubtest.Plan{

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -32,7 +32,7 @@ const (
 // providers, hookledger itself (receiver, processor, reconcile, alerts,
 // wired by newApp exactly as serve wires them) and the downstream app.
 type demoWorld struct {
-	opts          demoOptions
+	opts          Options
 	stripe        *stripetest.Server
 	endpoint      *stripetest.Endpoint
 	github        *githubtest.Server
@@ -54,20 +54,20 @@ type demoWorld struct {
 
 // startDemoWorld starts the fakes, the downstream app and hookledger on a
 // fresh ledger at opts.db. The caller must close the world.
-func startDemoWorld(ctx context.Context, env *app.Env, opts demoOptions, logger *slog.Logger) (*demoWorld, error) {
+func startDemoWorld(ctx context.Context, env *app.Env, opts Options, logger *slog.Logger) (*demoWorld, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("demo: listen: %w", err)
 	}
 	w := &demoWorld{opts: opts, receiverURL: "http://" + ln.Addr().String()}
 	w.down = newDemoDownstream(opts.flaky)
-	w.stripe = stripetest.NewServer(stripetest.WithSeed(opts.seed))
+	w.stripe = stripetest.NewServer(stripetest.WithSeed(opts.Seed))
 	enabled := make([]string, 0, len(demoStripeTypes))
 	for _, t := range demoStripeTypes {
 		enabled = append(enabled, t.typ)
 	}
 	w.endpoint = w.stripe.AddEndpoint(w.receiverURL+"/webhooks/stripe", "", enabled...)
-	w.github = githubtest.NewServer(githubtest.WithSeed(opts.seed), githubtest.WithToken(demoGitHubToken))
+	w.github = githubtest.NewServer(githubtest.WithSeed(opts.Seed), githubtest.WithToken(demoGitHubToken))
 	w.hook = w.github.AddRepoHook(demoGitHubOwner, demoGitHubRepo, demoGitHubHook,
 		w.receiverURL+"/webhooks/github", "demo_"+demoRandomHex(16), demoGitHubTypes...)
 	w.startPaddle()
@@ -116,7 +116,7 @@ func (w *demoWorld) config(env *app.Env) (app.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	cfg.DB = w.opts.db
+	cfg.DB = w.opts.DB
 	cfg.ForwardURL, cfg.ForwardSecret, cfg.Exec = w.down.URL(), w.down.secret, ""
 	cfg.MaxAttempts, cfg.RetryBase = 10, 50*time.Millisecond
 	cfg.StripeWebhookSecrets = []string{w.endpoint.Secret}

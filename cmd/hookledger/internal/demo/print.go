@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -20,7 +20,7 @@ type demoPrinter struct {
 	out  io.Writer
 	w    *demoWorld
 	o    *demoOutcome
-	opts demoOptions
+	opts Options
 }
 
 // f prints to the story.
@@ -43,7 +43,7 @@ func (p *demoPrinter) story(ctx context.Context, checks []demoCheck) error {
 
 func (p *demoPrinter) scene() {
 	w := p.w
-	p.f("hookledger demo (seed %d): three providers, one ledger, one downstream app, all on 127.0.0.1\n\n", p.opts.seed)
+	p.f("hookledger demo (seed %d): three providers, one ledger, one downstream app, all on 127.0.0.1\n\n", p.opts.Seed)
 	tw := tabwriter.NewWriter(p.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  fake Stripe API\t%s\twebhook endpoint %s, subscribed to %d event types\n",
 		w.stripe.URL, w.endpoint.ID, len(w.endpoint.EnabledEvents))
@@ -53,10 +53,10 @@ func (p *demoPrinter) scene() {
 	fmt.Fprintf(tw, "  status page\t%s\tsign in with the one-time token %s (--stay keeps it open after the story)\n", w.adminURL, w.adminToken)
 	fmt.Fprintf(tw, "  downstream app\t%s\tstands in for your code: verifies webhook-signature, counts Idempotency-Key\n", w.down.URL())
 	where := "a temporary file, removed at exit (--db PATH keeps it)"
-	if p.opts.keep {
+	if p.opts.Keep {
 		where = "kept after the demo"
 	}
-	fmt.Fprintf(tw, "  ledger\t%s\t%s\n", p.opts.db, where)
+	fmt.Fprintf(tw, "  ledger\t%s\t%s\n", p.opts.DB, where)
 	fmt.Fprintf(tw, "  alerts\t%s\n", demoAlertWhere(w.app.Alerter.Transport()))
 	tw.Flush()
 }
@@ -208,9 +208,9 @@ func (p *demoPrinter) closing(checks []demoCheck) {
 }
 
 func (p *demoPrinter) next() {
-	db := p.opts.db
+	db := p.opts.DB
 	p.f("\nNext:\n")
-	if !p.opts.keep {
+	if !p.opts.Keep {
 		db = "demo.db"
 		p.f("  hookledger demo --db demo.db          # run again and keep the ledger, then:\n")
 	}

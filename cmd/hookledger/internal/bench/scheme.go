@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"crypto/rand"
@@ -122,8 +122,8 @@ var benchSchemes = map[string]*benchScheme{
 	},
 }
 
-// benchSchemeNames lists benchSchemes' names, for usage text.
-const benchSchemeNames = "stripe, paddle, slack, zoom, shopify, standard"
+// SchemeNames lists benchSchemes' names, for usage text.
+const SchemeNames = "stripe, paddle, slack, zoom, shopify, standard"
 
 // v0Headers sets Slack's and Zoom's "v0=" signature and timestamp headers.
 func v0Headers(tsHeader, sigHeader string) func(*eventPool, int, []byte, http.Header) {
@@ -151,11 +151,11 @@ func (s *benchScheme) envelopeOf(body string) string {
 	return strings.Replace(s.envelope, "BODY", body, 1)
 }
 
-// parseBenchSource returns the scheme named name, or a usage error.
-func parseBenchSource(name string) (*benchScheme, error) {
+// ParseSource returns the scheme named name, or a usage error.
+func ParseSource(name string) (*benchScheme, error) {
 	s, ok := benchSchemes[name]
 	if !ok {
-		return nil, app.UsageError(fmt.Sprintf("bench: unknown --source %q (want one of %s)", name, benchSchemeNames))
+		return nil, app.UsageError(fmt.Sprintf("bench: unknown --source %q (want one of %s)", name, SchemeNames))
 	}
 	return s, nil
 }

@@ -162,7 +162,7 @@ func runAlertsAck(ctx context.Context, env *app.Env, args []string) error {
 	a, err := al.Ack(ctx, id, *by)
 	switch {
 	case errors.Is(err, ledger.ErrNotFound):
-		return fmt.Errorf("alerts ack: no alert %d in %s", id, db.Path())
+		return fmt.Errorf("alerts ack: no alert %d in %s", id, app.LedgerName(db))
 	case errors.Is(err, ledger.ErrNotOpen):
 		return fmt.Errorf("alerts ack: alert %d is already resolved", id)
 	case err != nil:

@@ -23,23 +23,17 @@ func runBackup(ctx context.Context, env *app.Env, args []string) error {
 	if len(pos) != 1 {
 		return app.UsageError("backup: want PATH, the file to write (it must not exist)")
 	}
-	src := *dbPath
-	if src == "" {
-		src = app.OrDefault(env.Getenv("HOOKLEDGER_DB"), app.DefaultDBPath)
-	}
-	if err := app.SQLiteOnly(src); err != nil {
+	src := app.LedgerPath(env, *dbPath)
+	if err := app.RequireLedger("backup", src); err != nil {
 		return err
 	}
-	if _, err := os.Stat(src); err != nil {
-		return fmt.Errorf("backup: no ledger at %s: %w", src, err)
-	}
 	// Read-only: the backup takes no write lock, so intake never waits.
-	db, err := ledger.OpenReadOnly(ctx, src)
+	db, err := app.OpenLedger(ctx, src, app.OpenOptions{ReadOnly: true})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Backup(ctx, pos[0]); err != nil {
+	if err := app.Backup(ctx, db, pos[0]); err != nil {
 		return err
 	}
 	st, err := os.Stat(pos[0])
@@ -60,9 +54,9 @@ func runVacuum(ctx context.Context, env *app.Env, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	path := *dbPath
-	if path == "" {
-		path = app.OrDefault(env.Getenv("HOOKLEDGER_DB"), app.DefaultDBPath)
+	path := app.LedgerPath(env, *dbPath)
+	if err := app.CheckBackend(path); err != nil {
+		return err
 	}
 	before := ledger.FileSize(path)
 	if err := ledger.Vacuum(ctx, path); err != nil {

@@ -96,7 +96,7 @@ func hasFlag(fs *flagSet, name string) bool {
 // noteUnseenSource says on stderr when source names no source the ledger
 // has events of (a typo, or a source that has had no traffic yet), and
 // which ones it has. The listing that follows is then empty.
-func noteUnseenSource(ctx context.Context, env *app.Env, db *ledger.DB, source string) error {
+func noteUnseenSource(ctx context.Context, env *app.Env, db app.Ledger, source string) error {
 	if source == "" {
 		return nil
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
@@ -41,8 +40,8 @@ func runEventsPurge(ctx context.Context, env *app.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(cfg.DB); err != nil {
-		return fmt.Errorf("events purge: no ledger at %s: %w", cfg.DB, err)
+	if err := app.RequireLedger("events purge", cfg.DB); err != nil {
+		return err
 	}
 	db, err := app.OpenWritable(ctx, env, cfg)
 	if err != nil {

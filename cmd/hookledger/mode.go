@@ -43,12 +43,12 @@ func runInit(ctx context.Context, env *app.Env, args []string) error {
 	if want != cur {
 		if _, err := db.SetMode(ctx, want); errors.Is(err, ledger.ErrEventsWaiting) {
 			return app.UsageError(fmt.Sprintf("init: ledger %s cannot become ledger-only: %v; deliver them first "+
-				"(`hookledger process` with a handler), or nothing ever will", db.Path(), err))
+				"(`hookledger process` with a handler), or nothing ever will", app.LedgerName(db), err))
 		} else if err != nil {
 			return err
 		}
 	}
-	fmt.Fprintln(env.Stdout, app.ModeLine(db.Path(), want))
+	fmt.Fprintln(env.Stdout, app.ModeLine(app.LedgerName(db), want))
 	if cur == ledger.ModeLedgerOnly && want == ledger.ModeDeliver {
 		fmt.Fprintln(env.Stdout, "events recorded while it was ledger-only were never delivered; "+
 			"`hookledger replay --state processed --since D` queues them for delivery")

@@ -48,7 +48,7 @@ func runProcess(ctx context.Context, env *app.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(env.Stderr, app.ModeLine(db.Path(), mode))
+	fmt.Fprintln(env.Stderr, app.ModeLine(app.LedgerName(db), mode))
 	pcfg := app.ProcessorConfig(cfg)
 	if *workers > 0 {
 		pcfg.Workers = *workers
@@ -82,9 +82,9 @@ func processWithoutHandler(ctx context.Context, env *app.Env, path string) error
 		return err
 	}
 	if mode != ledger.ModeLedgerOnly {
-		return app.UsageError(fmt.Sprintf("%s; ledger %s is not ledger-only, so its events wait for a handler", app.ErrNoHandler, db.Path()))
+		return app.UsageError(fmt.Sprintf("%s; ledger %s is not ledger-only, so its events wait for a handler", app.ErrNoHandler, app.LedgerName(db)))
 	}
-	fmt.Fprintln(env.Stderr, app.ModeLine(db.Path(), mode))
+	fmt.Fprintln(env.Stderr, app.ModeLine(app.LedgerName(db), mode))
 	fmt.Fprintln(env.Stdout, "ledger-only: nothing to deliver")
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
@@ -34,8 +33,8 @@ func runPrune(ctx context.Context, env *app.Env, args []string) error {
 	if err := app.CheckRetention(&cfg, provs); err != nil {
 		return err
 	}
-	if _, err := os.Stat(cfg.DB); err != nil {
-		return fmt.Errorf("prune: no ledger at %s: %w", cfg.DB, err)
+	if err := app.RequireLedger("prune", cfg.DB); err != nil {
+		return err
 	}
 	db, err := app.OpenWritable(ctx, env, cfg)
 	if err != nil {

@@ -99,7 +99,7 @@ func reconcileCmd(ctx context.Context, env *app.Env, cfg app.Config, f reconcile
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(env.Stderr, app.ModeLine(a.DB.Path(), a.Mode))
+	fmt.Fprintln(env.Stderr, app.ModeLine(app.LedgerName(a.DB), a.Mode))
 	reports, runErr := reconcileManual(ctx, a, env.Stderr, listers, window, reconcile.Options{Mode: mode, DryRun: f.dryRun})
 	if note := delivery(a, reports); note != "" {
 		fmt.Fprintln(env.Stderr, note)

@@ -61,7 +61,7 @@ func runReplay(ctx context.Context, env *app.Env, args []string) error {
 	}
 	if mode == ledger.ModeLedgerOnly && !f.dryRun {
 		return app.UsageError(fmt.Sprintf("replay: ledger %s is ledger-only: nothing delivers its events, so a replay "+
-			"would leave them pending; make it deliver first with `hookledger init --deliver`", db.Path()))
+			"would leave them pending; make it deliver first with `hookledger init --deliver`", app.LedgerName(db)))
 	}
 	if filter == nil {
 		return replayOne(ctx, env, db, pos[0], pos[1], f.dryRun)
@@ -121,7 +121,7 @@ const deliveredBy = "a running `hookledger serve`, or `hookledger process`, deli
 
 // replayOne requeues source's eventID (or, with dryRun, only says what it
 // would replay).
-func replayOne(ctx context.Context, env *app.Env, db *ledger.DB, source, eventID string, dryRun bool) error {
+func replayOne(ctx context.Context, env *app.Env, db app.Ledger, source, eventID string, dryRun bool) error {
 	if dryRun {
 		ev, err := db.Event(ctx, source, eventID)
 		if err != nil {
@@ -155,7 +155,7 @@ type replayJSON struct {
 // replayMatching requeues, batch by batch, every event rf matches and
 // prints each one as it goes (with --json, one object whole at the end,
 // streamed through a spool file so memory stays flat).
-func replayMatching(ctx context.Context, env *app.Env, db *ledger.DB, rf ledger.ReplayFilter, f replayFlags) error {
+func replayMatching(ctx context.Context, env *app.Env, db app.Ledger, rf ledger.ReplayFilter, f replayFlags) error {
 	verb, what := "requeued", "events"
 	if f.dryRun {
 		verb = "would requeue"
@@ -187,7 +187,7 @@ func replayMatching(ctx context.Context, env *app.Env, db *ledger.DB, rf ledger.
 
 // replayMatchingJSON writes {"dry_run", "events": [...], "count"} to w,
 // one event at a time.
-func replayMatchingJSON(ctx context.Context, w io.Writer, db *ledger.DB, rf ledger.ReplayFilter) error {
+func replayMatchingJSON(ctx context.Context, w io.Writer, db app.Ledger, rf ledger.ReplayFilter) error {
 	fmt.Fprintf(w, "{\n  \"dry_run\": %t,\n  \"events\": [", rf.DryRun)
 	n := 0
 	err := db.RequeueMatching(ctx, rf, func(batch []ledger.Requeued) error {

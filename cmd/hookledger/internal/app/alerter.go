@@ -45,7 +45,7 @@ func ToAlertJSON(a ledger.Alert) AlertJSON {
 
 // NewAlerter builds the Alerter the configuration asks for: Slack bot,
 // incoming webhook, or the log.
-func NewAlerter(db *ledger.DB, cfg Config, logger *slog.Logger, sources []string) (*alerts.Alerter, error) {
+func NewAlerter(db Ledger, cfg Config, logger *slog.Logger, sources []string) (*alerts.Alerter, error) {
 	al, err := alerts.New(db, alerts.Config{
 		Silence:      cfg.Silence,
 		ProcessedMin: cfg.ProcessedMin,

@@ -24,7 +24,7 @@ import (
 type App struct {
 	Config      Config
 	Log         *slog.Logger
-	DB          *ledger.DB
+	DB          Ledger
 	Provs       Providers
 	metrics     *metrics.Metrics
 	Mode        ledger.Mode       // the ledger's, read when it was opened
@@ -53,23 +53,19 @@ func RedactedLogger(env *Env, cfg Config, logger *slog.Logger) *slog.Logger {
 	return slog.New(appRedactor(env, cfg).Handler(logger.Handler()))
 }
 
-// Open is newApp with the providers already built, for a command that
+// Open is New with the providers already built, for a command that
 // checks its flags against them before it touches the ledger. logger must
-// be redacted (redactedLogger). Every error text the ledger stores and
+// be redacted (RedactedLogger). Every error text the ledger stores and
 // every alert passes through the one redaction of the configured secrets.
 func Open(ctx context.Context, env *Env, cfg Config, logger *slog.Logger, provs Providers) (*App, error) {
 	if err := CheckRetention(&cfg, provs); err != nil {
 		return nil, err
 	}
-	if err := SQLiteOnly(cfg.DB); err != nil {
-		return nil, err
-	}
-	db, err := ledger.OpenWith(ctx, cfg.DB, ledger.Options{AutoCheckpoint: cfg.AutoCheckpoint})
+	db, err := OpenLedger(ctx, cfg.DB, OpenOptions{AutoCheckpoint: cfg.AutoCheckpoint, Redact: appRedactor(env, cfg).String})
 	if err != nil {
 		return nil, err
 	}
-	db.SetRedact(appRedactor(env, cfg).String)
-	for _, name := range db.Tightened() {
+	for _, name := range Tightened(db) {
 		logger.Warn("ledger file was readable by other users: made it private (mode 0600)", "file", name)
 	}
 	a := &App{Config: cfg, Log: logger, DB: db, Provs: provs}

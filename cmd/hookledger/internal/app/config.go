@@ -299,7 +299,7 @@ func LoadConfigDB(env *Env, dbPath string) (Config, error) {
 	if dbPath != "" {
 		cfg.DB = dbPath
 	}
-	return cfg, SQLiteOnly(cfg.DB)
+	return cfg, CheckBackend(cfg.DB)
 }
 
 // OrDefault returns v, or def when v is empty.

@@ -17,10 +17,10 @@ import (
 // EventDetail reads one event with its payload, receipts and attempts, and
 // returns it with the payload's size in bytes. An unknown event is an
 // error naming the ledger.
-func EventDetail(ctx context.Context, db *ledger.DB, source, id string) (EventJSON, int, error) {
+func EventDetail(ctx context.Context, db Ledger, source, id string) (EventJSON, int, error) {
 	ev, err := db.Event(ctx, source, id)
 	if errors.Is(err, ledger.ErrNotFound) {
-		return EventJSON{}, 0, fmt.Errorf("no event %s %s in %s", source, id, db.Path())
+		return EventJSON{}, 0, fmt.Errorf("no event %s %s in %s", source, id, LedgerName(db))
 	} else if err != nil {
 		return EventJSON{}, 0, fmt.Errorf("read event: %w", err)
 	}
@@ -69,7 +69,7 @@ func setPayload(j *EventJSON, p []byte) {
 
 // eventAlerts lists the alerts that named the event; an unknown-event one
 // says the provider does not know it (the forgery signal).
-func eventAlerts(ctx context.Context, db *ledger.DB, source, id string) ([]EventAlertJSON, error) {
+func eventAlerts(ctx context.Context, db Ledger, source, id string) ([]EventAlertJSON, error) {
 	als, err := db.AlertsNaming(ctx, source, id)
 	if err != nil {
 		return nil, err

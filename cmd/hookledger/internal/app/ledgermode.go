@@ -15,12 +15,12 @@ func ModeLine(path string, m ledger.Mode) string {
 }
 
 // SayMode prints the ledger's mode line on w and returns the mode.
-func SayMode(ctx context.Context, w io.Writer, db *ledger.DB) (ledger.Mode, error) {
+func SayMode(ctx context.Context, w io.Writer, db Ledger) (ledger.Mode, error) {
 	m, err := db.Mode(ctx)
 	if err != nil {
 		return m, err
 	}
-	fmt.Fprintln(w, ModeLine(db.Path(), m))
+	fmt.Fprintln(w, ModeLine(LedgerName(db), m))
 	return m, nil
 }
 
@@ -36,7 +36,7 @@ const errNeedsChoice = "no handler configured, and ledger %s is not ledger-only,
 // whose mode was never chosen, records the choice. It returns the mode, or
 // a usage error when the two disagree: only an explicit choice makes a
 // ledger ledger-only, and a ledger-only one delivers nothing.
-func SettleMode(ctx context.Context, db *ledger.DB, cmd string, hasHandler, ledgerOnly bool) (ledger.Mode, error) {
+func SettleMode(ctx context.Context, db Ledger, cmd string, hasHandler, ledgerOnly bool) (ledger.Mode, error) {
 	if ledgerOnly && hasHandler {
 		return "", UsageError(cmd + ": --ledger-only with a handler configured (HOOKLEDGER_FORWARD_URL or HOOKLEDGER_EXEC): choose one")
 	}
@@ -47,14 +47,14 @@ func SettleMode(ctx context.Context, db *ledger.DB, cmd string, hasHandler, ledg
 	switch {
 	case cur == ledger.ModeLedgerOnly && hasHandler:
 		return cur, UsageError(fmt.Sprintf("%s: ledger %s is ledger-only, but a handler is configured: unset "+
-			"HOOKLEDGER_FORWARD_URL / HOOKLEDGER_EXEC, or make the ledger deliver with `hookledger init --deliver`", cmd, db.Path()))
+			"HOOKLEDGER_FORWARD_URL / HOOKLEDGER_EXEC, or make the ledger deliver with `hookledger init --deliver`", cmd, LedgerName(db)))
 	case cur == ledger.ModeLedgerOnly:
 		return cur, nil
 	case ledgerOnly && cur == ledger.ModeDeliver:
 		return cur, UsageError(fmt.Sprintf("%s: ledger %s delivers events (mode deliver); to stop delivering, "+
-			"run `hookledger init --ledger-only` first", cmd, db.Path()))
+			"run `hookledger init --ledger-only` first", cmd, LedgerName(db)))
 	case !hasHandler && !ledgerOnly:
-		return cur, UsageError(fmt.Sprintf(cmd+": "+errNeedsChoice, db.Path()))
+		return cur, UsageError(fmt.Sprintf(cmd+": "+errNeedsChoice, LedgerName(db)))
 	}
 	want := ledger.ModeDeliver
 	if ledgerOnly {
@@ -65,7 +65,7 @@ func SettleMode(ctx context.Context, db *ledger.DB, cmd string, hasHandler, ledg
 	}
 	if _, err := db.SetMode(ctx, want); errors.Is(err, ledger.ErrEventsWaiting) {
 		return cur, UsageError(fmt.Sprintf("%s: ledger %s cannot become ledger-only: %v that nothing would deliver; "+
-			"run with a handler instead", cmd, db.Path(), err))
+			"run with a handler instead", cmd, LedgerName(db), err))
 	} else if err != nil {
 		return cur, err
 	}

@@ -1,12 +1,10 @@
 package app
 
 import (
-	"context"
 	"slices"
 	"strings"
 
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/redact"
-	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/sources/standard"
 )
 
@@ -63,21 +61,6 @@ func (c Config) Secrets() []string {
 		}
 	}
 	return out
-}
-
-// OpenWritable opens the ledger cfg.DB for a command that writes to it,
-// with the configured options (HOOKLEDGER_WAL_AUTOCHECKPOINT) and the
-// command's redaction applied to every error text it stores.
-func OpenWritable(ctx context.Context, env *Env, cfg Config) (*ledger.DB, error) {
-	if err := SQLiteOnly(cfg.DB); err != nil {
-		return nil, err
-	}
-	db, err := ledger.OpenWith(ctx, cfg.DB, ledger.Options{AutoCheckpoint: cfg.AutoCheckpoint})
-	if err != nil {
-		return nil, err
-	}
-	db.SetRedact(env.Redact.String)
-	return db, nil
 }
 
 // appRedactor returns the Redactor of an app on cfg: the configuration's

@@ -90,7 +90,7 @@ type jobStatus struct {
 // silence by the explicit limits in silence (HOOKLEDGER_SILENCE) or the
 // learned rhythm. Every list is empty rather than null when there is
 // nothing to show.
-func CollectStatus(ctx context.Context, db *ledger.DB, now time.Time, silence map[string]time.Duration) (StatusJSON, error) {
+func CollectStatus(ctx context.Context, db Ledger, now time.Time, silence map[string]time.Duration) (StatusJSON, error) {
 	st := StatusJSON{Sources: map[string]sourceStatus{}, Alerts: []alertStatus{}, Acked: []alertStatus{}, Jobs: []jobStatus{},
 		Rejections: []RejectionStatus{}}
 	mode, err := db.Mode(ctx)
@@ -120,7 +120,7 @@ func CollectStatus(ctx context.Context, db *ledger.DB, now time.Time, silence ma
 }
 
 // addQueue adds each source's counts by state and oldest waiting event.
-func (st *StatusJSON) addQueue(ctx context.Context, db *ledger.DB, now time.Time) error {
+func (st *StatusJSON) addQueue(ctx context.Context, db Ledger, now time.Time) error {
 	qs, err := db.QueueStats(ctx)
 	if err != nil {
 		return err
@@ -149,7 +149,7 @@ func (st *StatusJSON) AddLiveOnly(notes map[string]string) {
 }
 
 // addRuns adds each source's last successful reconcile.
-func (st *StatusJSON) addRuns(ctx context.Context, db *ledger.DB) error {
+func (st *StatusJSON) addRuns(ctx context.Context, db Ledger) error {
 	runs, err := db.LastRuns(ctx)
 	if err != nil {
 		return err
@@ -191,7 +191,7 @@ func lastReconcile(r ledger.Run) *ReconcileStatus {
 
 // addSilence adds each source's silence state: every source with events
 // or a silence limit.
-func (st *StatusJSON) addSilence(ctx context.Context, db *ledger.DB, now time.Time, limits map[string]time.Duration) error {
+func (st *StatusJSON) addSilence(ctx context.Context, db Ledger, now time.Time, limits map[string]time.Duration) error {
 	names := slices.Collect(maps.Keys(limits))
 	for n := range st.Sources {
 		names = append(names, n)
@@ -210,7 +210,7 @@ func (st *StatusJSON) addSilence(ctx context.Context, db *ledger.DB, now time.Ti
 const statusAcked = 5
 
 // addAlerts adds the open alerts and the latest acknowledged ones.
-func (st *StatusJSON) addAlerts(ctx context.Context, db *ledger.DB) error {
+func (st *StatusJSON) addAlerts(ctx context.Context, db Ledger) error {
 	all, err := db.Alerts(ctx, ledger.AlertFilter{All: true, Limit: 200})
 	if err != nil {
 		return err
@@ -242,7 +242,7 @@ func toAlertStatus(a ledger.Alert) alertStatus {
 }
 
 // addJobs adds the last run of each scheduled job.
-func (st *StatusJSON) addJobs(ctx context.Context, db *ledger.DB) error {
+func (st *StatusJSON) addJobs(ctx context.Context, db Ledger) error {
 	jobs, err := db.Jobs(ctx)
 	if err != nil {
 		return err
@@ -274,7 +274,7 @@ type RejectionStatus struct {
 }
 
 // addRejections sums the last day's rejection rows per source and reason.
-func (st *StatusJSON) addRejections(ctx context.Context, db *ledger.DB, now time.Time) error {
+func (st *StatusJSON) addRejections(ctx context.Context, db Ledger, now time.Time) error {
 	rows, err := db.Rejections(ctx, "", now.Add(-rejectionWindow), 0)
 	if err != nil {
 		return err

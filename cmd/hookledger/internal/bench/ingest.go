@@ -57,7 +57,7 @@ func benchBare(ctx context.Context, spec loadSpec) (loadResult, error) {
 // prove the check catches a loss).
 func benchReceiver(ctx context.Context, dir string, spec loadSpec, tamper func(ctx context.Context, path string) error) (ingestResult, error) {
 	path := filepath.Join(dir, "ingest.db")
-	db, err := ledger.Open(ctx, path)
+	db, err := app.OpenLedger(ctx, path, app.OpenOptions{})
 	if err != nil {
 		return ingestResult{}, err
 	}
@@ -74,7 +74,9 @@ func benchReceiver(ctx context.Context, dir string, spec loadSpec, tamper func(c
 	if err != nil {
 		return out, err
 	}
-	out.noteWriter(db.WriterStats(), time.Since(began))
+	if ws, ok := app.WriterStats(db); ok {
+		out.noteWriter(ws, time.Since(began))
+	}
 	if err := db.Close(); err != nil {
 		return out, fmt.Errorf("bench: close ledger: %w", err)
 	}
@@ -102,7 +104,7 @@ func (r *ingestResult) noteWriter(ws ledger.WriterStats, d time.Duration) {
 // checkLedger reopens the ledger at path and counts the acknowledged
 // events of res that are absent. Any absence is errLost.
 func checkLedger(ctx context.Context, path string, pool *eventPool, res ingestResult) (ingestResult, error) {
-	db, err := ledger.Open(ctx, path)
+	db, err := app.OpenLedger(ctx, path, app.OpenOptions{})
 	if err != nil {
 		return res, err
 	}

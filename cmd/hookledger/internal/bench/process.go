@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/ledger/handler"
 	"github.com/hookledger/hookledger/sources/stripe"
@@ -36,7 +37,7 @@ type processResult struct {
 // Every event must be processed exactly once.
 func benchProcess(ctx context.Context, dir string, pool *eventPool, n, workers int) (processResult, error) {
 	res := processResult{Events: n, Workers: workers}
-	db, err := ledger.Open(ctx, filepath.Join(dir, "process.db"))
+	db, err := app.OpenLedger(ctx, filepath.Join(dir, "process.db"), app.OpenOptions{})
 	if err != nil {
 		return res, err
 	}
@@ -78,7 +79,7 @@ func benchProcess(ctx context.Context, dir string, pool *eventPool, n, workers i
 
 // fillLedger records pool events 0..n-1 (pending) through Record from
 // fillWriters goroutines and returns how long it took.
-func fillLedger(ctx context.Context, db *ledger.DB, pool *eventPool, n int) (time.Duration, error) {
+func fillLedger(ctx context.Context, db app.Ledger, pool *eventPool, n int) (time.Duration, error) {
 	start := time.Now()
 	var next atomic.Int64
 	errs := make(chan error, fillWriters)

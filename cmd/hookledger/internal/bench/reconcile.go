@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/hookledger/hookledger/ledger"
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources"
 	"github.com/hookledger/hookledger/sources/stripe"
@@ -44,7 +44,7 @@ func benchReconcile(ctx context.Context, dir string, n int) (reconcileResult, er
 	if err != nil {
 		return res, fmt.Errorf("bench: %w", err)
 	}
-	db, err := ledger.Open(ctx, filepath.Join(dir, "reconcile.db"))
+	db, err := app.OpenLedger(ctx, filepath.Join(dir, "reconcile.db"), app.OpenOptions{})
 	if err != nil {
 		return res, err
 	}
@@ -73,7 +73,7 @@ func benchReconcile(ctx context.Context, dir string, n int) (reconcileResult, er
 }
 
 // timedReconcile runs one reconcile of src over w and times it.
-func timedReconcile(ctx context.Context, db *ledger.DB, src sources.Lister, w sources.Window, opts reconcile.Options) (reconcile.Report, time.Duration, error) {
+func timedReconcile(ctx context.Context, db app.Ledger, src sources.Lister, w sources.Window, opts reconcile.Options) (reconcile.Report, time.Duration, error) {
 	start := time.Now()
 	rep, err := reconcile.New(db, opts, nil, nil).Run(ctx, src, w)
 	d := time.Since(start)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 )
 
@@ -36,7 +37,7 @@ type demoFacts struct {
 // ledger. providerTime, when not nil, gives the provider's time of each
 // event (for GitHub, whose webhooks carry none); otherwise the event's
 // CreatedAt is the provider's.
-func demoGatherFacts(ctx context.Context, db *ledger.DB, source string, providerTime map[string]time.Time) (demoFacts, error) {
+func demoGatherFacts(ctx context.Context, db app.Ledger, source string, providerTime map[string]time.Time) (demoFacts, error) {
 	f := demoFacts{Source: source}
 	var latest time.Time
 	for ev, err := range db.Events(ctx, ledger.EventFilter{Source: source}) {
@@ -87,7 +88,7 @@ func demoGatherFacts(ctx context.Context, db *ledger.DB, source string, provider
 }
 
 // addReceipts counts ev's receipts by outcome.
-func (f *demoFacts) addReceipts(ctx context.Context, db *ledger.DB, ev *ledger.Event) error {
+func (f *demoFacts) addReceipts(ctx context.Context, db app.Ledger, ev *ledger.Event) error {
 	rcs, err := db.Receipts(ctx, ev.Source, ev.EventID)
 	if err != nil {
 		return fmt.Errorf("demo: read receipts: %w", err)
@@ -113,7 +114,7 @@ func (f *demoFacts) addReceipts(ctx context.Context, db *ledger.DB, ev *ledger.E
 
 // addAttempts counts ev's failed attempts and keeps the event that needed
 // the most as the story's example of a retry.
-func (f *demoFacts) addAttempts(ctx context.Context, db *ledger.DB, ev *ledger.Event) error {
+func (f *demoFacts) addAttempts(ctx context.Context, db app.Ledger, ev *ledger.Event) error {
 	atts, err := db.Attempts(ctx, ev.ID)
 	if err != nil {
 		return fmt.Errorf("demo: read attempts: %w", err)

@@ -18,7 +18,7 @@ func runBench(ctx context.Context, env *app.Env, args []string) error {
 	return bench.Run(ctx, env, cfg)
 }
 
-// parseBenchFlags parses bench's flags into a validated benchConfig.
+// parseBenchFlags parses bench's flags into a validated bench.Config.
 func parseBenchFlags(env *app.Env, args []string) (bench.Config, error) {
 	fs := newFlagSet(env, "bench", "bench [--source stripe] [--duration 10s] [--conns 32] [--size 2600] [--stages ingest,process,reconcile] [--json]",
 		"hookledger bench --duration 10s --json > bench.json")

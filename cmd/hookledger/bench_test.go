@@ -79,7 +79,7 @@ func TestBenchHumanOutput(t *testing.T) {
 }
 
 // TestBenchDetectsLoss deletes one acknowledged event between the load
-// and the check: the run must fail with errLost (exit 1).
+// and the check: the run must fail with bench.ErrLost (exit 1).
 func TestBenchDetectsLoss(t *testing.T) {
 	env, stdout, _ := testEnv(nil)
 	cfg, err := parseBenchFlags(env, shortBench(t.TempDir(), "--stages", "ingest", "--json")[1:])

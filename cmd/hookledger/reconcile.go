@@ -63,7 +63,7 @@ func runReconcile(ctx context.Context, env *app.Env, args []string) error {
 }
 
 // reconcileCmd runs one reconcile pass as the command line asked and maps
-// the outcome to the exit codes: nil (0) complete, errGaps (3) gaps remain,
+// the outcome to the exit codes: nil (0) complete, app.ErrGaps (3) gaps remain,
 // usage (2), anything else (1) the run could not finish.
 func reconcileCmd(ctx context.Context, env *app.Env, cfg app.Config, f reconcileFlags) error {
 	mode, err := reconcile.ParseMode(f.mode)
@@ -212,7 +212,7 @@ func reconcileWindow(f reconcileFlags, now time.Time) (windowFunc, error) {
 }
 
 // reconcileOutcome maps the run's result to the command's error: runErr
-// when the run failed, errGaps when a report has gaps, else nil.
+// when the run failed, app.ErrGaps when a report has gaps, else nil.
 func reconcileOutcome(reports []reconcile.Report, runErr error) error {
 	if runErr != nil {
 		return runErr

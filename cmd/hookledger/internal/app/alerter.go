@@ -69,7 +69,7 @@ func NewAlerter(db Ledger, cfg Config, logger *slog.Logger, sources []string) (*
 func LiveOnlyNotes(cfg Config) map[string]string {
 	provs, err := BuildProviders(cfg, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
-		return nil // the caller's own buildProviders reports the error
+		return nil // the caller's own BuildProviders reports the error
 	}
 	notes := map[string]string{}
 	for _, in := range provs.LiveOnly() {

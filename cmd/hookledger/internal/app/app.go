@@ -1,3 +1,11 @@
+// Package app is hookledger wired together, shared by the subcommands of
+// cmd/hookledger and by the demo and the benchmark: the configuration
+// from the environment (Config, LoadConfig), the providers it turns on,
+// the handler, the App (ledger, receiver, processor, alerter, metrics,
+// scheduled jobs, status page) and the one opener of a ledger,
+// OpenLedger, which returns the backend-agnostic Ledger. It also holds
+// the errors and exit codes every command shares. Package main parses
+// flags and calls it; app never imports main, demo or bench.
 package app
 
 import (
@@ -77,7 +85,7 @@ func Open(ctx context.Context, env *Env, cfg Config, logger *slog.Logger, provs 
 }
 
 // build makes the metrics, the processor (when a handler is configured
-// and the ledger is not ledger-only) and the alerter over a.db. Whether
+// and the ledger is not ledger-only) and the alerter over a.DB. Whether
 // events are delivered is the ledger's mode, never this process's
 // environment: without a handler, new events stay pending for whichever
 // serve or process has one.
@@ -110,7 +118,7 @@ func (a *App) build(ctx context.Context) error {
 	return nil
 }
 
-// Settle is settleMode for a processor command (serve, demo) over the
+// Settle is SettleMode for a processor command (serve, demo) over the
 // app's ledger, keeping a.mode current, and logs the outcome.
 func (a *App) Settle(ctx context.Context, cmd string, ledgerOnly bool) error {
 	m, err := SettleMode(ctx, a.DB, cmd, a.handlerDesc != "", ledgerOnly)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -116,20 +117,20 @@ const DBFlagUsage = "ledger path (default $HOOKLEDGER_DB or " + DefaultDBPath + 
 // fails on values that do not parse, naming the variable but not its value.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{
-		DB:                   OrDefault(getenv("HOOKLEDGER_DB"), DefaultDBPath),
-		Addr:                 OrDefault(getenv("HOOKLEDGER_ADDR"), "127.0.0.1:8080"),
+		DB:                   cmp.Or(getenv("HOOKLEDGER_DB"), DefaultDBPath),
+		Addr:                 cmp.Or(getenv("HOOKLEDGER_ADDR"), "127.0.0.1:8080"),
 		ForwardURL:           getenv("HOOKLEDGER_FORWARD_URL"),
 		ForwardSecret:        getenv("HOOKLEDGER_FORWARD_SECRET"),
 		Exec:                 getenv("HOOKLEDGER_EXEC"),
 		Schedule:             getenv("HOOKLEDGER_SCHEDULE"),
 		StripeWebhookSecrets: SplitList(getenv("STRIPE_WEBHOOK_SECRET")),
 		StripeAPIKey:         getenv("STRIPE_API_KEY"),
-		StripeAPIBase:        OrDefault(getenv("STRIPE_API_BASE"), "https://api.stripe.com"),
+		StripeAPIBase:        cmp.Or(getenv("STRIPE_API_BASE"), "https://api.stripe.com"),
 		StripeEndpointID:     getenv("STRIPE_WEBHOOK_ENDPOINT_ID"),
 		StripeEventTypes:     SplitList(getenv("STRIPE_EVENT_TYPES")),
 		GitHubWebhookSecrets: SplitList(getenv("GITHUB_WEBHOOK_SECRET")),
 		GitHubToken:          getenv("GITHUB_TOKEN"),
-		GitHubAPIURL:         OrDefault(getenv("GITHUB_API_URL"), "https://api.github.com/"),
+		GitHubAPIURL:         cmp.Or(getenv("GITHUB_API_URL"), "https://api.github.com/"),
 		GitHubHooks:          getenv("GITHUB_HOOKS"),
 		SlackSigningSecrets:  SplitList(getenv("SLACK_SIGNING_SECRET")),
 		ZoomSecretTokens:     SplitList(getenv("ZOOM_WEBHOOK_SECRET_TOKEN")),
@@ -273,7 +274,7 @@ var builtinSources = []string{"stripe", "github", "slack", "zoom", "shopify", "p
 // standardSources reads HOOKLEDGER_STANDARD_SOURCES ("clerk,resend") and
 // each name's <NAME>_WEBHOOK_SECRET. A name that is repeated, one of the
 // built-in providers, or without a secret is a usage error (a malformed
-// name is refused by buildProviders).
+// name is refused by BuildProviders).
 func standardSources(getenv func(string) string) ([]standardSource, error) {
 	var out []standardSource
 	for _, name := range SplitList(getenv("HOOKLEDGER_STANDARD_SOURCES")) {
@@ -289,7 +290,7 @@ func standardSources(getenv func(string) string) ([]standardSource, error) {
 	return out, nil
 }
 
-// LoadConfigDB is loadConfig from env with a --db flag's value, when not
+// LoadConfigDB is LoadConfig from env with a --db flag's value, when not
 // empty, in place of $HOOKLEDGER_DB.
 func LoadConfigDB(env *Env, dbPath string) (Config, error) {
 	cfg, err := LoadConfig(env.Getenv)
@@ -300,14 +301,6 @@ func LoadConfigDB(env *Env, dbPath string) (Config, error) {
 		cfg.DB = dbPath
 	}
 	return cfg, CheckBackend(cfg.DB)
-}
-
-// OrDefault returns v, or def when v is empty.
-func OrDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 // SplitList splits a comma-separated value, dropping blanks.

@@ -11,5 +11,5 @@ var ErrUsage = errors.New("usage")
 // ErrGaps marks a run that finished but left the window incomplete: exit 3.
 var ErrGaps = errors.New("gaps remain")
 
-// UsageError returns an errUsage error saying msg.
+// UsageError returns an ErrUsage error saying msg.
 func UsageError(msg string) error { return fmt.Errorf("%w: %s", ErrUsage, msg) }

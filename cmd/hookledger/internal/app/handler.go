@@ -68,14 +68,14 @@ func redactURL(u string) string {
 // SecretVars are the environment variables that hold hookledger's own
 // credentials: the user's command gets the event, not the keys to the
 // providers or to Slack.
-// They are also what every output is redacted of (envSecrets): the forward
+// They are also what every output is redacted of (EnvSecrets): the forward
 // URL is among them as its path or query may carry a token.
 var SecretVars = []string{"STRIPE_WEBHOOK_SECRET", "STRIPE_API_KEY", "GITHUB_WEBHOOK_SECRET", "GITHUB_TOKEN",
 	"SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "HOOKLEDGER_FORWARD_SECRET", "HOOKLEDGER_FORWARD_URL",
 	"SLACK_SIGNING_SECRET", "ZOOM_WEBHOOK_SECRET_TOKEN", "SHOPIFY_WEBHOOK_SECRET", "PADDLE_WEBHOOK_SECRET", "PADDLE_API_KEY",
 	"HOOKLEDGER_ADMIN_TOKEN"}
 
-// WithoutSecrets returns environ ("NAME=value" entries) less secretVars
+// WithoutSecrets returns environ ("NAME=value" entries) less SecretVars
 // and every *_WEBHOOK_SECRET (the Standard Webhooks sources' secrets).
 func WithoutSecrets(environ []string) []string {
 	out := make([]string, 0, len(environ))

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -171,7 +172,7 @@ func LedgerPath(env *Env, flagValue string) string {
 	if flagValue != "" {
 		return flagValue
 	}
-	return OrDefault(env.Getenv("HOOKLEDGER_DB"), DefaultDBPath)
+	return cmp.Or(env.Getenv("HOOKLEDGER_DB"), DefaultDBPath)
 }
 
 // OpenReadOnly opens the existing ledger at path, or at $HOOKLEDGER_DB

@@ -114,7 +114,7 @@ func CheckRetention(cfg *Config, p Providers) error {
 		FormatDays(reconcile.DefaultOverlap), FormatDays(floor)))
 }
 
-// FormatDays prints d as parseDuration reads it, days first and no zero
+// FormatDays prints d as ParseDuration reads it, days first and no zero
 // units: "30d", "30d1h", "90m".
 func FormatDays(d time.Duration) string {
 	const day = 24 * time.Hour

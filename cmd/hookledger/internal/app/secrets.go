@@ -9,7 +9,7 @@ import (
 )
 
 // EnvSecrets returns every secret the environment configures: the value
-// of each of secretVars and of each Standard Webhooks source's
+// of each of SecretVars and of each Standard Webhooks source's
 // <NAME>_WEBHOOK_SECRET and, for the comma-separated ones (rotation), each
 // item. runWith builds the Redactor for the command's output and its exit
 // error from it, before any setting is parsed.
@@ -43,7 +43,7 @@ func ForwardURLSecret(u string) string {
 }
 
 // Secrets lists every secret in the configuration (the values of
-// secretVars, from wherever they came: the demo makes its own), for the
+// SecretVars, from wherever they came: the demo makes its own), for the
 // app's Redactor and the alerter.
 func (c Config) Secrets() []string {
 	out := append([]string{}, c.StripeWebhookSecrets...)

@@ -120,7 +120,7 @@ func (p *Providers) addLive(s sources.Source, secrets []string) {
 // AnyWebhookSecret reports whether some source's webhook secret is set:
 // the receiver then has a source to serve.
 func (c Config) AnyWebhookSecret() bool {
-	n := len(c.StandardSources) // each has its secret, or loadConfig refused it
+	n := len(c.StandardSources) // each has its secret, or LoadConfig refused it
 	for _, secrets := range [][]string{c.StripeWebhookSecrets, c.GitHubWebhookSecrets, c.PaddleWebhookSecrets,
 		c.SlackSigningSecrets, c.ZoomSecretTokens, c.ShopifySecrets} {
 		n += len(secrets)

@@ -102,7 +102,7 @@ func (r *ingestResult) noteWriter(ws ledger.WriterStats, d time.Duration) {
 }
 
 // checkLedger reopens the ledger at path and counts the acknowledged
-// events of res that are absent. Any absence is errLost.
+// events of res that are absent. Any absence is ErrLost.
 func checkLedger(ctx context.Context, path string, pool *eventPool, res ingestResult) (ingestResult, error) {
 	db, err := app.OpenLedger(ctx, path, app.OpenOptions{})
 	if err != nil {

@@ -1,3 +1,8 @@
+// Package demo is `hookledger demo`: the whole pipeline offline, on
+// 127.0.0.1 only, against the built-in fake providers (stripetest,
+// githubtest, paddletest) and a downstream app, wired by app.New exactly
+// as serve wires it, and checked at the end against what the fakes say
+// they did. Package main parses its flags into Options and calls Run.
 package demo
 
 import (

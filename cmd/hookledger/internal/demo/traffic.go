@@ -71,7 +71,7 @@ type demoTraffic struct {
 	forged        *stripetest.Event          // signed with the leaked secret, unknown to the API
 	forgedStatus  int                        // what the receiver answered the forgery
 	guessedStatus int                        // what it answered a request signed with a guessed secret
-	github        githubtest.Result          // what the hook did, all phases
+	github        githubtest.PlanOutcome     // what the hook did, all phases
 	githubAt      map[string]time.Time       // GUID → when the hook first delivered it
 	paddleEvents  []*paddletest.Notification // oldest first
 	paddle        paddletest.Result          // what Paddle did, all phases

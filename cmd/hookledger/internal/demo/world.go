@@ -30,7 +30,7 @@ const (
 
 // demoWorld is everything the demo runs, on 127.0.0.1 only: the fake
 // providers, hookledger itself (receiver, processor, reconcile, alerts,
-// wired by newApp exactly as serve wires them) and the downstream app.
+// wired by app.New exactly as serve wires them) and the downstream app.
 type demoWorld struct {
 	opts          Options
 	stripe        *stripetest.Server

@@ -85,7 +85,7 @@ type Config struct {
 type Alerter struct {
 	db   Store
 	cfg  Config
-	th   thresholds
+	rl   rules
 	send sender
 	log  *slog.Logger
 
@@ -108,8 +108,11 @@ func New(db Store, cfg Config) (*Alerter, error) {
 	}
 	cfg = withDefaults(cfg)
 	a := &Alerter{db: db, cfg: cfg, log: cfg.Logger.With("component", "alerts"), wake: make(chan struct{}, 1)}
-	a.th = thresholds{maxIDs: cfg.MaxIDs, minRatio: cfg.MinRatio, ratioMinExpected: cfg.RatioMinExpected, processedMin: cfg.ProcessedMin,
-		stuckAfter: cfg.StuckAfter, secrets: secretList(cfg)}
+	a.rl = rules{
+		thresholds: thresholds{maxIDs: cfg.MaxIDs, minRatio: cfg.MinRatio, ratioMinExpected: cfg.RatioMinExpected,
+			processedMin: cfg.ProcessedMin, stuckAfter: cfg.StuckAfter},
+		redactor: redactor{secrets: secretList(cfg)},
+	}
 	a.send = newSender(cfg, a.log)
 	return a, nil
 }
@@ -177,7 +180,7 @@ func (a *Alerter) notifyOne(ctx context.Context, r *reconcile.Report) error {
 	if err != nil {
 		return fmt.Errorf("alert %s report: %w", r.Source, err)
 	}
-	conds := worstFirst(append(ends, reportConditions(r, a.th, now)...))
+	conds := worstFirst(append(ends, reportConditions(r, a.rl, now)...))
 	if err := a.decide(ctx, r.Source, runContext(r), reportKinds, conds, cleared); err != nil {
 		return fmt.Errorf("alert %s report: %w", r.Source, err)
 	}
@@ -204,13 +207,13 @@ func (a *Alerter) reportCleared(ctx context.Context, r *reconcile.Report, al led
 		}
 		return a.allPresent(ctx, al)
 	case KindRatio:
-		return r.Due >= a.th.ratioMinExpected, nil
+		return r.Due >= a.rl.ratioMinExpected, nil
 	case KindEndpoint, KindFrontFailing:
 		return endpointCleared(r, al), nil
 	case KindProcessed:
 		// Only a window with enough judged events of the type says it recovered.
 		i := slices.IndexFunc(r.ByType, func(t reconcile.TypeCount) bool { return processedFingerprint(r.Source, t.Type) == al.Fingerprint })
-		return i >= 0 && r.ByType[i].Judged >= a.th.ratioMinExpected, nil
+		return i >= 0 && r.ByType[i].Judged >= a.rl.ratioMinExpected, nil
 	default:
 		return true, nil
 	}
@@ -231,7 +234,7 @@ func (a *Alerter) allPresent(ctx context.Context, al ledger.Alert) (bool, error)
 func (a *Alerter) JobDone(ctx context.Context, name string, jobErr error) error {
 	var conds []condition
 	if jobErr != nil {
-		conds = append(conds, jobCondition(name, jobErr, a.th))
+		conds = append(conds, jobCondition(name, jobErr, a.rl))
 	}
 	fp := "job:" + name + ":failed"
 	cleared := func(ctx context.Context, al ledger.Alert) (bool, error) { return al.Fingerprint == fp, nil }
@@ -277,7 +280,7 @@ func (a *Alerter) Ack(ctx context.Context, id int64, by string) (ledger.Alert, e
 	for _, al := range all {
 		if al.ID == id {
 			reply.Source = al.Source
-			reply.Text = fmt.Sprintf("Acknowledged by %s: %s.", escape(a.th.clean(by)), a.th.redact(al.Summary))
+			reply.Text = fmt.Sprintf("Acknowledged by %s: %s.", escape(a.rl.clean(by)), a.rl.redact(al.Summary))
 		}
 	}
 	if reply.Text == "" {
@@ -292,27 +295,39 @@ func (a *Alerter) Ack(ctx context.Context, id int64, by string) (ledger.Alert, e
 	return al, nil
 }
 
-// thresholds is what the pure message and condition code needs of Config.
+// rules is what the pure message and condition code needs of Config: the
+// thresholds it judges by and the redactor every text passes through.
+type rules struct {
+	thresholds
+	redactor
+}
+
+// thresholds are the limits a condition is judged by.
 type thresholds struct {
 	maxIDs           int
 	minRatio         float64
 	ratioMinExpected int
 	processedMin     float64
 	stuckAfter       time.Duration
-	secrets          []string
+}
+
+// redactor removes the configured secrets from every text bound for a
+// message.
+type redactor struct {
+	secrets []string
 }
 
 // redact replaces every configured secret in s.
-func (th thresholds) redact(s string) string {
-	for _, sec := range th.secrets {
+func (r redactor) redact(s string) string {
+	for _, sec := range r.secrets {
 		s = strings.ReplaceAll(s, sec, "[redacted]")
 	}
 	return s
 }
 
 // clean makes an error string fit for a message: redacted, one line, short.
-func (th thresholds) clean(s string) string {
-	s = strings.Join(strings.Fields(th.redact(s)), " ")
+func (r redactor) clean(s string) string {
+	s = strings.Join(strings.Fields(r.redact(s)), " ")
 	return truncate(s, 300)
 }
 

@@ -38,10 +38,10 @@ func (a *Alerter) Check(ctx context.Context) error {
 		return fmt.Errorf("alert check: %w", err)
 	}
 	for _, g := range dead {
-		conds[g.Source] = append(conds[g.Source], stateCondition(KindDead, g, a.th))
+		conds[g.Source] = append(conds[g.Source], stateCondition(KindDead, g, a.rl))
 	}
 	for _, g := range stuck {
-		conds[g.Source] = append(conds[g.Source], stateCondition(KindStuck, g, a.th))
+		conds[g.Source] = append(conds[g.Source], stateCondition(KindStuck, g, a.rl))
 	}
 	sources, err := a.checkSources(ctx, conds)
 	if err != nil {

@@ -132,22 +132,22 @@ func (c condition) changed(prev ledger.Alert) bool {
 // reportConditions returns what report r says that is worth an alert, in
 // the order a message shows it. Dead and stuck events are left to Check,
 // which sees the whole ledger.
-func reportConditions(r *reconcile.Report, th thresholds, now time.Time) []condition {
+func reportConditions(r *reconcile.Report, rl rules, now time.Time) []condition {
 	var out []condition
 	src := r.Source
 	if r.Error != "" || !r.Complete {
 		c := newCondition(src, KindFailed, false, 1, nil, r.Since)
-		c.summary, c.body = failedText(r, th, now)
+		c.summary, c.body = failedText(r, rl, now)
 		out = append(out, c)
 	}
 	if r.Missing > 0 && r.Backfilled+r.Redelivered > 0 {
 		c := newCondition(src, KindRecovered, true, r.Missing, r.MissingIDs, r.Since)
-		c.summary, c.body = recoveredText(r, th)
+		c.summary, c.body = recoveredText(r, rl)
 		out = append(out, c)
 	}
 	if r.StillMissing > 0 {
 		c := newCondition(src, KindMissing, false, r.StillMissing, r.StillMissingIDs, r.Since)
-		c.summary, c.body = missingText(r, th, now)
+		c.summary, c.body = missingText(r, rl, now)
 		out = append(out, c)
 	}
 	if r.Unrecoverable > 0 {
@@ -159,11 +159,11 @@ func reportConditions(r *reconcile.Report, th thresholds, now time.Time) []condi
 		// A forged event stays forged: the alert stays open until acknowledged.
 		c := newCondition(src, KindUnknown, false, r.Unknown, r.UnknownIDs, r.Since)
 		c.untilAck = true
-		c.summary, c.body = unknownText(r, th)
+		c.summary, c.body = unknownText(r, rl)
 		out = append(out, c)
 	}
-	out = append(out, processedConditions(r, th)...)
-	if ratio, ok := lowRatio(r, th); ok {
+	out = append(out, processedConditions(r, rl)...)
+	if ratio, ok := lowRatio(r, rl); ok {
 		c := newCondition(src, KindRatio, false, r.DueProcessed, nil, r.Since)
 		c.summary, c.body = ratioText(r, ratio)
 		out = append(out, c)
@@ -175,12 +175,12 @@ func reportConditions(r *reconcile.Report, th thresholds, now time.Time) []condi
 // ledger longer than the stuck threshold: a fresh backfill has not had
 // its chance yet) when it is below the threshold and enough events are due
 // for the ratio to mean something.
-func lowRatio(r *reconcile.Report, th thresholds) (float64, bool) {
-	if th.minRatio <= 0 || r.Due < th.ratioMinExpected || r.Due == 0 {
+func lowRatio(r *reconcile.Report, rl rules) (float64, bool) {
+	if rl.minRatio <= 0 || r.Due < rl.ratioMinExpected || r.Due == 0 {
 		return 0, false
 	}
 	ratio := float64(r.DueProcessed) / float64(r.Due)
-	return ratio, ratio < th.minRatio
+	return ratio, ratio < rl.minRatio
 }
 
 // processedFingerprint is the fingerprint of the expected-versus-processed
@@ -192,22 +192,22 @@ func processedFingerprint(source, typ string) string {
 // processedConditions returns a condition per event type of r whose
 // processed share of the events that had their grace is under the
 // threshold, counted only for types with enough such events.
-func processedConditions(r *reconcile.Report, th thresholds) []condition {
-	if th.processedMin <= 0 {
+func processedConditions(r *reconcile.Report, rl rules) []condition {
+	if rl.processedMin <= 0 {
 		return nil
 	}
 	var out []condition
 	for _, t := range r.ByType {
-		if t.Judged < th.ratioMinExpected || t.Judged == 0 {
+		if t.Judged < rl.ratioMinExpected || t.Judged == 0 {
 			continue
 		}
 		share := float64(t.JudgedProcessed) / float64(t.Judged)
-		if share >= th.processedMin {
+		if share >= rl.processedMin {
 			continue
 		}
 		c := newCondition(r.Source, KindProcessed, false, t.Judged-t.JudgedProcessed, nil, r.Since)
 		c.fingerprint = processedFingerprint(r.Source, t.Type)
-		c.summary, c.body = processedText(r, t, th)
+		c.summary, c.body = processedText(r, t, rl)
 		out = append(out, c)
 	}
 	return out
@@ -215,22 +215,22 @@ func processedConditions(r *reconcile.Report, th thresholds) []condition {
 
 // stateCondition turns the ledger's dead or stuck events of one source
 // into a condition.
-func stateCondition(kind string, g ledger.StateGroup, th thresholds) condition {
+func stateCondition(kind string, g ledger.StateGroup, rl rules) condition {
 	c := newCondition(g.Source, kind, false, g.Count, g.IDs, time.Time{})
 	if kind == KindDead {
-		c.summary, c.body = deadText(g, th)
+		c.summary, c.body = deadText(g, rl)
 	} else {
-		c.summary, c.body = stuckText(g, th)
+		c.summary, c.body = stuckText(g, rl)
 	}
 	return c
 }
 
 // jobCondition is the alert for scheduled job name failing with err.
-func jobCondition(name string, err error, th thresholds) condition {
+func jobCondition(name string, err error, rl rules) condition {
 	c := newCondition("", KindJob, false, 1, nil, time.Time{})
 	c.fingerprint = "job:" + name + ":failed"
 	c.summary = fmt.Sprintf("scheduled job %s failed", name)
 	c.body = fmt.Sprintf("*Scheduled job %s failed*: %s\nThe scheduler goes on and runs it again at its next time.\nNext: `hookledger status`",
-		code(name), escape(th.clean(err.Error())))
+		code(name), escape(rl.clean(err.Error())))
 	return c
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func TestReportConditions(t *testing.T) {
-	th := withDefaultsThresholds()
+	rl := withDefaultsRules()
 	ok := reconcile.Report{Source: "stripe", Complete: true, Expected: 30, InLedger: 30, Processed: 30, Due: 30, DueProcessed: 30}
 	for _, tc := range []struct {
 		name string
@@ -39,7 +39,7 @@ func TestReportConditions(t *testing.T) {
 			r := ok
 			tc.edit(&r)
 			var got []string
-			for _, c := range reportConditions(&r, th, testStart) {
+			for _, c := range reportConditions(&r, rl, testStart) {
 				got = append(got, c.kind)
 				if c.fingerprint != "stripe:"+c.kind || c.summary == "" || c.body == "" {
 					t.Errorf("condition %+v lacks fingerprint or text", c)
@@ -52,10 +52,10 @@ func TestReportConditions(t *testing.T) {
 	}
 }
 
-func withDefaultsThresholds() thresholds {
+func withDefaultsRules() rules {
 	c := withDefaults(Config{})
-	return thresholds{maxIDs: c.MaxIDs, minRatio: c.MinRatio, ratioMinExpected: c.RatioMinExpected,
-		processedMin: c.ProcessedMin, stuckAfter: c.StuckAfter}
+	return rules{thresholds: thresholds{maxIDs: c.MaxIDs, minRatio: c.MinRatio, ratioMinExpected: c.RatioMinExpected,
+		processedMin: c.ProcessedMin, stuckAfter: c.StuckAfter}}
 }
 
 // TestProcessedConditionsPerType protects HOOKLEDGER_PROCESSED_MIN: one
@@ -68,8 +68,8 @@ func TestProcessedConditionsPerType(t *testing.T) {
 		{Type: "customer.created", Expected: 1000, Processed: 0, Waiting: 1000, Judged: 19, JudgedProcessed: 0},
 		{Type: "invoice.paid", Expected: 100, Processed: 95, Dead: 5, Judged: 100, JudgedProcessed: 95},
 	}}
-	th := withDefaultsThresholds()
-	conds := processedConditions(&r, th)
+	rl := withDefaultsRules()
+	conds := processedConditions(&r, rl)
 	if len(conds) != 1 || conds[0].fingerprint != "stripe:processed_low:invoice.paid" || conds[0].count != 5 {
 		t.Fatalf("processedConditions() = %+v, want one for invoice.paid (5 not processed)", conds)
 	}
@@ -77,13 +77,13 @@ func TestProcessedConditionsPerType(t *testing.T) {
 		!strings.Contains(conds[0].body, "dead 5") || !strings.Contains(conds[0].body, "15m0s") {
 		t.Errorf("body = %s", conds[0].body)
 	}
-	th.processedMin = 0.9
-	if conds := processedConditions(&r, th); len(conds) != 0 {
+	rl.processedMin = 0.9
+	if conds := processedConditions(&r, rl); len(conds) != 0 {
 		t.Errorf("at 90%%: %d conditions, want 0", len(conds))
 	}
-	th.processedMin = -1
+	rl.processedMin = -1
 	r.ByType[2].JudgedProcessed = 0
-	if conds := processedConditions(&r, th); len(conds) != 0 {
+	if conds := processedConditions(&r, rl); len(conds) != 0 {
 		t.Errorf("off: %d conditions, want 0", len(conds))
 	}
 }

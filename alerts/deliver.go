@@ -95,7 +95,7 @@ func (a *Alerter) failed(ctx context.Context, m ledger.AlertMessage, sendErr err
 		wait = max(rl.RetryAfter, time.Second)
 		a.holdUntil = now.Add(wait)
 	}
-	de := &DeliveryError{MessageID: m.ID, RetryAt: now.Add(wait), msg: a.th.clean(sendErr.Error())}
+	de := &DeliveryError{MessageID: m.ID, RetryAt: now.Add(wait), msg: a.rl.clean(sendErr.Error())}
 	if err := a.db.MarkAlertFailed(ctx, m.ID, de.msg, de.RetryAt); err != nil {
 		return errors.Join(de, fmt.Errorf("deliver alerts: %w", err))
 	}

@@ -29,22 +29,22 @@ func endpointProblems(r *reconcile.Report) []reconcile.EndpointReport {
 // endpointCondition is the alert for the endpoints of r that the provider
 // does not send to, or sends elsewhere; missed is the number of events
 // backfilled while the alert has been open, this run's included.
-func endpointCondition(r *reconcile.Report, bad []reconcile.EndpointReport, missed int, th thresholds) condition {
+func endpointCondition(r *reconcile.Report, bad []reconcile.EndpointReport, missed int, rl rules) condition {
 	ids := make([]string, len(bad))
 	for i, e := range bad {
 		ids[i] = e.ID
 	}
 	c := newCondition(r.Source, KindEndpoint, false, missed, ids, r.Since)
-	c.summary, c.body = endpointText(r, bad, missed, th)
+	c.summary, c.body = endpointText(r, bad, missed, rl)
 	return c
 }
 
 // frontCondition is the alert for deliveries the provider recorded as
 // failed with a status hookledger never answers: something in front of it
 // (a proxy, a load balancer) is failing.
-func frontCondition(r *reconcile.Report, th thresholds) condition {
+func frontCondition(r *reconcile.Report, rl rules) condition {
 	c := newCondition(r.Source, KindFrontFailing, false, r.FailedDeliveries, r.FailedDeliveryIDs, r.Since)
-	c.summary, c.body = frontText(r, th)
+	c.summary, c.body = frontText(r, rl)
 	return c
 }
 
@@ -62,10 +62,10 @@ func (a *Alerter) endpointConditions(ctx context.Context, r *reconcile.Report) (
 		if len(open) > 0 {
 			missed += open[0].Count
 		}
-		out = append(out, endpointCondition(r, bad, missed, a.th))
+		out = append(out, endpointCondition(r, bad, missed, a.rl))
 	}
 	if r.FailedDeliveries > 0 {
-		out = append(out, frontCondition(r, a.th))
+		out = append(out, frontCondition(r, a.rl))
 	}
 	return out, nil
 }
@@ -89,7 +89,7 @@ func endpointCleared(r *reconcile.Report, al ledger.Alert) bool {
 	return true
 }
 
-func endpointText(r *reconcile.Report, bad []reconcile.EndpointReport, missed int, th thresholds) (string, string) {
+func endpointText(r *reconcile.Report, bad []reconcile.EndpointReport, missed int, rl rules) (string, string) {
 	what := "disabled"
 	if bad[0].Enabled {
 		what = "sending elsewhere"
@@ -102,7 +102,7 @@ func endpointText(r *reconcile.Report, bad []reconcile.EndpointReport, missed in
 			fmt.Fprintf(&b, "Fix: %s.\n", reenable(r.Source, e.ID))
 		} else {
 			fmt.Fprintf(&b, "*%s endpoint %s sends to %s*, not to this receiver (%s, from HOOKLEDGER_PUBLIC_URL). ",
-				r.Source, code(e.ID), code(th.redact(shownURL(e.URL))), code(th.redact(shownURL(e.ExpectedURL))))
+				r.Source, code(e.ID), code(rl.redact(shownURL(e.URL))), code(rl.redact(shownURL(e.ExpectedURL))))
 			b.WriteString("Fix: point it back at this receiver in the provider's webhook settings, or correct HOOKLEDGER_PUBLIC_URL.\n")
 		}
 	}
@@ -130,7 +130,7 @@ func reenable(source, id string) string {
 	}
 }
 
-func frontText(r *reconcile.Report, th thresholds) (string, string) {
+func frontText(r *reconcile.Report, rl rules) (string, string) {
 	codes := slices.Sorted(maps.Keys(r.FailedDeliveryCodes))
 	parts := make([]string, len(codes))
 	for i, c := range codes {
@@ -144,10 +144,10 @@ func frontText(r *reconcile.Report, th thresholds) (string, string) {
 		pick(r.FailedDeliveries, "delivery", "deliveries"), strings.Join(parts, ", "))
 	for _, e := range r.Endpoints {
 		if e.LastResponseCode != 0 {
-			fmt.Fprintf(&b, "Last response of %s: %s %s.\n", code(e.ID), strconv.Itoa(e.LastResponseCode), escape(th.clean(e.LastResponseMessage)))
+			fmt.Fprintf(&b, "Last response of %s: %s %s.\n", code(e.ID), strconv.Itoa(e.LastResponseCode), escape(rl.clean(e.LastResponseMessage)))
 		}
 	}
-	fmt.Fprintf(&b, "Ids: %s\n", idList(r.FailedDeliveryIDs, r.FailedDeliveries, th.maxIDs))
+	fmt.Fprintf(&b, "Ids: %s\n", idList(r.FailedDeliveryIDs, r.FailedDeliveries, rl.maxIDs))
 	if r.Backfilled+r.Redelivered > 0 {
 		b.WriteString("They have been recovered (above). ")
 	}

@@ -20,21 +20,21 @@ const (
 
 // buildMessage renders the conditions of one source (one run or one check)
 // as a single outbox message: Block Kit blocks plus a plain-text fallback.
-// Every string passes through th.redact on the way in.
-func buildMessage(th thresholds, source, contextLine string, conds []condition) (*ledger.AlertMessage, error) {
+// Every string passes through rl.redact on the way in.
+func buildMessage(rl rules, source, contextLine string, conds []condition) (*ledger.AlertMessage, error) {
 	summaries := make([]string, len(conds))
 	for i, c := range conds {
-		summaries[i] = th.redact(c.summary)
+		summaries[i] = rl.redact(c.summary)
 		if i > 0 && source != "" {
 			summaries[i] = strings.TrimPrefix(summaries[i], source+": ")
 		}
 	}
-	contextLine = th.redact(contextLine)
+	contextLine = rl.redact(contextLine)
 	title := truncate("hookledger · "+strings.Join(summaries, "; "), maxHeader)
 	blocks := []slack.Block{slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, title, false, false))}
 	text := []string{title}
 	for _, c := range conds {
-		body := truncate(th.redact(c.body), maxSection)
+		body := truncate(rl.redact(c.body), maxSection)
 		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, body, false, false), nil, nil))
 		text = append(text, body)
 	}
@@ -51,10 +51,10 @@ func buildMessage(th thresholds, source, contextLine string, conds []condition) 
 
 // resolvedMessage is the short reply, in the thread of message parent,
 // saying that the alerts it announced have cleared.
-func resolvedMessage(th thresholds, source string, parent int64, resolved []ledger.Alert) *ledger.AlertMessage {
+func resolvedMessage(rl rules, source string, parent int64, resolved []ledger.Alert) *ledger.AlertMessage {
 	lines := make([]string, len(resolved))
 	for i, a := range resolved {
-		lines[i] = fmt.Sprintf("Resolved: %s — %s.", th.redact(a.Summary), clearedBecause(a.Kind))
+		lines[i] = fmt.Sprintf("Resolved: %s — %s.", rl.redact(a.Summary), clearedBecause(a.Kind))
 		if a.Kind == KindEndpoint && a.Count > 0 {
 			lines[i] += fmt.Sprintf(" %d %s missed meanwhile %s backfilled.", a.Count, plural(a.Count, "event"), pick(a.Count, "was", "were"))
 		}

@@ -12,15 +12,15 @@ import (
 )
 
 func TestBuildMessage(t *testing.T) {
-	th := withDefaultsThresholds()
-	th.secrets = []string{"sk_live_SECRET"}
+	rl := withDefaultsRules()
+	rl.secrets = []string{"sk_live_SECRET"}
 	rs := gapReports()
 	rs[0].Warnings = []string{"window reaches past retention; key sk_live_SECRET"}
-	conds := reportConditions(&rs[0], th, testStart)
+	conds := reportConditions(&rs[0], rl, testStart)
 	long := conds[0]
 	long.summary = strings.Repeat("é", 200)
 	long.body = strings.Repeat("x", 5000)
-	m, err := buildMessage(th, "stripe", runContext(&rs[0]), append(conds, long))
+	m, err := buildMessage(rl, "stripe", runContext(&rs[0]), append(conds, long))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestBuildMessage(t *testing.T) {
 }
 
 func TestResolvedMessage(t *testing.T) {
-	m := resolvedMessage(thresholds{}, "github", 7, []ledger.Alert{
+	m := resolvedMessage(rules{}, "github", 7, []ledger.Alert{
 		{Kind: KindDead, Summary: "github: 2 dead events"}, {Kind: KindStuck, Summary: "github: 1 event stuck"}})
 	want := "Resolved: github: 2 dead events — no dead events are left.\nResolved: github: 1 event stuck — no event is stuck any more."
 	if m.ParentID != 7 || m.Kind != "resolved" || m.Text != want || m.Blocks != "" {

@@ -52,7 +52,7 @@ func (a *Alerter) planPosts(ctx context.Context, ch *ledger.AlertChange, source,
 	if err != nil || len(post) == 0 {
 		return 0, err
 	}
-	msg, err := buildMessage(a.th, source, contextLine, post)
+	msg, err := buildMessage(a.rl, source, contextLine, post)
 	if err != nil {
 		return 0, err
 	}
@@ -122,7 +122,7 @@ func (a *Alerter) planResolves(ctx context.Context, ch *ledger.AlertChange, sour
 		byParent[al.MessageID] = append(byParent[al.MessageID], al)
 	}
 	for _, p := range parents {
-		ch.Replies = append(ch.Replies, resolvedMessage(a.th, source, p, byParent[p]))
+		ch.Replies = append(ch.Replies, resolvedMessage(a.rl, source, p, byParent[p]))
 	}
 	return nil
 }

@@ -15,13 +15,13 @@ import (
 
 // Message text is Slack mrkdwn built only from ids, types, counts, times
 // and commands: never a payload, and every error string passes through
-// thresholds.clean so no configured secret can reach it.
+// redactor.clean so no configured secret can reach it.
 
-func failedText(r *reconcile.Report, th thresholds, now time.Time) (string, string) {
+func failedText(r *reconcile.Report, rl rules, now time.Time) (string, string) {
 	summary := fmt.Sprintf("%s: reconcile run failed", r.Source)
 	why := "the listing did not finish"
 	if r.Error != "" {
-		why = escape(th.clean(r.Error))
+		why = escape(rl.clean(r.Error))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "*Reconcile run failed* for %s: %s\n", r.Source, why)
@@ -33,7 +33,7 @@ func failedText(r *reconcile.Report, th thresholds, now time.Time) (string, stri
 	return summary, b.String()
 }
 
-func recoveredText(r *reconcile.Report, th thresholds) (string, string) {
+func recoveredText(r *reconcile.Report, rl rules) (string, string) {
 	summary := fmt.Sprintf("%s: %d missing %s found", r.Source, r.Missing, plural(r.Missing, "event"))
 	var b strings.Builder
 	fmt.Fprintf(&b, "*Found %d missing %s* in %s's list that the ledger did not have.\n",
@@ -41,7 +41,7 @@ func recoveredText(r *reconcile.Report, th thresholds) (string, string) {
 	if t := byType(r.MissingByType); t != "" {
 		fmt.Fprintf(&b, "By type: %s\n", t)
 	}
-	fmt.Fprintf(&b, "Ids: %s\n", idList(r.MissingIDs, r.Missing, th.maxIDs))
+	fmt.Fprintf(&b, "Ids: %s\n", idList(r.MissingIDs, r.Missing, rl.maxIDs))
 	var done []string
 	if r.Backfilled > 0 {
 		done = append(done, fmt.Sprintf("backfilled %d from the provider's API", r.Backfilled))
@@ -56,7 +56,7 @@ func recoveredText(r *reconcile.Report, th thresholds) (string, string) {
 	return summary, b.String()
 }
 
-func missingText(r *reconcile.Report, th thresholds, now time.Time) (string, string) {
+func missingText(r *reconcile.Report, rl rules, now time.Time) (string, string) {
 	summary := fmt.Sprintf("%s: %d %s still missing", r.Source, r.StillMissing, plural(r.StillMissing, "event"))
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%d %s still missing* from the ledger.", r.StillMissing, plural(r.StillMissing, "event"))
@@ -65,7 +65,7 @@ func missingText(r *reconcile.Report, th thresholds, now time.Time) (string, str
 	} else if r.Redelivered > 0 {
 		b.WriteString(" Some were asked for again and may still arrive.")
 	}
-	fmt.Fprintf(&b, "\nIds: %s\n", idList(r.StillMissingIDs, r.StillMissing, th.maxIDs))
+	fmt.Fprintf(&b, "\nIds: %s\n", idList(r.StillMissingIDs, r.StillMissing, rl.maxIDs))
 	fmt.Fprintf(&b, "Next: `hookledger reconcile --source %s --since %s`", r.Source, sinceArg(now, r.Since))
 	return summary, b.String()
 }
@@ -79,7 +79,7 @@ func unrecoverableText(r *reconcile.Report) (string, string) {
 	return summary, body
 }
 
-func unknownText(r *reconcile.Report, th thresholds) (string, string) {
+func unknownText(r *reconcile.Report, rl rules) (string, string) {
 	summary := fmt.Sprintf("%s: %d unknown %s (security signal)", r.Source, r.Unknown, plural(r.Unknown, "event"))
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%d unknown %s*: received with a valid signature, but %s's API does not know %s. ",
@@ -92,7 +92,7 @@ func unknownText(r *reconcile.Report, th thresholds) (string, string) {
 			"so a captured delivery resent under a new X-GitHub-Delivery id verifies; compare its payload with the deliveries GitHub lists.")
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "Ids: %s\n", idList(r.UnknownIDs, r.Unknown, th.maxIDs))
+	fmt.Fprintf(&b, "Ids: %s\n", idList(r.UnknownIDs, r.Unknown, rl.maxIDs))
 	first := "EVENT_ID"
 	if len(r.UnknownIDs) > 0 {
 		first = cleanID(r.UnknownIDs[0])
@@ -111,12 +111,12 @@ func ratioText(r *reconcile.Report, ratio float64) (string, string) {
 	return summary, body
 }
 
-func deadText(g ledger.StateGroup, th thresholds) (string, string) {
+func deadText(g ledger.StateGroup, rl rules) (string, string) {
 	summary := fmt.Sprintf("%s: %d dead %s", g.Source, g.Count, plural(g.Count, "event"))
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%d dead %s*: out of attempts or rejected by the handler; they are not processed.\n",
 		g.Count, plural(g.Count, "event"))
-	fmt.Fprintf(&b, "By type: %s\nIds: %s\n", byType(g.ByType), idList(g.IDs, g.Count, th.maxIDs))
+	fmt.Fprintf(&b, "By type: %s\nIds: %s\n", byType(g.ByType), idList(g.IDs, g.Count, rl.maxIDs))
 	fmt.Fprintf(&b, "Next: fix the handler, then `hookledger replay --dead --source %s`", g.Source)
 	if len(g.IDs) > 0 {
 		fmt.Fprintf(&b, " (or one: `hookledger replay %s %s`)", g.Source, cleanID(g.IDs[0]))
@@ -124,12 +124,12 @@ func deadText(g ledger.StateGroup, th thresholds) (string, string) {
 	return summary, b.String()
 }
 
-func stuckText(g ledger.StateGroup, th thresholds) (string, string) {
+func stuckText(g ledger.StateGroup, rl rules) (string, string) {
 	summary := fmt.Sprintf("%s: %d %s stuck", g.Source, g.Count, plural(g.Count, "event"))
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%d %s stuck* pending or failing for more than %s (oldest received %s).\n",
-		g.Count, plural(g.Count, "event"), th.stuckAfter, stamp(g.Oldest))
-	fmt.Fprintf(&b, "By type: %s\nIds: %s\n", byType(g.ByType), idList(g.IDs, g.Count, th.maxIDs))
+		g.Count, plural(g.Count, "event"), rl.stuckAfter, stamp(g.Oldest))
+	fmt.Fprintf(&b, "By type: %s\nIds: %s\n", byType(g.ByType), idList(g.IDs, g.Count, rl.maxIDs))
 	fmt.Fprintf(&b, "Next: check the handler is up, then `hookledger events list --source %s --state failed`", g.Source)
 	return summary, b.String()
 }
@@ -250,7 +250,7 @@ func roundDuration(d time.Duration) time.Duration {
 	return d.Round(time.Second)
 }
 
-func processedText(r *reconcile.Report, t reconcile.TypeCount, th thresholds) (string, string) {
+func processedText(r *reconcile.Report, t reconcile.TypeCount, rl rules) (string, string) {
 	share := float64(t.JudgedProcessed) / float64(t.Judged)
 	pct := math.Floor(share*1000) / 10
 	name := t.Type
@@ -262,7 +262,7 @@ func processedText(r *reconcile.Report, t reconcile.TypeCount, th thresholds) (s
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%s: only %d of %d processed (%.1f%%)*, under the %s%% of HOOKLEDGER_PROCESSED_MIN. "+
 		"Counted: the %s events %s sent in the window that have been in the ledger for over %s.\n",
-		escape(name), t.JudgedProcessed, t.Judged, pct, strconv.FormatFloat(th.processedMin*100, 'f', -1, 64),
+		escape(name), t.JudgedProcessed, t.Judged, pct, strconv.FormatFloat(rl.processedMin*100, 'f', -1, 64),
 		escape(name), r.Source, grace)
 	fmt.Fprintf(&b, "Of all %d expected: processed %d, waiting %d, dead %d, missing %d.\n",
 		t.Expected, t.Processed, t.Waiting, t.Dead, t.Missing)

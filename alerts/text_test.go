@@ -57,8 +57,8 @@ func TestByType(t *testing.T) {
 }
 
 func TestThresholdsClean(t *testing.T) {
-	th := thresholds{secrets: []string{"sk_live_abcdef"}}
-	got := th.clean("bad key sk_live_abcdef\n\tat line 2 " + strings.Repeat("x", 400))
+	rl := rules{redactor: redactor{secrets: []string{"sk_live_abcdef"}}}
+	got := rl.clean("bad key sk_live_abcdef\n\tat line 2 " + strings.Repeat("x", 400))
 	if strings.Contains(got, "sk_live") || strings.Contains(got, "\n") || len(got) > 300 {
 		t.Errorf("clean() = %q, want redacted, one line, at most 300 bytes", got)
 	}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
 // adminRoutes are every page and API call of the status page.
@@ -164,7 +166,7 @@ func TestServeAdminWithoutToken(t *testing.T) {
 	env, _, _ := testEnv(map[string]string{"HOOKLEDGER_DB": filepath.Join(t.TempDir(), "x.db"),
 		"STRIPE_WEBHOOK_SECRET": "whsec_x", "HOOKLEDGER_ADMIN_ADDR": "127.0.0.1:0"})
 	err := runWith(t.Context(), env, []string{"serve", "--addr", "127.0.0.1:0", "--no-schedule"})
-	if exitCode(err, io.Discard) != exitUsage || !strings.Contains(err.Error(), "HOOKLEDGER_ADMIN_TOKEN") {
+	if app.ExitCode(err, io.Discard) != app.ExitUsage || !strings.Contains(err.Error(), "HOOKLEDGER_ADMIN_TOKEN") {
 		t.Errorf("serve with HOOKLEDGER_ADMIN_ADDR and no token: %v, want exit 2 naming HOOKLEDGER_ADMIN_TOKEN", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 )
 
@@ -57,8 +58,8 @@ func BenchmarkStatusPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	a := &app{cfg: Config{AdminToken: "bench-token"}, db: db, log: slog.New(slog.DiscardHandler)}
-	page, err := a.adminPage()
+	a := &app.App{Config: app.Config{AdminToken: "bench-token"}, DB: db, Log: slog.New(slog.DiscardHandler)}
+	page, err := a.AdminPage()
 	if err != nil {
 		b.Fatal(err)
 	}

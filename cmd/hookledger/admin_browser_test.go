@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 )
 
@@ -138,16 +139,16 @@ func startPageWorld(t *testing.T) *pageWorld {
 // dead one, which gets a permanent 400 until pw.accept is set.
 func pageDownstream(t *testing.T, pw *pageWorld) string {
 	t.Helper()
-	app := newCountingApp(t)
-	inner := app.srv.Config.Handler
-	app.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	down := newCountingApp(t)
+	inner := down.srv.Config.Handler
+	down.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Idempotency-Key") == pw.deadID && !pw.accept.Load() {
 			http.Error(w, "order not found", http.StatusBadRequest)
 			return
 		}
 		inner.ServeHTTP(w, r)
 	})
-	return app.srv.URL
+	return down.srv.URL
 }
 
 // send posts a signed Stripe webhook for id; the secret event carries the
@@ -184,13 +185,13 @@ func (pw *pageWorld) waitSettled(t *testing.T, n int) {
 }
 
 // status runs `hookledger status --json` on the world's ledger.
-func (pw *pageWorld) status(t *testing.T) statusJSON {
+func (pw *pageWorld) status(t *testing.T) app.StatusJSON {
 	t.Helper()
 	env, stdout, stderr := testEnv(map[string]string{})
 	if err := runWith(context.Background(), env, []string{"status", "--json", "--db", pw.db}); err != nil {
 		t.Fatalf("status --json: %v\n%s", err, stderr)
 	}
-	var st statusJSON
+	var st app.StatusJSON
 	if err := json.Unmarshal([]byte(stdout.String()), &st); err != nil {
 		t.Fatalf("decode status --json: %v", err)
 	}
@@ -362,7 +363,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 
 // checkOverviewNumbers compares the overview's counts per source and state
 // with what `hookledger status --json` says.
-func checkOverviewNumbers(t *testing.T, ctx context.Context, st statusJSON) {
+func checkOverviewNumbers(t *testing.T, ctx context.Context, st app.StatusJSON) {
 	t.Helper()
 	cells, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]string](`Object.fromEntries([...document.querySelectorAll("[data-source][data-state]")]
 		.map(e => [e.dataset.source + "/" + e.dataset.state, e.textContent.trim()]))`))

@@ -11,11 +11,12 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/alerts"
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 )
 
 // runAlerts is `hookledger alerts list|ack|flush`.
-func runAlerts(ctx context.Context, env *Env, args []string) error {
+func runAlerts(ctx context.Context, env *app.Env, args []string) error {
 	return dispatch(ctx, env, "alerts", args, []command{
 		{"list", "alerts (open, or --all) and the outbox", runAlertsList},
 		{"ack", "acknowledge an open alert (the forgery signal stays open until then)", runAlertsAck},
@@ -26,27 +27,8 @@ func runAlerts(ctx context.Context, env *Env, args []string) error {
 // alertsJSON is `alerts list --json`: the alerts, newest first, and the
 // messages still waiting in the outbox.
 type alertsJSON struct {
-	Alerts []alertJSON  `json:"alerts"`
-	Outbox []outboxJSON `json:"outbox"`
-}
-
-type alertJSON struct {
-	ID          int64      `json:"id"`
-	Fingerprint string     `json:"fingerprint"`
-	Source      string     `json:"source,omitempty"`
-	Kind        string     `json:"kind"`
-	State       string     `json:"state"`
-	Summary     string     `json:"summary"`
-	Count       int        `json:"count"`
-	IDs         []string   `json:"ids"`
-	Delivered   bool       `json:"delivered"`
-	Channel     string     `json:"channel,omitempty"`
-	MessageTS   string     `json:"message_ts,omitempty"`
-	OpenedAt    time.Time  `json:"opened_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
-	ResolvedAt  *time.Time `json:"resolved_at,omitempty"`
-	AckedBy     string     `json:"acked_by,omitempty"`
-	AckedAt     *time.Time `json:"acked_at,omitempty"`
+	Alerts []app.AlertJSON `json:"alerts"`
+	Outbox []outboxJSON    `json:"outbox"`
 }
 
 type outboxJSON struct {
@@ -62,20 +44,20 @@ type outboxJSON struct {
 
 // runAlertsList is `hookledger alerts list`: open (or all) alerts and the
 // outbox, as a table or one JSON object.
-func runAlertsList(ctx context.Context, env *Env, args []string) error {
+func runAlertsList(ctx context.Context, env *app.Env, args []string) error {
 	fs := newFlagSet(env, "alerts list", "alerts list [--all] [--json] [--db PATH]", "hookledger alerts list --all --json")
-	dbPath := fs.String("db", "", dbFlagUsage)
+	dbPath := fs.String("db", "", app.DBFlagUsage)
 	all := fs.Bool("all", false, "include resolved alerts")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	db, err := openLedger(ctx, env, *dbPath)
+	db, err := app.OpenReadOnly(ctx, env, *dbPath)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if _, err := sayMode(ctx, env.Stderr, db); err != nil {
+	if _, err := app.SayMode(ctx, env.Stderr, db); err != nil {
 		return err
 	}
 	list, err := db.Alerts(ctx, ledger.AlertFilter{All: *all})
@@ -86,34 +68,18 @@ func runAlertsList(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	out := alertsJSON{Alerts: make([]alertJSON, len(list)), Outbox: make([]outboxJSON, len(queued))}
+	out := alertsJSON{Alerts: make([]app.AlertJSON, len(list)), Outbox: make([]outboxJSON, len(queued))}
 	for i, a := range list {
-		out.Alerts[i] = toAlertJSON(a)
+		out.Alerts[i] = app.ToAlertJSON(a)
 	}
 	for i, m := range queued {
 		out.Outbox[i] = outboxJSON{ID: m.ID, Source: m.Source, Kind: m.Kind, Text: m.Text, Attempts: m.Attempts,
 			NextAttemptAt: m.NextAttemptAt, LastError: m.LastError, CreatedAt: m.CreatedAt}
 	}
 	if *asJSON {
-		return writeJSON(env.Stdout, out)
+		return app.WriteJSON(env.Stdout, out)
 	}
 	return printAlerts(env.Stdout, out, *all)
-}
-
-// toAlertJSON is a's shape in `alerts list --json`.
-func toAlertJSON(a ledger.Alert) alertJSON {
-	j := alertJSON{ID: a.ID, Fingerprint: a.Fingerprint, Source: a.Source, Kind: a.Kind, State: string(a.State),
-		Summary: a.Summary, Count: a.Count, IDs: a.Keys, Delivered: a.Channel != "", Channel: a.Channel,
-		MessageTS: a.MessageTS, OpenedAt: a.OpenedAt, UpdatedAt: a.UpdatedAt}
-	if !a.ResolvedAt.IsZero() {
-		t := a.ResolvedAt
-		j.ResolvedAt = &t
-	}
-	if !a.AckedAt.IsZero() {
-		t := a.AckedAt
-		j.AckedBy, j.AckedAt = a.AckedBy, &t
-	}
-	return j
 }
 
 // printAlerts writes the human form of `alerts list`.
@@ -148,7 +114,7 @@ func printAlerts(w io.Writer, out alertsJSON, all bool) error {
 
 // ackNote is what `alerts list` adds to an alert's summary about its
 // acknowledgement: who and when, or how to give one.
-func ackNote(a alertJSON) string {
+func ackNote(a app.AlertJSON) string {
 	switch {
 	case a.AckedAt != nil:
 		return fmt.Sprintf(" (acknowledged by %s at %s)", a.AckedBy, a.AckedAt.Format(time.RFC3339))
@@ -160,43 +126,43 @@ func ackNote(a alertJSON) string {
 
 // runAlertsAck is `hookledger alerts ack ID`: record who acknowledged the
 // open alert and when, resolve it, and queue a reply in its thread.
-func runAlertsAck(ctx context.Context, env *Env, args []string) error {
+func runAlertsAck(ctx context.Context, env *app.Env, args []string) error {
 	fs := newFlagSet(env, "alerts ack", "alerts ack ID [--by NAME] [--db PATH]", "hookledger alerts ack 12 --by alice")
-	dbPath := fs.String("db", "", dbFlagUsage)
+	dbPath := fs.String("db", "", app.DBFlagUsage)
 	by := fs.String("by", "", "who acknowledges it (default $USER)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("alerts ack: want one alert ID (see `hookledger alerts list`)")
+		return app.UsageError("alerts ack: want one alert ID (see `hookledger alerts list`)")
 	}
 	id, err := strconv.ParseInt(pos[0], 10, 64)
 	if err != nil || id < 1 {
-		return usageError(fmt.Sprintf("alerts ack: %q is not an alert ID", pos[0]))
+		return app.UsageError(fmt.Sprintf("alerts ack: %q is not an alert ID", pos[0]))
 	}
 	if *by == "" {
 		*by = env.Getenv("USER")
 	}
 	if *by == "" {
-		return usageError("alerts ack: say who acknowledges it with --by NAME ($USER is not set)")
+		return app.UsageError("alerts ack: say who acknowledges it with --by NAME ($USER is not set)")
 	}
-	cfg, db, err := openConfigured(ctx, env, *dbPath)
+	cfg, db, err := app.OpenConfigured(ctx, env, *dbPath)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if _, err := sayMode(ctx, env.Stderr, db); err != nil {
+	if _, err := app.SayMode(ctx, env.Stderr, db); err != nil {
 		return err
 	}
-	al, err := newAlerter(db, cfg, slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
+	al, err := app.NewAlerter(db, cfg, slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
 	if err != nil {
 		return err
 	}
 	a, err := al.Ack(ctx, id, *by)
 	switch {
 	case errors.Is(err, ledger.ErrNotFound):
-		return fmt.Errorf("alerts ack: no alert %d in %s", id, db.Path())
+		return fmt.Errorf("alerts ack: no alert %d in %s", id, app.LedgerName(db))
 	case errors.Is(err, ledger.ErrNotOpen):
 		return fmt.Errorf("alerts ack: alert %d is already resolved", id)
 	case err != nil:
@@ -209,10 +175,10 @@ func runAlertsAck(ctx context.Context, env *Env, args []string) error {
 
 // runAlertsFlush is `hookledger alerts flush`: one delivery pass over the
 // outbox, now.
-func runAlertsFlush(ctx context.Context, env *Env, args []string) error {
+func runAlertsFlush(ctx context.Context, env *app.Env, args []string) error {
 	fs := newFlagSet(env, "alerts flush", "alerts flush [--db PATH] [--log-format text|json] [--log-level L]",
 		"SLACK_BOT_TOKEN=xoxb-… SLACK_CHANNEL=C0123 hookledger alerts flush")
-	dbPath := fs.String("db", "", dbFlagUsage)
+	dbPath := fs.String("db", "", app.DBFlagUsage)
 	logf := addLogFlags(fs, slog.LevelInfo)
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
@@ -221,12 +187,12 @@ func runAlertsFlush(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, db, err := openConfigured(ctx, env, *dbPath)
+	cfg, db, err := app.OpenConfigured(ctx, env, *dbPath)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	al, err := newAlerter(db, cfg, newLogger(env, lc), nil)
+	al, err := app.NewAlerter(db, cfg, app.NewLogger(env, lc), nil)
 	if err != nil {
 		return err
 	}
@@ -240,39 +206,4 @@ func runAlertsFlush(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("flush alerts: %w", flushErr)
 	}
 	return nil
-}
-
-// newAlerter builds the Alerter the configuration asks for: Slack bot,
-// incoming webhook, or the log.
-func newAlerter(db *ledger.DB, cfg Config, logger *slog.Logger, sources []string) (*alerts.Alerter, error) {
-	al, err := alerts.New(db, alerts.Config{
-		Silence:      cfg.Silence,
-		ProcessedMin: cfg.ProcessedMin,
-		Sources:      sources,
-		BotToken:     cfg.SlackBotToken,
-		Channel:      cfg.SlackChannel,
-		WebhookURL:   cfg.SlackWebhookURL,
-		APIURL:       cfg.SlackAPIURL,
-		Secrets:      cfg.secrets(),
-		LiveOnly:     liveOnlyNotes(cfg),
-		Logger:       logger,
-	})
-	if err != nil {
-		return nil, usageError(err.Error())
-	}
-	return al, nil
-}
-
-// liveOnlyNotes maps each configured live-only source to the note that
-// says why reconcile cannot check it, for the alerts about it.
-func liveOnlyNotes(cfg Config) map[string]string {
-	provs, err := buildProviders(cfg, slog.New(slog.DiscardHandler), nil)
-	if err != nil {
-		return nil // the caller's own buildProviders reports the error
-	}
-	notes := map[string]string{}
-	for _, in := range provs.liveOnly() {
-		notes[in.Name] = in.Caps.LiveOnly
-	}
-	return notes
 }

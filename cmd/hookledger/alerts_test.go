@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/alerts"
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/reconcile"
 )
@@ -126,7 +127,7 @@ func TestAlertsListAndFlush(t *testing.T) {
 func TestAlertsUsage(t *testing.T) {
 	for _, args := range [][]string{{"alerts"}, {"alerts", "nope"}, {"alerts", "list", "--bogus"}} {
 		env, _, _ := testEnv(nil)
-		if err := runWith(context.Background(), env, args); exitCode(err, io.Discard) != exitUsage {
+		if err := runWith(context.Background(), env, args); app.ExitCode(err, io.Discard) != app.ExitUsage {
 			t.Errorf("%v: err %v, want a usage error", args, err)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"io"
 	"slices"
 	"testing"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
 func TestParseArgsInterspersed(t *testing.T) {
@@ -49,7 +51,7 @@ func TestSplitList(t *testing.T) {
 		{" whsec_a, ,whsec_b,", []string{"whsec_a", "whsec_b"}},
 	}
 	for _, tt := range tests {
-		if got := splitList(tt.in); !slices.Equal(got, tt.want) {
+		if got := app.SplitList(tt.in); !slices.Equal(got, tt.want) {
 			t.Errorf("splitList(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}

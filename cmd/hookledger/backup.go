@@ -5,40 +5,35 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 )
 
 // runBackup is `hookledger backup PATH`: a consistent copy of the ledger,
 // taken while serve keeps receiving (never `cp` a live ledger: commits
 // still in the WAL are not in the main file).
-func runBackup(ctx context.Context, env *Env, args []string) error {
+func runBackup(ctx context.Context, env *app.Env, args []string) error {
 	fs := newFlagSet(env, "backup", "backup PATH [--db PATH]",
 		"hookledger backup /var/backups/hookledger-$(date +%F).db")
-	dbPath := fs.String("db", "", dbFlagUsage)
+	dbPath := fs.String("db", "", app.DBFlagUsage)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("backup: want PATH, the file to write (it must not exist)")
+		return app.UsageError("backup: want PATH, the file to write (it must not exist)")
 	}
-	src := *dbPath
-	if src == "" {
-		src = orDefault(env.Getenv("HOOKLEDGER_DB"), defaultDBPath)
-	}
-	if err := sqliteOnly(src); err != nil {
+	src := app.LedgerPath(env, *dbPath)
+	if err := app.RequireLedger("backup", src); err != nil {
 		return err
 	}
-	if _, err := os.Stat(src); err != nil {
-		return fmt.Errorf("backup: no ledger at %s: %w", src, err)
-	}
 	// Read-only: the backup takes no write lock, so intake never waits.
-	db, err := ledger.OpenReadOnly(ctx, src)
+	db, err := app.OpenLedger(ctx, src, app.OpenOptions{ReadOnly: true})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Backup(ctx, pos[0]); err != nil {
+	if err := app.Backup(ctx, db, pos[0]); err != nil {
 		return err
 	}
 	st, err := os.Stat(pos[0])
@@ -52,16 +47,16 @@ func runBackup(ctx context.Context, env *Env, args []string) error {
 // runVacuum is `hookledger vacuum`: the one-time, offline conversion of a
 // ledger created before auto_vacuum, so that prune returns space to the
 // file system. It refuses while anything else has the ledger open.
-func runVacuum(ctx context.Context, env *Env, args []string) error {
+func runVacuum(ctx context.Context, env *app.Env, args []string) error {
 	fs := newFlagSet(env, "vacuum", "vacuum [--db PATH]",
 		"systemctl stop hookledger && hookledger vacuum && systemctl start hookledger")
-	dbPath := fs.String("db", "", dbFlagUsage)
+	dbPath := fs.String("db", "", app.DBFlagUsage)
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	path := *dbPath
-	if path == "" {
-		path = orDefault(env.Getenv("HOOKLEDGER_DB"), defaultDBPath)
+	path := app.LedgerPath(env, *dbPath)
+	if err := app.CheckBackend(path); err != nil {
+		return err
 	}
 	before := ledger.FileSize(path)
 	if err := ledger.Vacuum(ctx, path); err != nil {

@@ -2,61 +2,32 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"runtime/pprof"
-	"strings"
 	"time"
-)
 
-// Bench bounds: the signatures are made before the timed phases and
-// Stripe's tolerance is 5 minutes, so a run stays well inside it.
-const (
-	maxBenchDuration = 2 * time.Minute
-	maxBenchPool     = 2_000_000
-	poolPerSecond    = 40_000 // pre-signed events per measured second, far above what the receiver reaches
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/bench"
 )
-
-// benchConfig is one bench run's settings.
-type benchConfig struct {
-	Source          *benchScheme // the ingest phase's source
-	Duration        time.Duration
-	Warmup          time.Duration
-	Conns           int
-	Size            int
-	Pool            int
-	Stages          map[string]bool
-	ProcessEvents   int
-	ProcessWorkers  int
-	ReconcileEvents int
-	Dir             string
-	CPUProfile      string
-	JSON            bool
-	// tamper runs between the receiver's load and the ledger check; tests
-	// use it to prove the check catches a lost event.
-	tamper func(ctx context.Context, path string) error
-}
 
 // runBench is `hookledger bench`: the throughput and latency figures of
 // issue 7, measured on loopback.
-func runBench(ctx context.Context, env *Env, args []string) error {
+func runBench(ctx context.Context, env *app.Env, args []string) error {
 	cfg, err := parseBenchFlags(env, args)
 	if err != nil {
 		return err
 	}
-	return bench(ctx, env, cfg)
+	return bench.Run(ctx, env, cfg)
 }
 
-// parseBenchFlags parses bench's flags into a validated benchConfig.
-func parseBenchFlags(env *Env, args []string) (benchConfig, error) {
+// parseBenchFlags parses bench's flags into a validated bench.Config.
+func parseBenchFlags(env *app.Env, args []string) (bench.Config, error) {
 	fs := newFlagSet(env, "bench", "bench [--source stripe] [--duration 10s] [--conns 32] [--size 2600] [--stages ingest,process,reconcile] [--json]",
 		"hookledger bench --duration 10s --json > bench.json")
-	var cfg benchConfig
+	var cfg bench.Config
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured time of each ingest phase (at most 2m)")
 	fs.DurationVar(&cfg.Warmup, "warmup", -1, "unmeasured warm-up before each ingest phase (default duration/10, at most 1s)")
 	fs.IntVar(&cfg.Conns, "conns", 32, "concurrent keep-alive connections")
 	fs.IntVar(&cfg.Size, "size", 2600, "bytes per event")
-	source := fs.String("source", "stripe", "the source the ingest phase sends to, signed as its provider signs: "+benchSchemeNames)
+	source := fs.String("source", "stripe", "the source the ingest phase sends to, signed as its provider signs: "+bench.SchemeNames)
 	fs.IntVar(&cfg.Pool, "pool", 0, "pre-signed events (default 40000 per second of duration); the receiver phase stops when they run out")
 	stages := fs.String("stages", "ingest,process,reconcile", "phases to run, comma-separated")
 	fs.IntVar(&cfg.ProcessEvents, "process-events", 20000, "events the processor phase drains")
@@ -69,90 +40,8 @@ func parseBenchFlags(env *Env, args []string) (benchConfig, error) {
 		return cfg, err
 	}
 	var err error
-	if cfg.Source, err = parseBenchSource(*source); err != nil {
+	if cfg.Source, err = bench.ParseSource(*source); err != nil {
 		return cfg, err
 	}
-	return cfg, cfg.finish(*stages)
-}
-
-// finish validates cfg and fills the defaults that depend on other flags.
-func (cfg *benchConfig) finish(stages string) error {
-	switch {
-	case cfg.Duration <= 0 || cfg.Duration > maxBenchDuration:
-		return usageError("bench: --duration must be in (0, 2m]")
-	case cfg.Conns < 1 || cfg.Conns > 1024:
-		return usageError("bench: --conns must be in [1, 1024]")
-	case cfg.Pool < 0 || cfg.Pool > maxBenchPool:
-		return usageError(fmt.Sprintf("bench: --pool must be in [0, %d]", maxBenchPool))
-	case cfg.ProcessEvents < 1 || cfg.ProcessWorkers < 1 || cfg.ReconcileEvents < 2:
-		return usageError("bench: --process-events, --process-workers must be positive, --reconcile-events at least 2")
-	}
-	if cfg.Source == nil {
-		cfg.Source = benchSchemes["stripe"]
-	}
-	if _, err := sizedTemplate(cfg.Source, time.Now(), cfg.Size); err != nil {
-		return err
-	}
-	if cfg.Warmup < 0 {
-		cfg.Warmup = min(cfg.Duration/10, time.Second)
-	}
-	if cfg.Pool == 0 {
-		cfg.Pool = min(max(int((cfg.Duration+cfg.Warmup).Seconds()*poolPerSecond), 1000), maxBenchPool)
-	}
-	cfg.Stages = map[string]bool{}
-	for s := range strings.SplitSeq(stages, ",") {
-		switch s = strings.TrimSpace(s); s {
-		case "ingest", "process", "reconcile":
-			cfg.Stages[s] = true
-		case "":
-		default:
-			return usageError(fmt.Sprintf("bench: unknown stage %q (want ingest, process, reconcile)", s))
-		}
-	}
-	return nil
-}
-
-// bench runs the selected phases, prints the report, and fails when a
-// phase lost or double-processed an event (exit 1). Missing a target is
-// reported, not an error.
-func bench(ctx context.Context, env *Env, cfg benchConfig) error {
-	dir := cfg.Dir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "hookledger-bench-")
-		if err != nil {
-			return fmt.Errorf("create bench directory: %w", err)
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
-	}
-	if cfg.CPUProfile != "" {
-		stop, err := startCPUProfile(cfg.CPUProfile)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
-	rep := runPhases(ctx, env, cfg, dir)
-	rep.Targets = rep.targets()
-	if cfg.JSON {
-		if err := writeJSON(env.Stdout, rep); err != nil {
-			return fmt.Errorf("write bench report: %w", err)
-		}
-	} else {
-		rep.print(env.Stdout)
-	}
-	return rep.err
-}
-
-// startCPUProfile writes a CPU profile to path until the returned stop.
-func startCPUProfile(path string) (func(), error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("create cpu profile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("start cpu profile: %w", err)
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	return cfg, cfg.Finish(*stages)
 }

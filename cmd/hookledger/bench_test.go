@@ -7,13 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hookledger/hookledger/sources/stripe"
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/bench"
 )
 
 // shortBench are flags for a bench run of about a second, small enough
@@ -35,7 +35,7 @@ func TestBenchJSON(t *testing.T) {
 	if err := runWith(benchContext(t), env, shortBench(t.TempDir(), "--json")); err != nil {
 		t.Fatalf("bench error = %v\nstderr:\n%s", err, stderr)
 	}
-	var rep benchReport
+	var rep bench.Report
 	if err := json.Unmarshal([]byte(stdout.String()), &rep); err != nil {
 		t.Fatalf("stdout is not one JSON report: %v\n%s", err, stdout)
 	}
@@ -49,7 +49,7 @@ func TestBenchJSON(t *testing.T) {
 		t.Fatalf("report lacks a phase: %s", stdout)
 	}
 	if rep.Bare.OK == 0 || rep.Receiver.OK == 0 || rep.Receiver.RPS <= 0 || rep.Receiver.P99 <= 0 || rep.Ratio <= 0 {
-		t.Errorf("ingest figures empty: bare %+v receiver %+v ratio %v", rep.Bare, rep.Receiver.loadResult, rep.Ratio)
+		t.Errorf("ingest figures empty: bare %+v receiver %+v ratio %v", rep.Bare, rep.Receiver, rep.Ratio)
 	}
 	if r := rep.Receiver; r.Lost != 0 || r.InLedger != r.Acked+r.StoredUnacked {
 		t.Errorf("receiver acked %d, in ledger %d, lost %d, stored unacked %d: want every ack stored",
@@ -79,14 +79,14 @@ func TestBenchHumanOutput(t *testing.T) {
 }
 
 // TestBenchDetectsLoss deletes one acknowledged event between the load
-// and the check: the run must fail with errLost (exit 1).
+// and the check: the run must fail with bench.ErrLost (exit 1).
 func TestBenchDetectsLoss(t *testing.T) {
 	env, stdout, _ := testEnv(nil)
 	cfg, err := parseBenchFlags(env, shortBench(t.TempDir(), "--stages", "ingest", "--json")[1:])
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.tamper = func(ctx context.Context, path string) error {
+	cfg.Tamper = func(ctx context.Context, path string) error {
 		db, err := sql.Open("sqlite", "file:"+path)
 		if err != nil {
 			return err
@@ -95,14 +95,14 @@ func TestBenchDetectsLoss(t *testing.T) {
 		_, err = db.ExecContext(ctx, `DELETE FROM events WHERE id = (SELECT min(id) FROM events)`)
 		return err
 	}
-	err = bench(benchContext(t), env, cfg)
-	if !errors.Is(err, errLost) {
+	err = bench.Run(benchContext(t), env, cfg)
+	if !errors.Is(err, bench.ErrLost) {
 		t.Fatalf("bench error = %v, want errLost", err)
 	}
-	if code := exitCode(err, &bytes.Buffer{}); code != exitError {
-		t.Errorf("exit code = %d, want %d", code, exitError)
+	if code := app.ExitCode(err, &bytes.Buffer{}); code != app.ExitError {
+		t.Errorf("exit code = %d, want %d", code, app.ExitError)
 	}
-	var rep benchReport
+	var rep bench.Report
 	if err := json.Unmarshal([]byte(stdout.String()), &rep); err != nil {
 		t.Fatalf("stdout is not one JSON report: %v", err)
 	}
@@ -123,8 +123,8 @@ func TestBenchFailedPhaseHasNoVerdict(t *testing.T) {
 			args = append(args, "--json")
 		}
 		err := runWith(benchContext(t), env, args)
-		if code := exitCode(err, io.Discard); code != exitError {
-			t.Fatalf("bench --dir %s (json %v) exit = %d (%v), want %d\nstderr:\n%s", missing, asJSON, code, err, exitError, stderr)
+		if code := app.ExitCode(err, io.Discard); code != app.ExitError {
+			t.Fatalf("bench --dir %s (json %v) exit = %d (%v), want %d\nstderr:\n%s", missing, asJSON, code, err, app.ExitError, stderr)
 		}
 		if !asJSON {
 			out := stdout.String()
@@ -134,7 +134,7 @@ func TestBenchFailedPhaseHasNoVerdict(t *testing.T) {
 			}
 			continue
 		}
-		var rep benchReport
+		var rep bench.Report
 		if err := json.Unmarshal([]byte(stdout.String()), &rep); err != nil {
 			t.Fatalf("stdout is not one JSON report: %v\n%s", err, stdout)
 		}
@@ -162,100 +162,8 @@ func TestBenchFlags(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env, _, _ := testEnv(nil)
 			_, err := parseBenchFlags(env, tt.args)
-			if !errors.Is(err, errUsage) {
+			if !errors.Is(err, app.ErrUsage) {
 				t.Errorf("parseBenchFlags(%q) error = %v, want a usage error", tt.args, err)
-			}
-		})
-	}
-}
-
-func TestPercentile(t *testing.T) {
-	ms := func(ns ...int) []time.Duration {
-		var out []time.Duration
-		for _, n := range ns {
-			out = append(out, time.Duration(n)*time.Millisecond)
-		}
-		return out
-	}
-	hundred := make([]time.Duration, 100)
-	for i := range hundred {
-		hundred[i] = time.Duration(i+1) * time.Millisecond
-	}
-	tests := []struct {
-		name   string
-		sorted []time.Duration
-		q      float64
-		want   float64
-	}{
-		{"empty", nil, 0.5, 0},
-		{"one", ms(7), 0.99, 7},
-		{"median of odd", ms(1, 2, 3), 0.5, 2},
-		{"p99 of 100", hundred, 0.99, 99},
-		{"p50 of 100", hundred, 0.50, 50},
-		{"max", hundred, 1, 100},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := percentile(tt.sorted, tt.q); got != tt.want {
-				t.Errorf("percentile(%v) = %v, want %v", tt.q, got, tt.want)
-			}
-		})
-	}
-}
-
-func TestEventPool(t *testing.T) {
-	pool, err := newEventPool(benchSchemes["stripe"], 3, 2600, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := append([]byte(nil), pool.render(make([]byte, len(pool.tmpl)), 1)...)
-	if len(a) != 2600 || !json.Valid(a) {
-		t.Fatalf("event is %d bytes, valid JSON %v; want 2600 and valid", len(a), json.Valid(a))
-	}
-	var env struct{ ID, Type string }
-	if err := json.Unmarshal(a, &env); err != nil || env.ID != pool.eventID(1) || env.Type != "invoice.paid" {
-		t.Errorf("event id %q type %q (%v), want %q invoice.paid", env.ID, env.Type, err, pool.eventID(1))
-	}
-	opts := stripe.VerifyOptions{Secrets: []string{pool.secret}}
-	if err := stripe.VerifySignature(a, poolHeaders(pool, 1).Get(stripe.SignatureHeader), opts); err != nil {
-		t.Errorf("VerifySignature(event 1) = %v, want nil", err)
-	}
-	if err := stripe.VerifySignature(a, poolHeaders(pool, 2).Get(stripe.SignatureHeader), opts); err == nil {
-		t.Error("VerifySignature(event 1, signature of event 2) = nil, want an error")
-	}
-	if pool.eventID(1) == pool.eventID(2) || pool.sigs[1] == pool.sigs[2] {
-		t.Errorf("events 1 and 2 share an id or a signature")
-	}
-}
-
-// TestEventPoolEverySource: for every source the bench can drive, each
-// pre-signed event is valid JSON of the asked size that the source's own
-// Verify accepts under the id the ledger check looks for, and rejects with
-// another event's headers.
-func TestEventPoolEverySource(t *testing.T) {
-	for name, scheme := range benchSchemes {
-		t.Run(name, func(t *testing.T) {
-			pool, err := newEventPool(scheme, 3, 3000, time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
-			src, err := scheme.source(pool.secret)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body := append([]byte(nil), pool.render(make([]byte, len(pool.tmpl)), 1)...)
-			if len(body) != 3000 || !json.Valid(body) {
-				t.Fatalf("event is %d bytes, valid JSON %v; want 3000 and valid", len(body), json.Valid(body))
-			}
-			ev, err := src.Verify(poolHeaders(pool, 1), body)
-			if err != nil || ev.EventID != pool.eventID(1) || src.Name() != scheme.name {
-				t.Fatalf("Verify(event 1) = %+v, %v; want event %s of %s", ev, err, pool.eventID(1), scheme.name)
-			}
-			if _, err := src.Verify(poolHeaders(pool, 2), body); err == nil {
-				t.Error("Verify(event 1 with event 2's headers) = nil, want an error")
-			}
-			if pool.eventID(1) == pool.eventID(2) {
-				t.Error("events 1 and 2 share an id")
 			}
 		})
 	}
@@ -267,7 +175,7 @@ func TestBenchDrivesAnotherSource(t *testing.T) {
 	if err := runWith(benchContext(t), env, args); err != nil {
 		t.Fatalf("bench --source paddle error = %v\nstderr:\n%s", err, stderr)
 	}
-	var rep benchReport
+	var rep bench.Report
 	if err := json.Unmarshal([]byte(stdout.String()), &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -275,13 +183,7 @@ func TestBenchDrivesAnotherSource(t *testing.T) {
 		t.Errorf("bench --source paddle = source %q, receiver %+v; want paddle events acknowledged and stored", rep.Config.Source, r)
 	}
 	env, _, _ = testEnv(nil)
-	if err := runWith(benchContext(t), env, []string{"bench", "--source", "nope"}); !errors.Is(err, errUsage) {
+	if err := runWith(benchContext(t), env, []string{"bench", "--source", "nope"}); !errors.Is(err, app.ErrUsage) {
 		t.Errorf("bench --source nope = %v, want a usage error", err)
 	}
-}
-
-func poolHeaders(p *eventPool, seq int) http.Header {
-	h := http.Header{}
-	p.setHeaders(h, seq)
-	return h
 }

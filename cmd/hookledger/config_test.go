@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
 // TestBadSettingExitsBeforeServing holds that serve validates every
@@ -50,8 +52,8 @@ func TestBadSettingExitsBeforeServing(t *testing.T) {
 		}
 		err := runWith(ctx, env, args)
 		cancel()
-		code := exitCode(err, stderr)
-		if code != exitUsage || !strings.Contains(stderr.String(), tt.name) {
+		code := app.ExitCode(err, stderr)
+		if code != app.ExitUsage || !strings.Contains(stderr.String(), tt.name) {
 			t.Errorf("%s=%q: exit %d, stderr %q; want 2 naming %s", tt.name, tt.value, code, stderr, tt.name)
 		}
 		if listened || strings.Contains(stderr.String(), "hookledger serving") {

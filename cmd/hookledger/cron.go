@@ -4,15 +4,17 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
 // runCron is `hookledger cron`: the scheduled jobs (reconcile, deep,
 // alerts) and alert delivery, without the receiver or the processor, for a
 // deployment where those run in another process on the same ledger.
-func runCron(ctx context.Context, env *Env, args []string) error {
+func runCron(ctx context.Context, env *app.Env, args []string) error {
 	fs := newFlagSet(env, "cron", "cron [--db PATH] [--schedule 'name=spec;…'] [--log-format text|json] [--log-level L]",
 		"HOOKLEDGER_SCHEDULE='reconcile=@every 15m;deep=@daily;alerts=@every 1m;prune=@hourly' hookledger cron")
-	dbPath := fs.String("db", "", dbFlagUsage)
+	dbPath := fs.String("db", "", app.DBFlagUsage)
 	schedule := fs.String("schedule", "", "jobs to run, name=spec pairs split by ; (default $HOOKLEDGER_SCHEDULE or the built-in schedule)")
 	logf := addLogFlags(fs, slog.LevelInfo)
 	if err := parseNoArgs(fs, args); err != nil {
@@ -22,20 +24,20 @@ func runCron(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfigDB(env, *dbPath)
+	cfg, err := app.LoadConfigDB(env, *dbPath)
 	if err != nil {
 		return err
 	}
 	if *schedule != "" {
-		if _, err := scheduleJobs(*schedule); err != nil {
-			return usageError("--schedule: " + err.Error())
+		if _, err := app.ScheduleJobs(*schedule); err != nil {
+			return app.UsageError("--schedule: " + err.Error())
 		}
 		cfg.Schedule = *schedule
 	}
 	if strings.TrimSpace(cfg.Schedule) == "off" {
-		return usageError("cron: the schedule is off; nothing to run")
+		return app.UsageError("cron: the schedule is off; nothing to run")
 	}
-	a, err := newApp(ctx, env, cfg, newLogger(env, lc), nil)
+	a, err := app.New(ctx, env, cfg, app.NewLogger(env, lc), nil)
 	if err != nil {
 		return err
 	}
@@ -43,24 +45,24 @@ func runCron(ctx context.Context, env *Env, args []string) error {
 	// Jobs outlive ctx so that a stop waits for them under a deadline.
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
-	stopJobs, err := a.startJobs(runCtx)
+	stopJobs, err := a.StartJobs(runCtx)
 	if err != nil {
 		return err
 	}
-	a.log.Info("hookledger cron running", "db", cfg.DB, "reconcile_sources", names(a.provs.Reconcile))
-	a.logMode()
+	a.Log.Info("hookledger cron running", "db", cfg.DB, "reconcile_sources", app.Names(a.Provs.Reconcile))
+	a.LogMode()
 	if env.Ready != nil {
 		env.Ready("")
 	}
 	<-ctx.Done()
-	a.log.Info("shutting down", "timeout", shutdownTimeout.String())
-	shutCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	a.Log.Info("shutting down", "timeout", app.ShutdownTimeout.String())
+	shutCtx, cancel := context.WithTimeout(context.Background(), app.ShutdownTimeout)
 	defer cancel()
 	stopJobs(shutCtx)
 	stopRun()
 	if err := a.Close(); err != nil {
 		return err
 	}
-	a.log.Info("stopped")
+	a.Log.Info("stopped")
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/sources/github/githubtest"
 	"github.com/hookledger/hookledger/sources/paddle/paddletest"
 	"github.com/hookledger/hookledger/sources/stripe/stripetest"
@@ -183,9 +184,9 @@ func TestReconcileGitHubFrontProxyFailing(t *testing.T) {
 // HOOKLEDGER_PUBLIC_URL: a value that is not an absolute http(s) URL is a
 // usage error naming the setting.
 func TestPublicURLSettingValidated(t *testing.T) {
-	_, err := loadConfig(func(k string) string { return map[string]string{"HOOKLEDGER_PUBLIC_URL": "hooks.example.com"}[k] })
-	if code := exitCode(err, io.Discard); code != exitUsage || !strings.Contains(err.Error(), "HOOKLEDGER_PUBLIC_URL") {
-		t.Errorf("HOOKLEDGER_PUBLIC_URL=hooks.example.com: exit %d (%v), want %d naming it", code, err, exitUsage)
+	_, err := app.LoadConfig(func(k string) string { return map[string]string{"HOOKLEDGER_PUBLIC_URL": "hooks.example.com"}[k] })
+	if code := app.ExitCode(err, io.Discard); code != app.ExitUsage || !strings.Contains(err.Error(), "HOOKLEDGER_PUBLIC_URL") {
+		t.Errorf("HOOKLEDGER_PUBLIC_URL=hooks.example.com: exit %d (%v), want %d naming it", code, err, app.ExitUsage)
 	}
 }
 

@@ -3,19 +3,19 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 )
 
 // runEventsPurge is `hookledger events purge`: deletes dead events for
 // good, the one way besides replay that a dead event leaves the ledger
 // (retention never takes it). It deletes only with --yes.
-func runEventsPurge(ctx context.Context, env *Env, args []string) error {
+func runEventsPurge(ctx context.Context, env *app.Env, args []string) error {
 	fs := newFlagSet(env, "events purge", "events purge --state dead [--source NAME] [--before D] [--dry-run | --yes] [--json] [--db PATH]",
 		"hookledger events purge --state dead --source github --before 30d --yes")
-	dbPath := fs.String("db", "", dbFlagUsage)
+	dbPath := fs.String("db", "", app.DBFlagUsage)
 	state := fs.String("state", "", "the state to purge: only dead (required, so the command says what it deletes)")
 	source := fs.String("source", "", "only events of this source")
 	before := fs.String("before", "", "only events received before this duration ago or RFC 3339 time")
@@ -26,24 +26,24 @@ func runEventsPurge(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if *state != string(ledger.StateDead) {
-		return usageError("events purge: want --state dead (retention prunes processed events; pending, processing and failed events still have work to do)")
+		return app.UsageError("events purge: want --state dead (retention prunes processed events; pending, processing and failed events still have work to do)")
 	}
 	f := ledger.PurgeFilter{Source: *source, DryRun: *dryRun || !*yes}
 	if *before != "" {
 		t, err := parseSince(*before, time.Now())
 		if err != nil {
-			return usageError("events purge: --before: " + err.Error())
+			return app.UsageError("events purge: --before: " + err.Error())
 		}
 		f.Before = t
 	}
-	cfg, err := loadConfigDB(env, *dbPath)
+	cfg, err := app.LoadConfigDB(env, *dbPath)
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(cfg.DB); err != nil {
-		return fmt.Errorf("events purge: no ledger at %s: %w", cfg.DB, err)
+	if err := app.RequireLedger("events purge", cfg.DB); err != nil {
+		return err
 	}
-	db, err := openWritable(ctx, env, cfg)
+	db, err := app.OpenWritable(ctx, env, cfg)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func runEventsPurge(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		if err := writeJSON(env.Stdout, toPruneJSON(ledger.Retention{}, rep)); err != nil {
+		if err := app.WriteJSON(env.Stdout, toPruneJSON(ledger.Retention{}, rep)); err != nil {
 			return err
 		}
 	} else {
@@ -66,7 +66,7 @@ func runEventsPurge(ctx context.Context, env *Env, args []string) error {
 		printSpace(env.Stdout, rep)
 	}
 	if !*dryRun && !*yes {
-		return usageError(fmt.Sprintf("events purge: %d dead events match; nothing deleted: rerun with --yes to delete them for good", rep.Events))
+		return app.UsageError(fmt.Sprintf("events purge: %d dead events match; nothing deleted: rerun with --yes to delete them for good", rep.Events))
 	}
 	return nil
 }

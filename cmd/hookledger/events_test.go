@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 )
 
@@ -68,7 +69,7 @@ func TestEventsJSONWholeOrNothing(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	err := spool(&out, func(w io.Writer) error { return writeEventsJSON(w, failing) })
+	err := app.Spool(&out, func(w io.Writer) error { return writeEventsJSON(w, failing) })
 	if err == nil || out.Len() != 0 {
 		t.Errorf("spool(failing listing) = %v, wrote %q; want an error and nothing written", err, out.String())
 	}
@@ -85,8 +86,8 @@ func TestReadCommandsUsage(t *testing.T) {
 	} {
 		env, stdout, _ := testEnv(nil)
 		err := runWith(context.Background(), env, args)
-		if code := exitCode(err, io.Discard); code != exitUsage || stdout.String() != "" {
-			t.Errorf("%v = exit %d (%v), stdout %q; want %d and nothing on stdout", args, code, err, stdout, exitUsage)
+		if code := app.ExitCode(err, io.Discard); code != app.ExitUsage || stdout.String() != "" {
+			t.Errorf("%v = exit %d (%v), stdout %q; want %d and nothing on stdout", args, code, err, stdout, app.ExitUsage)
 		}
 	}
 }
@@ -129,7 +130,7 @@ func TestEventsListDefaults(t *testing.T) {
 
 	env, stdout, stderr := testEnv(map[string]string{"HOOKLEDGER_DB": w.dbPath})
 	err = runWith(context.Background(), env, []string{"events", "list", "--limit", "-1"})
-	if code := exitCode(err, io.Discard); code != exitUsage || stdout.String() != "" {
+	if code := app.ExitCode(err, io.Discard); code != app.ExitUsage || stdout.String() != "" {
 		t.Errorf("events list --limit -1 = exit %d (%v), stdout %q; want 2 and nothing", code, err, stdout)
 	}
 	err = runWith(context.Background(), env, []string{"events", "list", "--source", "strpe"})

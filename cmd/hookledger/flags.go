@@ -7,6 +7,8 @@ import (
 	"io"
 	"reflect"
 	"strings"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
 // flagSet is a subcommand's ContinueOnError FlagSet with its usage text.
@@ -14,13 +16,13 @@ import (
 // usage after a usage error goes to stderr.
 type flagSet struct {
 	*flag.FlagSet
-	env               *Env
+	env               *app.Env
 	synopsis, example string
 }
 
 // newFlagSet returns the flag set of the subcommand name, whose usage
 // shows synopsis, an example and the flags.
-func newFlagSet(env *Env, name, synopsis, example string) *flagSet {
+func newFlagSet(env *app.Env, name, synopsis, example string) *flagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	// Parse returns its errors; parseFlags prints them with the usage.
 	fs.SetOutput(io.Discard)
@@ -72,7 +74,7 @@ func parseFlags(fs *flagSet, args []string) error {
 			return err
 		}
 		fs.printUsage(fs.env.Stderr)
-		return usageError(err.Error())
+		return app.UsageError(err.Error())
 	}
 	return nil
 }
@@ -107,7 +109,7 @@ func parseNoArgs(fs *flagSet, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return usageError(fmt.Sprintf("%s: unexpected argument %q", fs.Name(), fs.Arg(0)))
+		return app.UsageError(fmt.Sprintf("%s: unexpected argument %q", fs.Name(), fs.Arg(0)))
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
 // TestHelpGoesToStdout holds that help asked for is printed on stdout with
@@ -27,7 +29,7 @@ func TestHelpGoesToStdout(t *testing.T) {
 	for _, tt := range tests {
 		env, stdout, stderr := testEnv(nil)
 		err := runWith(context.Background(), env, tt.args)
-		if code := exitCode(err, stderr); code != exitOK {
+		if code := app.ExitCode(err, stderr); code != app.ExitOK {
 			t.Errorf("%q: exit %d (%v), want 0", tt.args, code, err)
 		}
 		if stderr.String() != "" {
@@ -45,7 +47,7 @@ func TestHelpGoesToStdout(t *testing.T) {
 	for _, args := range [][]string{{}, {"nope"}, {"help", "nope"}, {"serve", "--nope"}, {"events"}} {
 		env, stdout, stderr := testEnv(nil)
 		err := runWith(context.Background(), env, args)
-		if code := exitCode(err, stderr); code != exitUsage || stdout.String() != "" ||
+		if code := app.ExitCode(err, stderr); code != app.ExitUsage || stdout.String() != "" ||
 			!strings.Contains(stderr.String(), "usage: hookledger") {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2, nothing, the usage", args, code, stdout, stderr)
 		}

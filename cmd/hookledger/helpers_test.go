@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger/ledgertest"
 )
 
@@ -17,9 +18,9 @@ type syncBuffer = ledgertest.SyncBuffer
 
 // testEnv returns an Env whose variables are vars alone (nothing from the
 // process environment) and whose output goes to buffers.
-func testEnv(vars map[string]string) (*Env, *syncBuffer, *syncBuffer) {
+func testEnv(vars map[string]string) (*app.Env, *syncBuffer, *syncBuffer) {
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
-	return &Env{Stdout: stdout, Stderr: stderr, Getenv: func(k string) string { return vars[k] }}, stdout, stderr
+	return &app.Env{Stdout: stdout, Stderr: stderr, Getenv: func(k string) string { return vars[k] }}, stdout, stderr
 }
 
 // countingApp is a downstream app on loopback that answers 200 and counts

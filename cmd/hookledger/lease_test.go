@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 )
 
@@ -18,8 +19,8 @@ import (
 func checkSlowDownstream(t *testing.T, n int, delay time.Duration, vars map[string]string) {
 	t.Helper()
 	w := newProcessWorld(t, n)
-	app := newSlowApp(t, delay)
-	vars["HOOKLEDGER_FORWARD_URL"] = app.srv.URL
+	down := newSlowApp(t, delay)
+	vars["HOOKLEDGER_FORWARD_URL"] = down.srv.URL
 	out, err := w.run(t, vars, "process")
 	if err != nil {
 		t.Fatalf("process = %q, %v", out, err)
@@ -27,7 +28,7 @@ func checkSlowDownstream(t *testing.T, n int, delay time.Duration, vars map[stri
 	if want := fmt.Sprintf("processed %d, retry scheduled 0, dead 0", n); !strings.HasPrefix(out, want) {
 		t.Errorf("process = %q, want it to start %q", out, want)
 	}
-	app.checkEachOnce(t, n)
+	down.checkEachOnce(t, n)
 	db, err := ledger.Open(context.Background(), w.dbPath)
 	if err != nil {
 		t.Fatal(err)
@@ -69,11 +70,11 @@ func TestHandlerTimeoutMustFitInLease(t *testing.T) {
 		{"100ms", "500ms", "HOOKLEDGER_LEASE (500ms) must be at least 1s"},
 	} {
 		vars := map[string]string{"HOOKLEDGER_HANDLER_TIMEOUT": tc.timeout, "HOOKLEDGER_LEASE": tc.lease}
-		_, err := loadConfig(func(k string) string { return vars[k] })
+		_, err := app.LoadConfig(func(k string) string { return vars[k] })
 		switch {
 		case tc.wantErr == "" && err != nil:
 			t.Errorf("loadConfig(timeout %s, lease %s) = %v, want nil", tc.timeout, tc.lease, err)
-		case tc.wantErr != "" && (err == nil || err.Error() != "usage: "+tc.wantErr || exitCode(err, io.Discard) != exitUsage):
+		case tc.wantErr != "" && (err == nil || err.Error() != "usage: "+tc.wantErr || app.ExitCode(err, io.Discard) != app.ExitUsage):
 			t.Errorf("loadConfig(timeout %s, lease %s) = %v, want the usage error %q", tc.timeout, tc.lease, err, tc.wantErr)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 )
 
@@ -34,7 +35,7 @@ func TestBackfillWithoutHandlerWaitsForProcessor(t *testing.T) {
 	shell := withoutHandler(w.vars)
 	env, stdout, stderr := testEnv(shell)
 	err := runWith(context.Background(), env, []string{"reconcile", "--since", "7d"})
-	if code := exitCode(err, io.Discard); code != exitOK {
+	if code := app.ExitCode(err, io.Discard); code != app.ExitOK {
 		t.Fatalf("reconcile exit = %d (%v), want 0\n%s\n%s", code, err, stdout, stderr)
 	}
 	if !strings.Contains(stderr.String(), "pending") || !strings.Contains(stderr.String(), "hookledger process") {

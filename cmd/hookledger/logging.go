@@ -2,9 +2,10 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
 // logFlags are --log-format and --log-level, which every command that
@@ -23,25 +24,18 @@ func addLogFlags(fs *flagSet, def slog.Level) *logFlags {
 	return f
 }
 
-// logConfig is how a command logs.
-type logConfig struct {
-	json  bool
-	level slog.Level
-	set   bool // the level was chosen (flag or environment), not the command's default
-}
-
 // config returns the logging f and env ask for, def the level when
 // neither names one. A bad value is a usage error naming the flag or the
 // variable it came from.
-func (f *logFlags) config(env *Env, def slog.Level) (logConfig, error) {
-	lc := logConfig{level: def}
+func (f *logFlags) config(env *app.Env, def slog.Level) (app.LogConfig, error) {
+	lc := app.LogConfig{Level: def}
 	format, from := pick(f.format, "--log-format", env.Getenv("HOOKLEDGER_LOG_FORMAT"), "HOOKLEDGER_LOG_FORMAT")
 	switch strings.ToLower(format) {
 	case "", "text":
 	case "json":
-		lc.json = true
+		lc.JSON = true
 	default:
-		return lc, usageError(fmt.Sprintf("%s: want text or json", from))
+		return lc, app.UsageError(fmt.Sprintf("%s: want text or json", from))
 	}
 	level, from := pick(f.level, "--log-level", env.Getenv("HOOKLEDGER_LOG_LEVEL"), "HOOKLEDGER_LOG_LEVEL")
 	if level == "" {
@@ -50,9 +44,9 @@ func (f *logFlags) config(env *Env, def slog.Level) (logConfig, error) {
 	l, ok := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn,
 		"warning": slog.LevelWarn, "error": slog.LevelError}[strings.ToLower(level)]
 	if !ok {
-		return lc, usageError(fmt.Sprintf("%s: want debug, info, warn or error", from))
+		return lc, app.UsageError(fmt.Sprintf("%s: want debug, info, warn or error", from))
 	}
-	lc.level, lc.set = l, true
+	lc.Level, lc.Set = l, true
 	return lc, nil
 }
 
@@ -63,19 +57,4 @@ func pick(flagValue, flagName, envValue, envName string) (string, string) {
 		return flagValue, flagName
 	}
 	return envValue, envName
-}
-
-// logHandler is the handler of lc writing to w.
-func logHandler(w io.Writer, lc logConfig) slog.Handler {
-	opts := &slog.HandlerOptions{Level: lc.level}
-	if lc.json {
-		return slog.NewJSONHandler(w, opts)
-	}
-	return slog.NewTextHandler(w, opts)
-}
-
-// newLogger returns a command's logger on env.Stderr, as lc says,
-// redacted of the environment's secrets.
-func newLogger(env *Env, lc logConfig) *slog.Logger {
-	return slog.New(env.redact.Handler(logHandler(env.Stderr, lc)))
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
 // TestLogFormatAndLevel holds that serve logs JSON, one object a line,
@@ -72,7 +74,7 @@ func TestBadLogSettingIsUsageError(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err := runWith(ctx, env, tt.args)
 		cancel()
-		if code := exitCode(err, stderr); code != exitUsage || !strings.Contains(stderr.String(), tt.want) {
+		if code := app.ExitCode(err, stderr); code != app.ExitUsage || !strings.Contains(stderr.String(), tt.want) {
 			t.Errorf("%v %v: exit %d, stderr %q; want 2 naming %s", tt.vars, tt.args, code, stderr, tt.want)
 		}
 	}

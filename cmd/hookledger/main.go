@@ -14,6 +14,7 @@ import (
 	"slices"
 	"syscall"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/redact"
 )
 
@@ -21,13 +22,13 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	os.Exit(exitCode(err, os.Stderr))
+	os.Exit(app.ExitCode(err, os.Stderr))
 }
 
 // command is one subcommand: its name, a one-line summary and its entry.
 type command struct {
 	name, summary string
-	run           func(ctx context.Context, env *Env, args []string) error
+	run           func(ctx context.Context, env *app.Env, args []string) error
 }
 
 // commands lists the subcommands in the order usage shows them.
@@ -55,29 +56,29 @@ func commands() []command {
 // run is the whole program: it parses args, runs one subcommand and returns
 // its error. Only main calls os.Exit.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	env := &Env{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
+	env := &app.Env{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
 	return runWith(ctx, env, args)
 }
 
 // runWith is run with an explicit environment, for tests. What the
 // command prints on stdout and the error it returns are redacted of every
 // configured secret.
-func runWith(ctx context.Context, env *Env, args []string) (err error) {
+func runWith(ctx context.Context, env *app.Env, args []string) (err error) {
 	e := *env
-	e.redact = redact.New(envSecrets(env.Getenv)...)
-	stdout := e.redact.Writer(env.Stdout)
+	e.Redact = redact.New(app.EnvSecrets(env.Getenv)...)
+	stdout := e.Redact.Writer(env.Stdout)
 	e.Stdout = stdout
-	defer func() { err = e.redact.Error(errors.Join(err, stdout.Flush())) }()
+	defer func() { err = e.Redact.Error(errors.Join(err, stdout.Flush())) }()
 	return runCommand(ctx, &e, args)
 }
 
 // runCommand runs the command args name: help and the command list go to
 // stdout when asked for, to stderr with a usage error otherwise.
-func runCommand(ctx context.Context, env *Env, args []string) error {
+func runCommand(ctx context.Context, env *app.Env, args []string) error {
 	switch {
 	case len(args) == 0:
 		usage(env.Stderr)
-		return usageError("no command given")
+		return app.UsageError("no command given")
 	case args[0] == "--version" || args[0] == "-version":
 		return runVersion(ctx, env, args[1:])
 	case isHelp(args[0]):
@@ -87,19 +88,19 @@ func runCommand(ctx context.Context, env *Env, args []string) error {
 		return c.run(ctx, env, args[1:])
 	}
 	usage(env.Stderr)
-	return usageError(fmt.Sprintf("unknown command %q", args[0]))
+	return app.UsageError(fmt.Sprintf("unknown command %q", args[0]))
 }
 
 // runHelp is `hookledger help [COMMAND [SUBCOMMAND]]`: the command list,
 // or the named command's own help (as `COMMAND -h` prints it), on stdout.
-func runHelp(ctx context.Context, env *Env, args []string) error {
+func runHelp(ctx context.Context, env *app.Env, args []string) error {
 	if len(args) == 0 || isHelp(args[0]) {
 		usage(env.Stdout)
 		return nil
 	}
 	if _, ok := findCommand(commands(), args[0]); !ok {
 		usage(env.Stderr)
-		return usageError(fmt.Sprintf("help: unknown command %q", args[0]))
+		return app.UsageError(fmt.Sprintf("help: unknown command %q", args[0]))
 	}
 	return runCommand(ctx, env, append(slices.Clone(args), "-h"))
 }
@@ -131,7 +132,7 @@ func usage(w io.Writer) {
 // dispatch runs the subcommand of group named by args[0] ("events list").
 // For -h it prints the group's subcommands on stdout; for a missing or
 // unknown name, on stderr with a usage error.
-func dispatch(ctx context.Context, env *Env, group string, args []string, subs []command) error {
+func dispatch(ctx context.Context, env *app.Env, group string, args []string, subs []command) error {
 	if len(args) > 0 {
 		if c, ok := findCommand(subs, args[0]); ok {
 			return c.run(ctx, env, args[1:])
@@ -147,11 +148,11 @@ func dispatch(ctx context.Context, env *Env, group string, args []string, subs [
 	}
 	switch {
 	case len(args) == 0:
-		return usageError(group + ": want a subcommand")
+		return app.UsageError(group + ": want a subcommand")
 	case isHelp(args[0]):
 		return flag.ErrHelp
 	default:
-		return usageError(fmt.Sprintf("%s: unknown subcommand %q", group, args[0]))
+		return app.UsageError(fmt.Sprintf("%s: unknown subcommand %q", group, args[0]))
 	}
 }
 

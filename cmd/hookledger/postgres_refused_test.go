@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
 // TestPostgresLedgerRefusedUntilComplete: until the PostgreSQL backend is
@@ -35,8 +37,8 @@ func TestPostgresLedgerRefusedUntilComplete(t *testing.T) {
 				}
 				env, stdout, stderr := testEnv(vars)
 				err := runWith(context.Background(), env, argv)
-				code := exitCode(err, stderr)
-				if code != exitUsage || !strings.Contains(stderr.String(), "PostgreSQL support is not complete yet") {
+				code := app.ExitCode(err, stderr)
+				if code != app.ExitUsage || !strings.Contains(stderr.String(), "PostgreSQL support is not complete yet") {
 					t.Errorf("%v (env %v): exit %d, stderr %q; want exit 2 saying PostgreSQL support is not complete yet",
 						argv, viaEnv, code, stderr.String())
 				}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 )
 
@@ -93,14 +94,14 @@ func TestProcessDrainsOnce(t *testing.T) {
 func TestProcessNeedsHandler(t *testing.T) {
 	w := newProcessWorld(t, 1)
 	_, err := w.run(t, map[string]string{"HOOKLEDGER_FORWARD_URL": ""}, "process")
-	if exitCode(err, &bytes.Buffer{}) != exitUsage || !strings.Contains(err.Error(), "no handler configured") {
+	if app.ExitCode(err, &bytes.Buffer{}) != app.ExitUsage || !strings.Contains(err.Error(), "no handler configured") {
 		t.Errorf("process without a handler = %v, want a usage error", err)
 	}
 }
 
 func TestNewHandlerDescribesWithoutSecrets(t *testing.T) {
-	cfg := Config{ForwardURL: "https://user:pass@example.test/hooks?token=abc", ForwardSecret: "whsec_c2VjcmV0"}
-	h, desc, err := newHandler(cfg)
+	cfg := app.Config{ForwardURL: "https://user:pass@example.test/hooks?token=abc", ForwardSecret: "whsec_c2VjcmV0"}
+	h, desc, err := app.NewHandler(cfg)
 	if err != nil || h == nil {
 		t.Fatalf("newHandler() = %v, %v", h, err)
 	}
@@ -108,16 +109,16 @@ func TestNewHandlerDescribesWithoutSecrets(t *testing.T) {
 	if desc != "forward to https://example.test (signed)" {
 		t.Errorf("description = %q", desc)
 	}
-	if h, desc, err := newHandler(Config{Exec: "cat"}); err != nil || h == nil || !strings.HasPrefix(desc, "exec") {
+	if h, desc, err := app.NewHandler(app.Config{Exec: "cat"}); err != nil || h == nil || !strings.HasPrefix(desc, "exec") {
 		t.Errorf("newHandler(exec) = %v, %q, %v", h, desc, err)
 	}
-	if h, _, err := newHandler(Config{}); err != nil || h != nil {
+	if h, _, err := app.NewHandler(app.Config{}); err != nil || h != nil {
 		t.Errorf("newHandler(nothing) = %v, %v; want nil for ledger-only", h, err)
 	}
 }
 
 func TestExecEnvDropsSecrets(t *testing.T) {
-	got := withoutSecrets([]string{"PATH=/bin", "STRIPE_API_KEY=rk_live_x", "GITHUB_TOKEN=ghp_x",
+	got := app.WithoutSecrets([]string{"PATH=/bin", "STRIPE_API_KEY=rk_live_x", "GITHUB_TOKEN=ghp_x",
 		"SLACK_WEBHOOK_URL=https://hooks.slack.com/x", "HOOKLEDGER_DB=l.db", "STRIPE_API_BASE=https://api.stripe.com"})
 	want := []string{"PATH=/bin", "HOOKLEDGER_DB=l.db", "STRIPE_API_BASE=https://api.stripe.com"}
 	if !slices.Equal(got, want) {

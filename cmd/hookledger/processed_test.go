@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
@@ -128,13 +129,13 @@ func processOnce(t *testing.T, vars map[string]string) {
 }
 
 // statusJSONOf runs `status --json`.
-func statusJSONOf(t *testing.T, vars map[string]string) statusJSON {
+func statusJSONOf(t *testing.T, vars map[string]string) app.StatusJSON {
 	t.Helper()
 	env, stdout, stderr := testEnv(vars)
 	if err := runWith(context.Background(), env, []string{"status", "--json"}); err != nil {
 		t.Fatalf("status: %v\n%s", err, stderr)
 	}
-	var st statusJSON
+	var st app.StatusJSON
 	if err := json.Unmarshal([]byte(stdout.String()), &st); err != nil {
 		t.Fatalf("status --json = %s: %v", stdout, err)
 	}
@@ -146,19 +147,19 @@ func statusJSONOf(t *testing.T, vars map[string]string) statusJSON {
 func TestProcessedMinSettingValidated(t *testing.T) {
 	for _, tc := range []struct{ v, want string }{{"99", "HOOKLEDGER_PROCESSED_MIN"}, {"150%", "HOOKLEDGER_PROCESSED_MIN"},
 		{"-1", "HOOKLEDGER_PROCESSED_MIN"}, {"most", "HOOKLEDGER_PROCESSED_MIN"}} {
-		_, err := loadConfig(func(k string) string { return map[string]string{"HOOKLEDGER_PROCESSED_MIN": tc.v}[k] })
-		if code := exitCode(err, io.Discard); code != exitUsage || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("HOOKLEDGER_PROCESSED_MIN=%q: exit %d (%v), want %d naming it", tc.v, code, err, exitUsage)
+		_, err := app.LoadConfig(func(k string) string { return map[string]string{"HOOKLEDGER_PROCESSED_MIN": tc.v}[k] })
+		if code := app.ExitCode(err, io.Discard); code != app.ExitUsage || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("HOOKLEDGER_PROCESSED_MIN=%q: exit %d (%v), want %d naming it", tc.v, code, err, app.ExitUsage)
 		}
 	}
 	for v, want := range map[string]float64{"": 0.99, "99.5%": 0.995, "0.9": 0.9, "off": -1} {
-		cfg, err := loadConfig(func(k string) string { return map[string]string{"HOOKLEDGER_PROCESSED_MIN": v}[k] })
+		cfg, err := app.LoadConfig(func(k string) string { return map[string]string{"HOOKLEDGER_PROCESSED_MIN": v}[k] })
 		if err != nil || cfg.ProcessedMin != want {
 			t.Errorf("HOOKLEDGER_PROCESSED_MIN=%q: %v, %v, want %v", v, cfg.ProcessedMin, err, want)
 		}
 	}
-	_, err := loadConfig(func(k string) string { return map[string]string{"HOOKLEDGER_PROCESSING_GRACE": "soon"}[k] })
-	if code := exitCode(err, io.Discard); code != exitUsage || !strings.Contains(err.Error(), "HOOKLEDGER_PROCESSING_GRACE") {
-		t.Errorf("HOOKLEDGER_PROCESSING_GRACE=soon: exit %d (%v), want %d naming it", code, err, exitUsage)
+	_, err := app.LoadConfig(func(k string) string { return map[string]string{"HOOKLEDGER_PROCESSING_GRACE": "soon"}[k] })
+	if code := app.ExitCode(err, io.Discard); code != app.ExitUsage || !strings.Contains(err.Error(), "HOOKLEDGER_PROCESSING_GRACE") {
+		t.Errorf("HOOKLEDGER_PROCESSING_GRACE=soon: exit %d (%v), want %d naming it", code, err, app.ExitUsage)
 	}
 }

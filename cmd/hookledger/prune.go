@@ -5,38 +5,38 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 )
 
 // runPrune is `hookledger prune`: retention as configured, once, the same
 // work as the scheduled prune job.
-func runPrune(ctx context.Context, env *Env, args []string) error {
+func runPrune(ctx context.Context, env *app.Env, args []string) error {
 	fs := newFlagSet(env, "prune", "prune [--dry-run] [--json] [--db PATH]",
 		"HOOKLEDGER_RETENTION_PAYLOADS=14d hookledger prune --dry-run")
-	dbPath := fs.String("db", "", dbFlagUsage)
+	dbPath := fs.String("db", "", app.DBFlagUsage)
 	dryRun := fs.Bool("dry-run", false, "count what would be pruned; change nothing")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfigDB(env, *dbPath)
+	cfg, err := app.LoadConfigDB(env, *dbPath)
 	if err != nil {
 		return err
 	}
-	provs, err := buildProviders(cfg, slog.New(slog.DiscardHandler), nil)
+	provs, err := app.BuildProviders(cfg, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		return err
 	}
-	if err := checkRetention(&cfg, provs); err != nil {
+	if err := app.CheckRetention(&cfg, provs); err != nil {
 		return err
 	}
-	if _, err := os.Stat(cfg.DB); err != nil {
-		return fmt.Errorf("prune: no ledger at %s: %w", cfg.DB, err)
+	if err := app.RequireLedger("prune", cfg.DB); err != nil {
+		return err
 	}
-	db, err := openWritable(ctx, env, cfg)
+	db, err := app.OpenWritable(ctx, env, cfg)
 	if err != nil {
 		return err
 	}
@@ -46,28 +46,9 @@ func runPrune(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(env.Stdout, toPruneJSON(cfg.Retention, rep))
+		return app.WriteJSON(env.Stdout, toPruneJSON(cfg.Retention, rep))
 	}
 	printPrune(env.Stdout, cfg.Retention, rep)
-	return nil
-}
-
-// pruneJob is the scheduled prune: retention as configured, logged.
-func (a *app) pruneJob(ctx context.Context) error {
-	rep, err := a.db.Prune(ctx, ledger.PruneOptions{Retention: a.cfg.Retention})
-	if err != nil {
-		return err
-	}
-	if rep.Payloads+rep.Events+rep.Receipts+rep.Runs+rep.AlertMessages+rep.Alerts+rep.VacuumedPages > 0 {
-		a.log.Info("pruned", "component", "retention", "payloads", rep.Payloads, "events", rep.Events,
-			"receipts", rep.Receipts, "runs", rep.Runs, "alert_messages", rep.AlertMessages, "alerts", rep.Alerts,
-			"vacuumed_pages", rep.VacuumedPages, "free_pages", rep.FreePages, "batches", rep.Batches,
-			"slow_batches", rep.SlowBatches, "max_batch_ms", millisOf(rep.MaxBatch))
-	}
-	if !rep.AutoVacuum && rep.FreePages > 0 && !a.warnedVacuum.Swap(true) {
-		a.log.Warn("pruned space stays inside the ledger file", "component", "retention", "free_pages", rep.FreePages,
-			"hint", "stop serve and run `hookledger vacuum` once to return it to the file system")
-	}
 	return nil
 }
 
@@ -95,7 +76,7 @@ func toPruneJSON(r ledger.Retention, rep ledger.PruneReport) pruneJSON {
 	j := pruneJSON{DryRun: rep.DryRun, Payloads: rep.Payloads, Events: rep.Events, Attempts: rep.Attempts,
 		Receipts: rep.Receipts, Runs: rep.Runs, AlertMessages: rep.AlertMessages, Alerts: rep.Alerts,
 		VacuumedPages: rep.VacuumedPages, FreePages: rep.FreePages, AutoVacuum: rep.AutoVacuum,
-		Batches: rep.Batches, SlowBatches: rep.SlowBatches, MaxBatchMS: millisOf(rep.MaxBatch), DurationMS: millisOf(rep.Duration)}
+		Batches: rep.Batches, SlowBatches: rep.SlowBatches, MaxBatchMS: app.MillisOf(rep.MaxBatch), DurationMS: app.MillisOf(rep.Duration)}
 	if r != (ledger.Retention{}) {
 		j.Retention = map[string]string{"payloads": keepFor(r.Payloads), "events": keepFor(r.Events),
 			"receipts": keepFor(r.Receipts), "runs": keepFor(r.Runs), "alerts": keepFor(r.Alerts)}
@@ -108,7 +89,7 @@ func keepFor(d time.Duration) string {
 	if d == 0 {
 		return "off"
 	}
-	return formatDays(d)
+	return app.FormatDays(d)
 }
 
 // printPrune writes the human form of `prune`.
@@ -142,6 +123,6 @@ func printSpace(w io.Writer, rep ledger.PruneReport) {
 	}
 	if rep.Batches > 0 {
 		fmt.Fprintf(w, "  batches         %d, the longest held the writer %.1fms (%d over %v)\n", rep.Batches,
-			millisOf(rep.MaxBatch), rep.SlowBatches, ledger.SlowBatch)
+			app.MillisOf(rep.MaxBatch), rep.SlowBatches, ledger.SlowBatch)
 	}
 }

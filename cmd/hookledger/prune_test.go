@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 )
 
@@ -74,11 +75,11 @@ func TestRetentionShorterThanProviderWindowIsRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.vars["HOOKLEDGER_DB"] = path
 			_, stderr, err := runCmd(t, tc.vars, "prune", "--dry-run")
-			code := exitCode(err, &strings.Builder{})
+			code := app.ExitCode(err, &strings.Builder{})
 			if tc.ok && err != nil {
 				t.Fatalf("prune: %v\n%s", err, stderr)
 			}
-			if !tc.ok && (code != exitUsage || !strings.Contains(err.Error(), "HOOKLEDGER_RETENTION_EVENTS")) {
+			if !tc.ok && (code != app.ExitUsage || !strings.Contains(err.Error(), "HOOKLEDGER_RETENTION_EVENTS")) {
 				t.Fatalf("prune error = %v (exit %d), want exit 2 naming HOOKLEDGER_RETENTION_EVENTS", err, code)
 			}
 		})
@@ -93,7 +94,7 @@ func TestRetentionShorterThanProviderWindowIsRefused(t *testing.T) {
 	}
 	// serve refuses it before it starts.
 	vars := map[string]string{"HOOKLEDGER_DB": path, "STRIPE_WEBHOOK_SECRET": "whsec_x", "HOOKLEDGER_RETENTION_EVENTS": "7d", "HOOKLEDGER_ADDR": "127.0.0.1:0"}
-	if _, _, err := runCmd(t, vars, "serve"); !errors.Is(err, errUsage) {
+	if _, _, err := runCmd(t, vars, "serve"); !errors.Is(err, app.ErrUsage) {
 		t.Errorf("serve with a 7d event retention: %v, want a usage error", err)
 	}
 }
@@ -141,11 +142,11 @@ func TestPruneCommandAndEventsShowPrunedPayload(t *testing.T) {
 func TestEventsPurgeDeletesDeadOnlyWithYes(t *testing.T) {
 	path := agedLedger(t, time.Hour)
 	vars := map[string]string{"HOOKLEDGER_DB": path}
-	if _, _, err := runCmd(t, vars, "events", "purge", "--state", "failed"); !errors.Is(err, errUsage) {
+	if _, _, err := runCmd(t, vars, "events", "purge", "--state", "failed"); !errors.Is(err, app.ErrUsage) {
 		t.Errorf("purge --state failed: %v, want a usage error", err)
 	}
 	out, _, err := runCmd(t, vars, "events", "purge", "--state", "dead")
-	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "--yes") || !strings.Contains(out, "events          1") {
+	if !errors.Is(err, app.ErrUsage) || !strings.Contains(err.Error(), "--yes") || !strings.Contains(out, "events          1") {
 		t.Fatalf("purge without --yes = %q, %v; want the count and a usage error asking for --yes", out, err)
 	}
 	if out, _, err = runCmd(t, vars, "events", "purge", "--state", "dead", "--before", "2h", "--yes"); err != nil || !strings.Contains(out, "events          0") {
@@ -195,8 +196,8 @@ func TestBackupAndVacuumCommands(t *testing.T) {
 
 func TestFormatDaysParsesBack(t *testing.T) {
 	for _, d := range []time.Duration{30 * 24 * time.Hour, 30*24*time.Hour + time.Hour, 90 * time.Minute, time.Hour, 3*24*time.Hour + 90*time.Minute} {
-		s := formatDays(d)
-		got, err := parseDuration(s)
+		s := app.FormatDays(d)
+		got, err := app.ParseDuration(s)
 		if err != nil || got != d || strings.HasSuffix(s, "0s") {
 			t.Errorf("formatDays(%v) = %q, which parses to %v, %v", d, s, got, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/alerts"
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/reconcile"
 )
@@ -30,7 +31,7 @@ func TestLargeBackfillRaisesNoFalseRatioAlarm(t *testing.T) {
 	execSQL(t, conn, `UPDATE events SET received_at = received_at - ?`, (2 * time.Hour).Milliseconds())
 
 	shell := withoutHandler(w.vars)
-	if code, reps := reconcileJSONWith(t, shell, "--since", "7d"); code != exitOK || reps["stripe"].Backfilled < 250 {
+	if code, reps := reconcileJSONWith(t, shell, "--since", "7d"); code != app.ExitOK || reps["stripe"].Backfilled < 250 {
 		t.Fatalf("reconcile = exit %d, backfilled %d; want 0 and a large backfill", code, reps["stripe"].Backfilled)
 	}
 	if al := openRatioAlert(t, w.dbPath); al != nil {
@@ -39,7 +40,7 @@ func TestLargeBackfillRaisesNoFalseRatioAlarm(t *testing.T) {
 
 	// Events that had their time and are still not processed do count.
 	execSQL(t, conn, `UPDATE events SET state = 'pending', processed_at = 0 WHERE origin = 'webhook'`)
-	if code, _ := reconcileJSONWith(t, shell, "--since", "7d"); code != exitOK {
+	if code, _ := reconcileJSONWith(t, shell, "--since", "7d"); code != app.ExitOK {
 		t.Fatalf("second reconcile exit = %d", code)
 	}
 	if al := openRatioAlert(t, w.dbPath); al == nil {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
 // readCommands are the commands that only look at the ledger.
@@ -38,7 +40,7 @@ func TestReadCommandsNeedALedger(t *testing.T) {
 			}
 			env, stdout, _ := testEnv(vars)
 			err := runWith(context.Background(), env, argv)
-			if code := exitCode(err, io.Discard); code != exitError || err == nil ||
+			if code := app.ExitCode(err, io.Discard); code != app.ExitError || err == nil ||
 				!strings.Contains(err.Error(), "no ledger at "+path) || stdout.String() != "" {
 				t.Errorf("%v (env %v) = exit %d, %v, stdout %q; want exit 1 saying %q", argv, viaEnv, code, err, stdout, "no ledger at "+path)
 			}
@@ -97,8 +99,8 @@ func TestUsageErrorsTouchNothing(t *testing.T) {
 		env, stdout, _ := testEnv(map[string]string{"HOOKLEDGER_DB": path, "STRIPE_API_KEY": "sk_test_x",
 			"HOOKLEDGER_FORWARD_URL": "http://127.0.0.1:9/"})
 		err := runWith(context.Background(), env, args)
-		if code := exitCode(err, io.Discard); code != exitUsage || stdout.String() != "" {
-			t.Errorf("%v = exit %d (%v), stdout %q; want %d", args, code, err, stdout, exitUsage)
+		if code := app.ExitCode(err, io.Discard); code != app.ExitUsage || stdout.String() != "" {
+			t.Errorf("%v = exit %d (%v), stdout %q; want %d", args, code, err, stdout, app.ExitUsage)
 		}
 		if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 			t.Errorf("%v created %s", args, ents[0].Name())

@@ -14,6 +14,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources"
@@ -26,13 +27,13 @@ type windowFunc = func(context.Context, sources.Lister) (sources.Window, error)
 type reconcileFlags struct {
 	since, until, source, mode, db string
 	dryRun, json                   bool
-	log                            logConfig
+	log                            app.LogConfig
 }
 
 // runReconcile is `hookledger reconcile`: one pass over the window the
 // flags name (or each source's incremental window), as a table or as
 // {"runs": [REPORT, …]}.
-func runReconcile(ctx context.Context, env *Env, args []string) error {
+func runReconcile(ctx context.Context, env *app.Env, args []string) error {
 	fs := newFlagSet(env, "reconcile",
 		"reconcile [--since D|T] [--until T] [--source NAME] [--dry-run] [--mode backfill|redeliver] [--json] [--db PATH] [--log-level L]",
 		"hookledger reconcile --since 7d --source stripe --dry-run")
@@ -43,7 +44,7 @@ func runReconcile(ctx context.Context, env *Env, args []string) error {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "list and compare only: change nothing in the ledger or at the provider")
 	fs.StringVar(&f.mode, "mode", "backfill", "what to do about missing events: backfill (from the provider's API) or redeliver")
 	fs.BoolVar(&f.json, "json", false, `print {"runs": [REPORT, …]} on stdout`)
-	fs.StringVar(&f.db, "db", "", dbFlagUsage)
+	fs.StringVar(&f.db, "db", "", app.DBFlagUsage)
 	// The command's output is its report: by default only warnings go to
 	// the log.
 	logf := addLogFlags(fs, slog.LevelWarn)
@@ -54,7 +55,7 @@ func runReconcile(ctx context.Context, env *Env, args []string) error {
 	if f.log, err = logf.config(env, slog.LevelWarn); err != nil {
 		return err
 	}
-	cfg, err := loadConfigDB(env, f.db)
+	cfg, err := app.LoadConfigDB(env, f.db)
 	if err != nil {
 		return err
 	}
@@ -62,20 +63,20 @@ func runReconcile(ctx context.Context, env *Env, args []string) error {
 }
 
 // reconcileCmd runs one reconcile pass as the command line asked and maps
-// the outcome to the exit codes: nil (0) complete, errGaps (3) gaps remain,
+// the outcome to the exit codes: nil (0) complete, app.ErrGaps (3) gaps remain,
 // usage (2), anything else (1) the run could not finish.
-func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) error {
+func reconcileCmd(ctx context.Context, env *app.Env, cfg app.Config, f reconcileFlags) error {
 	mode, err := reconcile.ParseMode(f.mode)
 	if err != nil {
-		return usageError(err.Error())
+		return app.UsageError(err.Error())
 	}
 	// Every usage error is found before the ledger is opened (or created);
 	// the window itself is taken once it is open, as the run starts.
 	if _, err := reconcileWindow(f, time.Now()); err != nil {
 		return err
 	}
-	logger := redactedLogger(env, cfg, newLogger(env, f.log))
-	provs, err := buildProviders(cfg, logger, nil)
+	logger := app.RedactedLogger(env, cfg, app.NewLogger(env, f.log))
+	provs, err := app.BuildProviders(cfg, logger, nil)
 	if err != nil {
 		return err
 	}
@@ -85,11 +86,11 @@ func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) e
 	}
 	if f.source == "" {
 		// Said on stderr so that --json keeps stdout to the one document.
-		for _, in := range provs.liveOnly() {
+		for _, in := range provs.LiveOnly() {
 			fmt.Fprintf(env.Stderr, "%s: not reconciled: %s\n", in.Name, in.Caps.LiveOnly)
 		}
 	}
-	a, err := openApp(ctx, env, cfg, logger, provs)
+	a, err := app.Open(ctx, env, cfg, logger, provs)
 	if err != nil {
 		return err
 	}
@@ -98,9 +99,9 @@ func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) e
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(env.Stderr, modeLine(a.db.Path(), a.mode))
-	reports, runErr := a.reconcileManual(ctx, env.Stderr, listers, window, reconcile.Options{Mode: mode, DryRun: f.dryRun})
-	if note := a.delivery(reports); note != "" {
+	fmt.Fprintln(env.Stderr, app.ModeLine(app.LedgerName(a.DB), a.Mode))
+	reports, runErr := reconcileManual(ctx, a, env.Stderr, listers, window, reconcile.Options{Mode: mode, DryRun: f.dryRun})
+	if note := delivery(a, reports); note != "" {
 		fmt.Fprintln(env.Stderr, note)
 	}
 	if err := writeReports(env.Stdout, reports, f.json); err != nil {
@@ -113,7 +114,7 @@ func reconcileCmd(ctx context.Context, env *Env, cfg Config, f reconcileFlags) e
 // (nil: each source's incremental window), with a progress bar when
 // stderr is a terminal. It delivers nothing itself: what it backfilled is
 // pending for the processor of serve or process (see delivery).
-func (a *app) reconcileManual(ctx context.Context, stderr io.Writer, listers []sources.Lister,
+func reconcileManual(ctx context.Context, a *app.App, stderr io.Writer, listers []sources.Lister,
 	window windowFunc, opts reconcile.Options) ([]reconcile.Report, error) {
 	bar := newProgress(stderr)
 	if bar != nil {
@@ -124,7 +125,7 @@ func (a *app) reconcileManual(ctx context.Context, stderr io.Writer, listers []s
 	}
 	// Manual runs alert like scheduled ones (never a dry run): the team
 	// channel hears about every gap, whoever found it.
-	rec := a.reconciler("manual", opts)
+	rec := a.Reconciler("manual", opts)
 	if window == nil {
 		window = rec.Incremental
 	}
@@ -140,7 +141,7 @@ func (a *app) reconcileManual(ctx context.Context, stderr io.Writer, listers []s
 // process does, through its own handler, so that a shell without (or with
 // a different) handler configuration can never mark an event processed
 // or deliver it differently.
-func (a *app) delivery(reports []reconcile.Report) string {
+func delivery(a *app.App, reports []reconcile.Report) string {
 	n := 0
 	for _, r := range reports {
 		if !r.DryRun {
@@ -150,7 +151,7 @@ func (a *app) delivery(reports []reconcile.Report) string {
 	switch {
 	case n == 0:
 		return ""
-	case a.mode == ledger.ModeLedgerOnly:
+	case a.Mode == ledger.ModeLedgerOnly:
 		return fmt.Sprintf("%d recovered events recorded as processed (ledger-only: nothing is delivered)", n)
 	}
 	return fmt.Sprintf("%d recovered events are pending: a running `hookledger serve`, or `hookledger process`, "+
@@ -160,15 +161,15 @@ func (a *app) delivery(reports []reconcile.Report) string {
 // pickSource keeps the lister named name ("" keeps all). It is a usage
 // error when none is configured or the named one is not; for a live-only
 // source the error says why it cannot be reconciled.
-func pickSource(provs providers, name string) ([]sources.Lister, error) {
+func pickSource(provs app.Providers, name string) ([]sources.Lister, error) {
 	listers := provs.Reconcile
-	for _, in := range provs.liveOnly() {
+	for _, in := range provs.LiveOnly() {
 		if in.Name == name {
-			return nil, usageError(fmt.Sprintf("reconcile: %s cannot be reconciled: %s", name, in.Caps.LiveOnly))
+			return nil, app.UsageError(fmt.Sprintf("reconcile: %s cannot be reconciled: %s", name, in.Caps.LiveOnly))
 		}
 	}
 	if len(listers) == 0 {
-		return nil, usageError("reconcile: no source to reconcile: set STRIPE_API_KEY, GITHUB_TOKEN with GITHUB_HOOKS, or PADDLE_API_KEY with PADDLE_NOTIFICATION_SETTING_ID")
+		return nil, app.UsageError("reconcile: no source to reconcile: set STRIPE_API_KEY, GITHUB_TOKEN with GITHUB_HOOKS, or PADDLE_API_KEY with PADDLE_NOTIFICATION_SETTING_ID")
 	}
 	if name == "" {
 		return listers, nil
@@ -178,8 +179,8 @@ func pickSource(provs providers, name string) ([]sources.Lister, error) {
 			return []sources.Lister{l}, nil
 		}
 	}
-	return nil, usageError(fmt.Sprintf("reconcile: source %q is not configured for reconcile (configured: %s)",
-		name, strings.Join(names(listers), ", ")))
+	return nil, app.UsageError(fmt.Sprintf("reconcile: source %q is not configured for reconcile (configured: %s)",
+		name, strings.Join(app.Names(listers), ", ")))
 }
 
 // reconcileWindow turns --since/--until into a window function; nil means
@@ -189,29 +190,29 @@ func reconcileWindow(f reconcileFlags, now time.Time) (windowFunc, error) {
 	if f.until != "" {
 		t, err := parseSince(f.until, now)
 		if err != nil {
-			return nil, usageError("--until: " + err.Error())
+			return nil, app.UsageError("--until: " + err.Error())
 		}
 		until = t
 	}
 	if f.since == "" {
 		if f.until != "" {
-			return nil, usageError("--until needs --since")
+			return nil, app.UsageError("--until needs --since")
 		}
 		return nil, nil
 	}
 	since, err := parseSince(f.since, now)
 	if err != nil {
-		return nil, usageError("--since: " + err.Error())
+		return nil, app.UsageError("--since: " + err.Error())
 	}
 	if !since.Before(until) {
-		return nil, usageError(fmt.Sprintf("--since %s is not before --until %s",
+		return nil, app.UsageError(fmt.Sprintf("--since %s is not before --until %s",
 			since.Format(time.RFC3339), until.Format(time.RFC3339)))
 	}
 	return reconcile.Fixed(since, until), nil
 }
 
 // reconcileOutcome maps the run's result to the command's error: runErr
-// when the run failed, errGaps when a report has gaps, else nil.
+// when the run failed, app.ErrGaps when a report has gaps, else nil.
 func reconcileOutcome(reports []reconcile.Report, runErr error) error {
 	if runErr != nil {
 		return runErr
@@ -223,7 +224,7 @@ func reconcileOutcome(reports []reconcile.Report, runErr error) error {
 		}
 	}
 	if gaps {
-		return fmt.Errorf("%w: %d events still missing", errGaps, still)
+		return fmt.Errorf("%w: %d events still missing", app.ErrGaps, still)
 	}
 	return nil
 }
@@ -252,7 +253,7 @@ func writeReports(w io.Writer, reports []reconcile.Report, asJSON bool) error {
 		if reports == nil {
 			reports = []reconcile.Report{}
 		}
-		return writeJSON(w, struct {
+		return app.WriteJSON(w, struct {
 			Runs []reconcile.Report `json:"runs"`
 		}{reports})
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
@@ -27,8 +28,8 @@ func TestReconcileCommandAlerts(t *testing.T) {
 
 	env, _, _ := testEnv(vars)
 	err := runWith(context.Background(), env, []string{"reconcile", "--since", "1d", "--dry-run"})
-	if code := exitCode(err, io.Discard); code != exitGaps {
-		t.Fatalf("dry run exit = %d (%v), want %d", code, err, exitGaps)
+	if code := app.ExitCode(err, io.Discard); code != app.ExitGaps {
+		t.Fatalf("dry run exit = %d (%v), want %d", code, err, app.ExitGaps)
 	}
 	if n := len(slack.texts()); n != 0 {
 		t.Errorf("dry run posted %d messages, want none", n)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/sources/github/githubtest"
 	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
@@ -103,7 +104,7 @@ func TestReconcileFaultPersistent(t *testing.T) {
 			w := tc.world(t)
 			// A complete run over a window before every event sets the
 			// watermark the failed run must leave alone.
-			if r := w.reconcile(t.Context(), t, "--since", "70h", "--until", "50h"); r.code != exitOK || !r.rep.Complete {
+			if r := w.reconcile(t.Context(), t, "--since", "70h", "--until", "50h"); r.code != app.ExitOK || !r.rep.Complete {
 				t.Fatalf("baseline reconcile = exit %d, complete %v, error %q; want 0, complete", r.code, r.rep.Complete, r.rep.Error)
 			}
 			mark := w.watermark(t)
@@ -128,7 +129,7 @@ func TestReconcileFaultPersistent(t *testing.T) {
 			// lists the failed run's window again and closes its gaps.
 			w.inject(nil, stripetest.Fault{}, githubtest.FaultNone)
 			next := w.reconcile(t.Context(), t)
-			if next.code != exitOK || !next.rep.Complete || next.rep.StillMissing != 0 || next.rep.Since.After(mark) ||
+			if next.code != app.ExitOK || !next.rep.Complete || next.rep.StillMissing != 0 || next.rep.Since.After(mark) ||
 				failed.rep.Backfilled+next.rep.Backfilled != len(w.dropped) {
 				t.Errorf("incremental run after the failure = exit %d, complete %v, since %v, %s; want 0, complete, since before %v, the rest of %d dropped backfilled",
 					next.code, next.rep.Complete, next.rep.Since, counts(next.rep), mark, len(w.dropped))

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources/github/githubtest"
@@ -172,7 +173,7 @@ func (w *faultWorld) reconcile(ctx context.Context, t *testing.T, args ...string
 	env, stdout, stderr := testEnv(w.vars)
 	err := runWith(ctx, env, append([]string{"reconcile", "--json"}, args...))
 	var errText bytes.Buffer
-	code := exitCode(err, &errText)
+	code := app.ExitCode(err, &errText)
 	for k, v := range w.vars {
 		if !strings.Contains(k, "SECRET") && !strings.Contains(k, "KEY") && !strings.Contains(k, "TOKEN") {
 			continue
@@ -209,7 +210,7 @@ func (w *faultWorld) reconcile(ctx context.Context, t *testing.T, args ...string
 func (w *faultWorld) checkRecovered(t *testing.T, r faultRun) {
 	t.Helper()
 	rep := r.rep
-	if r.code != exitOK || !rep.Complete || rep.Error != "" || rep.StoppedAt != nil || rep.Missing != len(w.dropped) ||
+	if r.code != app.ExitOK || !rep.Complete || rep.Error != "" || rep.StoppedAt != nil || rep.Missing != len(w.dropped) ||
 		rep.Backfilled != len(w.dropped) || rep.StillMissing != 0 {
 		t.Errorf("reconcile = exit %d, %s, complete %v, error %q, stopped_at %v; want exit 0, complete, %d missing and backfilled",
 			r.code, counts(rep), rep.Complete, rep.Error, rep.StoppedAt, len(w.dropped))
@@ -240,7 +241,7 @@ func (w *faultWorld) checkProcessedOnce(t *testing.T) {
 func (w *faultWorld) checkIncomplete(t *testing.T, r faultRun, early bool) {
 	t.Helper()
 	rep := r.rep
-	if r.code != exitError || rep.Complete || rep.Error == "" || !rep.Gaps() {
+	if r.code != app.ExitError || rep.Complete || rep.Error == "" || !rep.Gaps() {
 		t.Errorf("reconcile with a failing provider = exit %d, complete %v, error %q; want 1, not complete, an error",
 			r.code, rep.Complete, rep.Error)
 	}

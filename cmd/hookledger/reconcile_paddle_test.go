@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger/ledgertest"
 	"github.com/hookledger/hookledger/sources/paddle/paddletest"
 )
@@ -77,7 +78,7 @@ func TestReconcilePaddleEndToEnd(t *testing.T) {
 	before := ledgertest.SQLiteRowCounts(t, w.dbPath)
 	code, reps := w.reconcileJSON(t, "--since", "7d", "--dry-run")
 	r := reps["paddle"]
-	if code != exitGaps || r.Expected != n || r.Missing != len(w.dropped) || r.Backfilled != 0 || !r.DryRun ||
+	if code != app.ExitGaps || r.Expected != n || r.Missing != len(w.dropped) || r.Backfilled != 0 || !r.DryRun ||
 		!reflect.DeepEqual(sorted(r.MissingIDs), sorted(w.dropped)) {
 		t.Fatalf("dry run = exit %d, %s, missing %v; want exit 3 and exactly the %d dropped %v",
 			code, counts(r), sorted(r.MissingIDs), len(w.dropped), sorted(w.dropped))
@@ -91,7 +92,7 @@ func TestReconcilePaddleEndToEnd(t *testing.T) {
 
 	w.fake.FailNext(2, http.StatusTooManyRequests, 200*time.Millisecond)
 	code, reps = w.reconcileJSON(t, "--since", "7d")
-	if code != exitOK {
+	if code != app.ExitOK {
 		t.Fatalf("reconcile exit = %d, want 0: %s %q", code, counts(reps["paddle"]), reps["paddle"].Error)
 	}
 	checkRun(t, reps["paddle"], n, w.dropped, w.forged)
@@ -99,7 +100,7 @@ func TestReconcilePaddleEndToEnd(t *testing.T) {
 	w.down.checkEachOnce(t, n+len(w.forged))
 
 	code, reps = w.reconcileJSON(t, "--since", "7d")
-	if r := reps["paddle"]; code != exitOK || r.Missing != 0 || r.InLedger != n {
+	if r := reps["paddle"]; code != app.ExitOK || r.Missing != 0 || r.InLedger != n {
 		t.Errorf("second reconcile = exit %d, %s; want 0 and nothing missing", code, counts(r))
 	}
 }
@@ -111,7 +112,7 @@ func TestReconcilePaddleRedeliver(t *testing.T) {
 	w := newPaddleWorld(t, 120)
 	code, reps := w.reconcileJSON(t, "--since", "7d", "--mode", "redeliver")
 	r := reps["paddle"]
-	if code != exitOK || r.Redelivered != len(w.dropped) || r.Backfilled != 0 || r.StillMissing != 0 {
+	if code != app.ExitOK || r.Redelivered != len(w.dropped) || r.Backfilled != 0 || r.StillMissing != 0 {
 		t.Fatalf("reconcile --mode redeliver = exit %d, %s, redelivered %d; want 0 and %d redelivered",
 			code, counts(r), r.Redelivered, len(w.dropped))
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/sources"
 	"github.com/hookledger/hookledger/sources/github"
@@ -39,11 +40,11 @@ func TestReconcileFlagsReplayedGitHubDelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	cfg, err := loadConfig(func(k string) string { return vars[k] })
+	cfg, err := app.LoadConfig(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	provs, err := buildProviders(cfg, slog.New(slog.DiscardHandler), nil)
+	provs, err := app.BuildProviders(cfg, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

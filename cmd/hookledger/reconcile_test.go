@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger/ledgertest"
 	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources/stripe/stripetest"
@@ -23,7 +24,7 @@ func TestReconcileEndToEnd(t *testing.T) {
 	}
 	w := newReconcileWorld(t, nStripe, nGitHub)
 	code, reps := w.reconcileJSON(t, "--since", "7d")
-	if code != exitOK {
+	if code != app.ExitOK {
 		t.Fatalf("reconcile exit = %d, want 0; reports %+v", code, reps)
 	}
 	st, gh := reps["stripe"], reps["github"]
@@ -40,7 +41,7 @@ func TestReconcileEndToEnd(t *testing.T) {
 	w.down.checkEachOnce(t, want)
 
 	code, reps = w.reconcileJSON(t, "--since", "7d")
-	if code != exitOK || reps["stripe"].Missing != 0 || reps["github"].Missing != 0 ||
+	if code != app.ExitOK || reps["stripe"].Missing != 0 || reps["github"].Missing != 0 ||
 		reps["stripe"].InLedger != nStripe || reps["github"].InLedger != nGitHub {
 		t.Errorf("second reconcile = exit %d, stripe %+v, github %+v; want 0 and nothing missing",
 			code, counts(reps["stripe"]), counts(reps["github"]))
@@ -67,7 +68,7 @@ func TestReconcileRedeliver(t *testing.T) {
 	w := newReconcileWorld(t, 200, 200)
 	code, reps := w.reconcileJSON(t, "--since", "2d", "--mode", "redeliver")
 	gh, st := reps["github"], reps["stripe"]
-	if code != exitOK || gh.Redelivered != len(w.ghDropped) || gh.Backfilled != 0 || gh.StillMissing != 0 {
+	if code != app.ExitOK || gh.Redelivered != len(w.ghDropped) || gh.Backfilled != 0 || gh.StillMissing != 0 {
 		t.Errorf("reconcile --mode redeliver = exit %d, github %s redelivered %d; want 0, %d redelivered",
 			code, counts(gh), gh.Redelivered, len(w.ghDropped))
 	}
@@ -82,8 +83,8 @@ func TestReconcileDryRunChangesNothing(t *testing.T) {
 	w := newReconcileWorld(t, 300, 100)
 	before := ledgertest.SQLiteRowCounts(t, w.dbPath)
 	code, reps := w.reconcileJSON(t, "--since", "7d", "--dry-run")
-	if code != exitGaps {
-		t.Errorf("reconcile --dry-run exit = %d, want %d", code, exitGaps)
+	if code != app.ExitGaps {
+		t.Errorf("reconcile --dry-run exit = %d, want %d", code, app.ExitGaps)
 	}
 	if r := reps["stripe"]; r.Missing != len(w.stripeDropped) || r.StillMissing != r.Missing || r.Backfilled != 0 || !r.DryRun {
 		t.Errorf("dry-run stripe report = %s, want %d missing, none recovered", counts(r), len(w.stripeDropped))
@@ -108,7 +109,7 @@ func TestReconcileProviderFailsMidListing(t *testing.T) {
 	})
 	code, reps := w.reconcileJSON(t, "--since", "7d")
 	r := reps["stripe"]
-	if code != exitError || r.Complete || r.Error == "" || !r.Gaps() {
+	if code != app.ExitError || r.Complete || r.Error == "" || !r.Gaps() {
 		t.Errorf("reconcile with a failing provider = exit %d, complete %v, error %q; want 1, false, an error",
 			code, r.Complete, r.Error)
 	}
@@ -131,8 +132,8 @@ func TestReconcileUsage(t *testing.T) {
 	for _, args := range tests {
 		env, _, _ := testEnv(vars)
 		err := runWith(context.Background(), env, append([]string{"reconcile"}, args...))
-		if code := exitCode(err, io.Discard); code != exitUsage {
-			t.Errorf("reconcile %v exit = %d (%v), want %d", args, code, err, exitUsage)
+		if code := app.ExitCode(err, io.Discard); code != app.ExitUsage {
+			t.Errorf("reconcile %v exit = %d (%v), want %d", args, code, err, app.ExitUsage)
 		}
 	}
 }
@@ -141,8 +142,8 @@ func TestReconcileHumanSummary(t *testing.T) {
 	w := newReconcileWorld(t, 100, 0)
 	env, stdout, stderr := testEnv(w.vars)
 	err := runWith(context.Background(), env, []string{"reconcile", "--since", "7d", "--dry-run"})
-	if code := exitCode(err, io.Discard); code != exitGaps {
-		t.Errorf("reconcile --dry-run exit = %d (%v), want %d", code, err, exitGaps)
+	if code := app.ExitCode(err, io.Discard); code != app.ExitGaps {
+		t.Errorf("reconcile --dry-run exit = %d (%v), want %d", code, err, app.ExitGaps)
 	}
 	out := stdout.String()
 	for _, want := range []string{"SOURCE", "STILL MISSING", "stripe", "dry run", "SECURITY: 3 events", w.stripeForged[0]} {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources"
@@ -92,11 +93,11 @@ func newReconcileWorld(t *testing.T, nStripe, nGitHub int) *reconcileWorld {
 // before the test's commands run against the same file.
 func (w *reconcileWorld) startReceiver(t *testing.T) string {
 	t.Helper()
-	cfg, err := loadConfig(func(k string) string { return w.vars[k] })
+	cfg, err := app.LoadConfig(func(k string) string { return w.vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	provs, err := buildProviders(cfg, slog.New(slog.DiscardHandler), nil)
+	provs, err := app.BuildProviders(cfg, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +146,7 @@ func (w *reconcileWorld) reconcileJSON(t *testing.T, args ...string) (int, map[s
 	t.Helper()
 	env, stdout, stderr := testEnv(w.vars)
 	err := runWith(context.Background(), env, append([]string{"reconcile", "--json"}, args...))
-	code := exitCode(err, io.Discard)
+	code := app.ExitCode(err, io.Discard)
 	var doc struct {
 		Runs []reconcile.Report `json:"runs"`
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 )
 
@@ -25,12 +26,12 @@ type replayFlags struct {
 // running `serve`, or the next `process`, delivers them through its own
 // handler, so a shell configured differently (no handler, no signing
 // secret) cannot deliver an event differently.
-func runReplay(ctx context.Context, env *Env, args []string) error {
+func runReplay(ctx context.Context, env *app.Env, args []string) error {
 	fs := newFlagSet(env, "replay",
 		"replay SOURCE EVENT_ID | --dead [--source NAME] [--since D] | --since D [--until D] [--source NAME] [--type T] [--state S] [--dry-run] [--json] [--db PATH]",
 		"hookledger replay --source stripe --type invoice.paid --since 7d --state processed --dry-run")
 	var f replayFlags
-	fs.StringVar(&f.db, "db", "", dbFlagUsage)
+	fs.StringVar(&f.db, "db", "", app.DBFlagUsage)
 	fs.BoolVar(&f.dead, "dead", false, "requeue every dead event that matches (same as --state dead)")
 	fs.StringVar(&f.source, "source", "", "only this source")
 	fs.StringVar(&f.typ, "type", "", "only events of this provider type (invoice.paid, push)")
@@ -49,18 +50,18 @@ func runReplay(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, db, err := openConfigured(ctx, env, f.db)
+	_, db, err := app.OpenConfigured(ctx, env, f.db)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	mode, err := sayMode(ctx, env.Stderr, db)
+	mode, err := app.SayMode(ctx, env.Stderr, db)
 	if err != nil {
 		return err
 	}
 	if mode == ledger.ModeLedgerOnly && !f.dryRun {
-		return usageError(fmt.Sprintf("replay: ledger %s is ledger-only: nothing delivers its events, so a replay "+
-			"would leave them pending; make it deliver first with `hookledger init --deliver`", db.Path()))
+		return app.UsageError(fmt.Sprintf("replay: ledger %s is ledger-only: nothing delivers its events, so a replay "+
+			"would leave them pending; make it deliver first with `hookledger init --deliver`", app.LedgerName(db)))
 	}
 	if filter == nil {
 		return replayOne(ctx, env, db, pos[0], pos[1], f.dryRun)
@@ -76,40 +77,40 @@ func (f replayFlags) filter(npos int, now time.Time) (*ledger.ReplayFilter, erro
 	case npos == 2 && !bulk:
 		return nil, nil
 	case npos != 0:
-		return nil, usageError("replay wants SOURCE EVENT_ID without filters, or --dead, or filters with --since")
+		return nil, app.UsageError("replay wants SOURCE EVENT_ID without filters, or --dead, or filters with --since")
 	case !bulk:
-		return nil, usageError("replay wants SOURCE EVENT_ID, --dead [--source NAME] [--since D], or --since D with filters")
+		return nil, app.UsageError("replay wants SOURCE EVENT_ID, --dead [--source NAME] [--since D], or --since D with filters")
 	case !f.dead && f.since == "":
-		return nil, usageError("replay: a bulk replay needs --since (use --dead for every dead event)")
+		return nil, app.UsageError("replay: a bulk replay needs --since (use --dead for every dead event)")
 	case f.batch < 1 || f.pace < 0:
-		return nil, usageError("replay: --batch must be positive and --pace not negative")
+		return nil, app.UsageError("replay: --batch must be positive and --pace not negative")
 	}
 	rf := &ledger.ReplayFilter{Source: f.source, Type: f.typ, DryRun: f.dryRun, Batch: f.batch, Pace: f.pace}
 	if f.state != "" {
 		st, err := ledger.ParseState(f.state)
 		if err != nil {
-			return nil, usageError("--state: " + err.Error())
+			return nil, app.UsageError("--state: " + err.Error())
 		}
 		rf.State = st
 	}
 	if f.dead {
 		if rf.State != "" && rf.State != ledger.StateDead {
-			return nil, usageError("replay: --dead and --state " + f.state + " contradict each other")
+			return nil, app.UsageError("replay: --dead and --state " + f.state + " contradict each other")
 		}
 		rf.State = ledger.StateDead
 	}
 	var err error
 	if f.since != "" {
 		if rf.Since, err = parseSince(f.since, now); err != nil {
-			return nil, usageError("--since: " + err.Error())
+			return nil, app.UsageError("--since: " + err.Error())
 		}
 	}
 	if f.until != "" {
 		if rf.Until, err = parseSince(f.until, now); err != nil {
-			return nil, usageError("--until: " + err.Error())
+			return nil, app.UsageError("--until: " + err.Error())
 		}
 		if !rf.Since.Before(rf.Until) {
-			return nil, usageError("replay: --since is not before --until")
+			return nil, app.UsageError("replay: --since is not before --until")
 		}
 	}
 	return rf, nil
@@ -120,7 +121,7 @@ const deliveredBy = "a running `hookledger serve`, or `hookledger process`, deli
 
 // replayOne requeues source's eventID (or, with dryRun, only says what it
 // would replay).
-func replayOne(ctx context.Context, env *Env, db *ledger.DB, source, eventID string, dryRun bool) error {
+func replayOne(ctx context.Context, env *app.Env, db app.Ledger, source, eventID string, dryRun bool) error {
 	if dryRun {
 		ev, err := db.Event(ctx, source, eventID)
 		if err != nil {
@@ -154,7 +155,7 @@ type replayJSON struct {
 // replayMatching requeues, batch by batch, every event rf matches and
 // prints each one as it goes (with --json, one object whole at the end,
 // streamed through a spool file so memory stays flat).
-func replayMatching(ctx context.Context, env *Env, db *ledger.DB, rf ledger.ReplayFilter, f replayFlags) error {
+func replayMatching(ctx context.Context, env *app.Env, db app.Ledger, rf ledger.ReplayFilter, f replayFlags) error {
 	verb, what := "requeued", "events"
 	if f.dryRun {
 		verb = "would requeue"
@@ -163,7 +164,7 @@ func replayMatching(ctx context.Context, env *Env, db *ledger.DB, rf ledger.Repl
 		what = "dead events"
 	}
 	if f.json {
-		return spool(env.Stdout, func(w io.Writer) error { return replayMatchingJSON(ctx, w, db, rf) })
+		return app.Spool(env.Stdout, func(w io.Writer) error { return replayMatchingJSON(ctx, w, db, rf) })
 	}
 	n := 0
 	err := db.RequeueMatching(ctx, rf, func(batch []ledger.Requeued) error {
@@ -186,7 +187,7 @@ func replayMatching(ctx context.Context, env *Env, db *ledger.DB, rf ledger.Repl
 
 // replayMatchingJSON writes {"dry_run", "events": [...], "count"} to w,
 // one event at a time.
-func replayMatchingJSON(ctx context.Context, w io.Writer, db *ledger.DB, rf ledger.ReplayFilter) error {
+func replayMatchingJSON(ctx context.Context, w io.Writer, db app.Ledger, rf ledger.ReplayFilter) error {
 	fmt.Fprintf(w, "{\n  \"dry_run\": %t,\n  \"events\": [", rf.DryRun)
 	n := 0
 	err := db.RequeueMatching(ctx, rf, func(batch []ledger.Requeued) error {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/redact"
 )
 
@@ -65,7 +66,7 @@ func echoVars(dbPath, api string, slack *slackRecorder) map[string]string {
 func allSecrets() []string {
 	out := []string{"SECRETpathtoken0123", "xoxb-cmd-test"}
 	for _, v := range echoSecrets {
-		out = append(out, splitList(v)...)
+		out = append(out, app.SplitList(v)...)
 	}
 	return out
 }
@@ -126,8 +127,8 @@ func TestEchoedSecretsNeverLeave(t *testing.T) {
 
 	env, stdout, stderr := testEnv(vars)
 	err := runWith(context.Background(), env, []string{"reconcile", "--since", "1d", "--json"})
-	if code := exitCode(err, env.Stderr); code != exitError {
-		t.Fatalf("reconcile against a failing provider: exit %d (%v), want %d", code, err, exitError)
+	if code := app.ExitCode(err, env.Stderr); code != app.ExitError {
+		t.Fatalf("reconcile against a failing provider: exit %d (%v), want %d", code, err, app.ExitError)
 	}
 	var out struct {
 		Runs []struct {
@@ -173,23 +174,23 @@ func TestEchoedSecretsNeverLeave(t *testing.T) {
 // redacted by both.
 func TestSecretVarsAllRedacted(t *testing.T) {
 	vars := map[string]string{}
-	for i, name := range secretVars {
+	for i, name := range app.SecretVars {
 		vars[name] = fmt.Sprintf("https://secret-value-%02d.example/x,rotated-value-%02d", i, i)
 	}
 	vars["HOOKLEDGER_FORWARD_SECRET"] = "forward-secret-value"
 	vars["SLACK_CHANNEL"] = "C1"
-	cfg, err := loadConfig(func(k string) string { return vars[k] })
+	cfg, err := app.LoadConfig(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromCfg := cfg.secrets()
-	fromEnv := envSecrets(func(k string) string { return vars[k] })
-	for _, name := range secretVars {
+	fromCfg := cfg.Secrets()
+	fromEnv := app.EnvSecrets(func(k string) string { return vars[k] })
+	for _, name := range app.SecretVars {
 		v := vars[name]
 		if !slices.Contains(fromEnv, v) {
 			t.Errorf("envSecrets() lacks %s", name)
 		}
-		for _, item := range splitList(v) {
+		for _, item := range app.SplitList(v) {
 			if !slices.Contains(fromCfg, item) && !slices.Contains(fromCfg, v) {
 				t.Errorf("Config.secrets() lacks %s (%q)", name, item)
 			}
@@ -206,7 +207,7 @@ func TestForwardURLSecret(t *testing.T) {
 		{"https://app.example/?token=abc", "https://app.example/?token=abc"},
 	}
 	for _, tt := range tests {
-		if got := forwardURLSecret(tt.in); got != tt.want {
+		if got := app.ForwardURLSecret(tt.in); got != tt.want {
 			t.Errorf("forwardURLSecret(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}

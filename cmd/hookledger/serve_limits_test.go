@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/stripe/stripe-go/v76/webhook"
 )
 
@@ -103,7 +104,7 @@ func TestServeMaxBody(t *testing.T) {
 		})
 		err := runWith(context.Background(), env, []string{"serve", "--addr", "127.0.0.1:0"})
 		var msg bytes.Buffer
-		if exitCode(err, &msg) != exitUsage || !strings.Contains(msg.String()+stderr.String(), name) {
+		if app.ExitCode(err, &msg) != app.ExitUsage || !strings.Contains(msg.String()+stderr.String(), name) {
 			t.Errorf("%s=%s: error %v (%s), want a usage error naming it", name, value, err, msg.String())
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stripe/stripe-go/v76/webhook"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/sources/slack/slacktest"
 )
@@ -26,7 +27,7 @@ func startServeInProcess(t *testing.T, vars map[string]string, args ...string) (
 }
 
 // startServeEnv is startServeInProcess with the Env given.
-func startServeEnv(t *testing.T, env *Env, stderr *syncBuffer, args ...string) string {
+func startServeEnv(t *testing.T, env *app.Env, stderr *syncBuffer, args ...string) string {
 	t.Helper()
 	ready := make(chan string, 1)
 	env.Ready = func(addr string) { ready <- addr }
@@ -112,7 +113,7 @@ func TestServeStripeOnly(t *testing.T) {
 func TestServeWithoutSourcesIsUsageError(t *testing.T) {
 	env, _, _ := testEnv(map[string]string{"HOOKLEDGER_DB": filepath.Join(t.TempDir(), "x.db")})
 	err := runWith(context.Background(), env, []string{"serve", "--addr", "127.0.0.1:0"})
-	if exitCode(err, io.Discard) != exitUsage {
+	if app.ExitCode(err, io.Discard) != app.ExitUsage {
 		t.Errorf("serve with no source: error %v, want a usage error", err)
 	}
 }
@@ -159,7 +160,7 @@ func TestServeWithoutHandlerRefusesUntilChosen(t *testing.T) {
 	vars := map[string]string{"HOOKLEDGER_DB": dbPath, "STRIPE_WEBHOOK_SECRET": "whsec_serve_refuses"}
 	env, _, _ := testEnv(vars)
 	err := runWith(context.Background(), env, []string{"serve", "--addr", "127.0.0.1:0", "--no-schedule"})
-	if exitCode(err, io.Discard) != exitUsage {
+	if app.ExitCode(err, io.Discard) != app.ExitUsage {
 		t.Fatalf("serve without a handler = %v, want a usage error (exit 2)", err)
 	}
 	for _, want := range []string{"HOOKLEDGER_FORWARD_URL", "HOOKLEDGER_EXEC", "hookledger init --ledger-only", "serve --ledger-only"} {
@@ -183,7 +184,7 @@ func TestServeWithoutHandlerRefusesUntilChosen(t *testing.T) {
 	}
 	env, _, _ = testEnv(withHandler)
 	err = runWith(context.Background(), env, []string{"serve", "--addr", "127.0.0.1:0", "--no-schedule"})
-	if exitCode(err, io.Discard) != exitUsage || !strings.Contains(err.Error(), "ledger-only") {
+	if app.ExitCode(err, io.Discard) != app.ExitUsage || !strings.Contains(err.Error(), "ledger-only") {
 		t.Errorf("serve with a handler on a ledger-only ledger = %v, want a usage error", err)
 	}
 }

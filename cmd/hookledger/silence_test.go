@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/sources/stripe/stripetest"
 )
 
@@ -69,11 +70,11 @@ func TestSilenceSettingValidated(t *testing.T) {
 		env, _, _ := testEnv(map[string]string{"HOOKLEDGER_DB": filepath.Join(t.TempDir(), "x.db"),
 			"STRIPE_WEBHOOK_SECRET": "whsec_x", "HOOKLEDGER_SILENCE": v})
 		err := runWith(context.Background(), env, []string{"serve", "--addr", "127.0.0.1:0"})
-		if code := exitCode(err, io.Discard); code != exitUsage || !strings.Contains(err.Error(), "HOOKLEDGER_SILENCE") {
-			t.Errorf("HOOKLEDGER_SILENCE=%q: exit %d (%v), want %d naming the setting", v, code, err, exitUsage)
+		if code := app.ExitCode(err, io.Discard); code != app.ExitUsage || !strings.Contains(err.Error(), "HOOKLEDGER_SILENCE") {
+			t.Errorf("HOOKLEDGER_SILENCE=%q: exit %d (%v), want %d naming the setting", v, code, err, app.ExitUsage)
 		}
 	}
-	if got, err := parseSilence("stripe=2h, github=1d,my-source_2=90m"); err != nil || got["stripe"] != 2*time.Hour ||
+	if got, err := app.ParseSilence("stripe=2h, github=1d,my-source_2=90m"); err != nil || got["stripe"] != 2*time.Hour ||
 		got["github"] != 24*time.Hour || got["my-source_2"] != 90*time.Minute {
 		t.Errorf("parseSilence() = %v, %v", got, err)
 	}

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
 // sourceJSON is one source in `hookledger sources --json`.
@@ -24,17 +26,17 @@ type sourceJSON struct {
 // runSources is `hookledger sources`: every configured source with its
 // route, the fingerprint of each webhook secret (never the secret), what it
 // can do and whether reconcile is set up. It reads only the configuration.
-func runSources(_ context.Context, env *Env, args []string) error {
+func runSources(_ context.Context, env *app.Env, args []string) error {
 	fs := newFlagSet(env, "sources", "sources [--json]", "hookledger sources --json")
 	asJSON := fs.Bool("json", false, `print {"sources": [SOURCE, …]} on stdout`)
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(env.Getenv)
+	cfg, err := app.LoadConfig(env.Getenv)
 	if err != nil {
 		return err
 	}
-	provs, err := buildProviders(cfg, slog.New(slog.DiscardHandler), nil)
+	provs, err := app.BuildProviders(cfg, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		return err
 	}
@@ -45,7 +47,7 @@ func runSources(_ context.Context, env *Env, args []string) error {
 			LiveOnly: in.Caps.LiveOnly, ReconcileNeeds: in.Needs})
 	}
 	if *asJSON {
-		return writeJSON(env.Stdout, struct {
+		return app.WriteJSON(env.Stdout, struct {
 			Sources []sourceJSON `json:"sources"`
 		}{out})
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/sources"
 )
@@ -36,7 +37,7 @@ func secretValues(vars map[string]string) []string {
 	var out []string
 	for k, v := range vars {
 		if strings.Contains(k, "SECRET") || strings.HasSuffix(k, "_KEY") {
-			out = append(out, splitList(v)...)
+			out = append(out, app.SplitList(v)...)
 		}
 	}
 	return out
@@ -79,7 +80,7 @@ func TestSourcesListsEveryConfiguredSource(t *testing.T) {
 			continue
 		}
 		var fps []string
-		for _, sec := range splitList(w.secrets) {
+		for _, sec := range app.SplitList(w.secrets) {
 			fps = append(fps, sources.Fingerprint(sec))
 		}
 		if s.Route != "/webhooks/"+s.Name || strings.Join(s.Capabilities, ",") != w.caps || s.Reconcile != w.reconcile ||
@@ -109,7 +110,7 @@ func TestReconcileAndStatusSayLiveOnly(t *testing.T) {
 	vars := allSourcesEnv(t)
 	env, _, _ := testEnv(vars)
 	err := runWith(context.Background(), env, []string{"reconcile", "--source", "slack", "--since", "1h"})
-	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "Slack has no API that lists past events") {
+	if !errors.Is(err, app.ErrUsage) || !strings.Contains(err.Error(), "Slack has no API that lists past events") {
 		t.Errorf("reconcile --source slack = %v, want a usage error saying Slack is live-only", err)
 	}
 	// status only reads: the ledger must exist (reconcile's usage error
@@ -123,7 +124,7 @@ func TestReconcileAndStatusSayLiveOnly(t *testing.T) {
 	if err := runWith(context.Background(), env, []string{"status", "--json"}); err != nil {
 		t.Fatalf("status --json: %v", err)
 	}
-	var st statusJSON
+	var st app.StatusJSON
 	if err := json.Unmarshal([]byte(stdout.String()), &st); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func TestStandardSourcesConfigErrors(t *testing.T) {
 	} {
 		env, _, _ := testEnv(tc.vars)
 		err := runWith(context.Background(), env, []string{"sources"})
-		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "***") {
+		if !errors.Is(err, app.ErrUsage) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "***") {
 			t.Errorf("sources with %v = %v, want a usage error saying %q", tc.vars, err, tc.want)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 )
 
@@ -70,7 +71,7 @@ func TestStatusShowsRejections(t *testing.T) {
 		t.Fatal(err)
 	}
 	var st struct {
-		Rejections []rejectionStatus `json:"rejections"`
+		Rejections []app.RejectionStatus `json:"rejections"`
 	}
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatal(err)

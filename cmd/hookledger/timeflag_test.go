@@ -3,6 +3,8 @@ package main
 import (
 	"testing"
 	"time"
+
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 )
 
 func TestParseDuration(t *testing.T) {
@@ -27,7 +29,7 @@ func TestParseDuration(t *testing.T) {
 		{"99999999d", 0, true},
 	}
 	for _, tt := range tests {
-		got, err := parseDuration(tt.in)
+		got, err := app.ParseDuration(tt.in)
 		if (err != nil) != tt.wantErr || got != tt.want {
 			t.Errorf("parseDuration(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
 		}
@@ -64,7 +66,7 @@ func FuzzParseSince(f *testing.F) {
 	}
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, s string) {
-		if d, err := parseDuration(s); err == nil && d < 0 {
+		if d, err := app.ParseDuration(s); err == nil && d < 0 {
 			t.Errorf("parseDuration(%q) = %v, negative", s, d)
 		}
 		got, err := parseSince(s, now)

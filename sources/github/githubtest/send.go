@@ -37,8 +37,10 @@ type Plan struct {
 	Forged int
 }
 
-// Result says what happened to each event of a Plan, by GUID.
-type Result struct {
+// PlanOutcome is what became of each event of a Plan, by GUID: which
+// were delivered, dropped, duplicated or forged, and how many sends the
+// target refused.
+type PlanOutcome struct {
 	Delivered  []string // recorded and sent (including the duplicated ones)
 	Dropped    []string // recorded as failed, never sent
 	Duplicated []string // sent twice
@@ -58,10 +60,10 @@ func (s *Server) Types() []string {
 // Record records the plan's deliveries as sent and answered 200 without
 // sending anything (drops become failed deliveries): a listing to
 // reconcile against, cheap enough for hundreds of thousands of events.
-func (s *Server) Record(h *Hook, p Plan) (Result, error) {
+func (s *Server) Record(h *Hook, p Plan) (PlanOutcome, error) {
 	jobs, res, err := s.plan(h, p)
 	if err != nil {
-		return Result{}, err
+		return PlanOutcome{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -75,10 +77,10 @@ func (s *Server) Record(h *Hook, p Plan) (Result, error) {
 
 // Send records the plan's deliveries and sends them to h.URL, signed with
 // h.Secret, one at a time, as the plan says.
-func (s *Server) Send(ctx context.Context, h *Hook, p Plan) (Result, error) {
+func (s *Server) Send(ctx context.Context, h *Hook, p Plan) (PlanOutcome, error) {
 	jobs, res, err := s.plan(h, p)
 	if err != nil {
-		return Result{}, err
+		return PlanOutcome{}, err
 	}
 	for _, j := range jobs {
 		// A dropped delivery keeps the failed status its plan recorded.
@@ -165,11 +167,11 @@ type job struct {
 	forged bool
 }
 
-// plan builds the sends of p, in sending order, and their Result.
-func (s *Server) plan(h *Hook, p Plan) ([]job, Result, error) {
+// plan builds the sends of p, in sending order, and their PlanOutcome.
+func (s *Server) plan(h *Hook, p Plan) ([]job, PlanOutcome, error) {
 	tmpls, err := s.pick(p.Types)
 	if err != nil {
-		return nil, Result{}, err
+		return nil, PlanOutcome{}, err
 	}
 	if p.Step <= 0 {
 		p.Step = time.Second
@@ -180,7 +182,7 @@ func (s *Server) plan(h *Hook, p Plan) ([]job, Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var jobs []job
-	var res Result
+	var res PlanOutcome
 	for i := range p.Count {
 		d := delivery{tmpl: tmpls[i%len(tmpls)], guid: s.newGUID(), at: p.Start.Add(time.Duration(i) * p.Step).UnixNano(), status: 200}
 		guid := d.guidString()

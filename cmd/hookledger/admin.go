@@ -26,10 +26,15 @@ func checkAdmin(cfg Config) error {
 // adminPage returns the status page over a's ledger, whose JSON answers
 // are the commands' own (status, events list and show, alerts list).
 func (a *app) adminPage() (*admin.Server, error) {
+	liveOnly := liveOnlyNotes(a.cfg) // as runStatus adds them, so /api/status is status --json
 	return admin.New(admin.Config{
 		Store: a.db,
 		Views: admin.Views{
-			Status: func(ctx context.Context) (any, error) { return collectStatus(ctx, a.db, time.Now(), a.cfg.Silence) },
+			Status: func(ctx context.Context) (any, error) {
+				st, err := collectStatus(ctx, a.db, time.Now(), a.cfg.Silence)
+				st.addLiveOnly(liveOnly)
+				return st, err
+			},
 			Event:  func(ev *ledger.Event) any { return toEventJSON(ev) },
 			EventDetail: func(ctx context.Context, source, id string) (any, error) {
 				j, _, err := eventDetail(ctx, a.db, source, id)

@@ -35,7 +35,7 @@ func (a *app) adminPage() (*admin.Server, error) {
 				st.addLiveOnly(liveOnly)
 				return st, err
 			},
-			Event:  func(ev *ledger.Event) any { return toEventJSON(ev) },
+			Event: func(ev *ledger.Event) any { return toEventJSON(ev) },
 			EventDetail: func(ctx context.Context, source, id string) (any, error) {
 				j, _, err := eventDetail(ctx, a.db, source, id)
 				return j, err

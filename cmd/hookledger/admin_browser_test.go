@@ -34,16 +34,15 @@ const (
 )
 
 // screenshotDir is where the status page tests save their screenshots:
-// $HOOKLEDGER_SCREENSHOT_DIR, else a temporary directory. With -docs-img
-// the overview goes to docs/img instead.
+// $HOOKLEDGER_SCREENSHOT_DIR, else the test's artifact directory, kept
+// with `go test -artifacts -outputdir DIR` and removed
+// without it. With -docs-img the overview goes to docs/img instead.
 func screenshotDir(t *testing.T) string {
 	t.Helper()
-	switch {
-	case os.Getenv("HOOKLEDGER_SCREENSHOT_DIR") != "":
-		return os.Getenv("HOOKLEDGER_SCREENSHOT_DIR")
-	default:
-		return t.TempDir()
+	if d := os.Getenv("HOOKLEDGER_SCREENSHOT_DIR"); d != "" {
+		return d
 	}
+	return t.ArtifactDir()
 }
 
 // newBrowser starts a headless Chromium for the test. Without one it

@@ -25,15 +25,11 @@ func (db *DB) RecordActions(ctx context.Context, acts []*Action) error {
 	if len(acts) == 0 {
 		return nil
 	}
-	now := db.Now().UTC()
+	now := db.Now()
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for _, a := range acts {
-			a.At = now
-			err := tx.QueryRowContext(ctx, `INSERT INTO admin_actions (at, actor, action, source, event_id, detail)
-				VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-				millis(now), a.Actor, a.Action, a.Source, a.EventID, a.Detail).Scan(&a.ID)
-			if err != nil {
-				return translate(err)
+			if err := insertAction(ctx, tx, a, now); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -42,6 +38,15 @@ func (db *DB) RecordActions(ctx context.Context, acts []*Action) error {
 		return fmt.Errorf("record actions: %w", err)
 	}
 	return nil
+}
+
+// insertAction stores a at now in tx, stamping it with now and its new id.
+func insertAction(ctx context.Context, tx *sql.Tx, a *Action, now time.Time) error {
+	a.At = now.UTC()
+	err := tx.QueryRowContext(ctx, `INSERT INTO admin_actions (at, actor, action, source, event_id, detail)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		millis(a.At), a.Actor, a.Action, a.Source, a.EventID, a.Detail).Scan(&a.ID)
+	return translate(err)
 }
 
 // EventActions returns the actions taken on the event (source, eventID),

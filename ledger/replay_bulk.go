@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -87,24 +88,10 @@ func (db *DB) RequeueMatching(ctx context.Context, f ReplayFilter, fn func([]Req
 // matchingPage reads the next f.Batch events f matches after the cursor
 // (created, id), skipping events under a live lease.
 func matchingPage(ctx context.Context, tx *sql.Tx, f ReplayFilter, created, id, now int64) ([]Requeued, error) {
-	where := []string{"(created_at, id) > (?, ?)", "NOT (state = 'processing' AND lease_until > ?)"}
-	args := []any{created, id, now}
-	add := func(cond string, v any) { where, args = append(where, cond), append(args, v) }
-	if f.Source != "" {
-		add("source = ?", f.Source)
-	}
-	if f.Type != "" {
-		add("type = ?", f.Type)
-	}
-	if f.State != "" {
-		add("state = ?", string(f.State))
-	}
-	if !f.Since.IsZero() {
-		add("created_at >= ?", millis(f.Since))
-	}
-	if !f.Until.IsZero() {
-		add("created_at < ?", millis(f.Until))
-	}
+	sel := Selection{Source: f.Source, Type: f.Type, State: f.State, Since: f.Since, Until: f.Until, ByCreated: true}
+	conds, selArgs := sel.where("")
+	where := append([]string{"(created_at, id) > (?, ?)", "NOT (state = 'processing' AND lease_until > ?)"}, conds...)
+	args := append([]any{created, id, now}, selArgs...)
 	args = append(args, f.Batch)
 	rows, err := tx.QueryContext(ctx, `SELECT id, source, event_id, type, state, attempts, created_at
 		FROM events WHERE `+strings.Join(where, " AND ")+` ORDER BY created_at, id LIMIT ?`, args...)
@@ -124,4 +111,114 @@ func matchingPage(ctx context.Context, tx *sql.Tx, f ReplayFilter, created, id, 
 		out = append(out, rq)
 	}
 	return out, translate(rows.Err())
+}
+
+// ErrPrefixTooBroad is returned by RequeueLog for an id prefix that
+// matches more events than the log's page shows: it would replay events
+// nobody saw.
+var ErrPrefixTooBroad = errors.New("the id prefix matches more events than the log shows")
+
+// LogReplay says how RequeueLog requeues: in batches of Batch events
+// (default 500), Pace apart, each requeued event getting an admin action
+// row like Action (its Source and EventID filled in), written in the same
+// transaction as the requeue.
+type LogReplay struct {
+	Batch  int
+	Pace   time.Duration
+	Action Action
+}
+
+// RequeueLog requeues, like Requeue, every event the event log shows for
+// f: the events of every page EventLog gives walking down from f.Before
+// (or from the newest event), which it reads a page at a time and requeues
+// in one transaction per page, so that memory stays flat and the replayed
+// set is the shown one by construction. Each event is checked again in
+// that transaction: one that no longer matches f (its state changed) is
+// left alone, one under a live lease is skipped and counted in leased.
+// With an IDPrefix, f.Limit is the page the log shows (default 50) and a
+// prefix matching more than it returns ErrPrefixTooBroad, requeueing
+// nothing. fn is called with each batch after it committed; it stops at
+// the first error, from the ledger, from fn or from ctx.
+func (db *DB) RequeueLog(ctx context.Context, f LogFilter, r LogReplay, fn func([]Requeued) error) (leased int, err error) {
+	if f.IDPrefix == "" {
+		f.Limit = r.Batch
+		if f.Limit <= 0 {
+			f.Limit = 500
+		}
+	}
+	for first := true; ; first = false {
+		page, err := db.EventLog(ctx, f)
+		if err != nil {
+			return leased, fmt.Errorf("requeue events: %w", err)
+		}
+		if page.Truncated {
+			return leased, fmt.Errorf("requeue events: %w", ErrPrefixTooBroad)
+		}
+		f.Before = page.Next
+		if len(page.Events) == 0 && page.Next > 0 {
+			continue // a stretch of rows with no match: nothing to requeue or pace
+		}
+		if !first && r.Pace > 0 {
+			select {
+			case <-time.After(r.Pace):
+			case <-ctx.Done():
+				return leased, ctx.Err()
+			}
+		}
+		batch, skipped, err := db.requeueShown(ctx, f.Selection(), page.Events, r.Action)
+		leased += skipped
+		if err != nil {
+			return leased, fmt.Errorf("requeue events: %w", err)
+		}
+		if len(batch) > 0 {
+			db.notifyRecorded()
+			if err := fn(batch); err != nil {
+				return leased, err
+			}
+		}
+		if page.Next == 0 {
+			return leased, nil
+		}
+	}
+}
+
+// requeueShown requeues, in one transaction, each of evs that sel still
+// picks and no worker holds, with its action row; it returns those it
+// requeued and how many it skipped under a lease.
+func (db *DB) requeueShown(ctx context.Context, sel Selection, evs []*Event, act Action) (out []Requeued, leased int, err error) {
+	where, selArgs := sel.where("")
+	err = db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		out, leased = out[:0], 0
+		now := db.Now()
+		for _, ev := range evs {
+			var rq Requeued
+			var state string
+			var leaseUntil, created int64
+			err := tx.QueryRowContext(ctx, `SELECT id, source, event_id, type, state, attempts, lease_until, created_at
+				FROM events WHERE `+strings.Join(append([]string{"id = ?"}, where...), " AND "),
+				append([]any{ev.ID}, selArgs...)...).
+				Scan(&rq.ID, &rq.Source, &rq.EventID, &rq.Type, &state, &rq.Attempts, &leaseUntil, &created)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // changed since the log read it: no longer shown
+			} else if err != nil {
+				return translate(err)
+			}
+			rq.PrevState, rq.CreatedAt = State(state), fromMillis(created)
+			if rq.PrevState == StateProcessing && leaseUntil > millis(now) {
+				leased++
+				continue
+			}
+			if err := requeueRow(ctx, tx, rq.ID, millis(now)); err != nil {
+				return err
+			}
+			a := act
+			a.Source, a.EventID = rq.Source, rq.EventID
+			if err := insertAction(ctx, tx, &a, now); err != nil {
+				return err
+			}
+			out = append(out, rq)
+		}
+		return nil
+	})
+	return out, leased, err
 }

@@ -94,12 +94,14 @@ func (db *DB) foldBatch(ctx context.Context, tx *sql.Tx) (bool, error) {
 // no bound), counted per source and hour.
 func trafficGroups(ctx context.Context, q queryer, after, upto int64) ([]trafficRow, error) {
 	// Two spellings, so that SQLite walks the rowid range rather than
-	// filtering the rest of the table.
+	// filtering the rest of the table; NOT INDEXED, as otherwise it scans
+	// all of events_source_created for the GROUP BY's sake (400 ms on a
+	// million events, for an empty tail).
 	query, args := `SELECT source, received_at / 3600000, count(*), min(received_at), max(received_at)
-		FROM events WHERE id > ? AND origin = 'webhook' GROUP BY 1, 2`, []any{after}
+		FROM events NOT INDEXED WHERE id > ? AND origin = 'webhook' GROUP BY 1, 2`, []any{after}
 	if upto > 0 {
 		query, args = `SELECT source, received_at / 3600000, count(*), min(received_at), max(received_at)
-		FROM events WHERE id > ? AND id <= ? AND origin = 'webhook' GROUP BY 1, 2`, []any{after, upto}
+		FROM events NOT INDEXED WHERE id > ? AND id <= ? AND origin = 'webhook' GROUP BY 1, 2`, []any{after, upto}
 	}
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {

@@ -27,6 +27,8 @@ var adminRoutes = []struct{ method, path string }{
 	{"POST", "/replay-dead"},
 	{"POST", "/api/events/stripe/evt_page_dead_0001/replay"},
 	{"POST", "/api/replay-dead"},
+	{"POST", "/replay"},
+	{"POST", "/api/replay"},
 	{"POST", "/alerts/1/ack"},
 	{"POST", "/api/alerts/1/ack"},
 	{"POST", "/signout"},
@@ -139,7 +141,7 @@ func TestStatusPageCSRF(t *testing.T) {
 		{"other origin", url.Values{"source": {"stripe"}}, map[string]string{"Origin": "http://evil.example"}},
 	}
 	for _, tc := range cases {
-		for _, path := range []string{"/replay-dead", "/events/stripe/" + pw.deadID + "/replay", "/alerts/1/ack"} {
+		for _, path := range []string{"/replay-dead", "/replay", "/events/stripe/" + pw.deadID + "/replay", "/alerts/1/ack"} {
 			req, _ := http.NewRequest("POST", pw.adminURL+path, strings.NewReader(tc.form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			for k, v := range tc.headers {

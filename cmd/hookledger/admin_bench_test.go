@@ -36,6 +36,9 @@ func benchEvents(b *testing.B) int {
 	return 1_000_000
 }
 
+// timeLayoutRFC is how the benchmark writes the log's time filters.
+const timeLayoutRFC = time.RFC3339
+
 // BenchmarkStatusPage measures every page and API call of the status page
 // on a ledger of a million events (HOOKLEDGER_BENCH_EVENTS to change it):
 //
@@ -71,6 +74,9 @@ func BenchmarkStatusPage(b *testing.B) {
 		"/events?type=no.such.type",
 		"/events?q=" + bl.DeadID[:12],
 		"/events?q=" + bl.DeadID,
+		"/events?q=evt_", // a prefix of every event: the page is truncated
+		"/events?origin=webhook&since=" + bl.Now.Add(-20*24*time.Hour).UTC().Format(timeLayoutRFC) +
+			"&until=" + bl.Now.Add(-10*24*time.Hour).UTC().Format(timeLayoutRFC),
 		"/events/" + bl.DeadSource + "/" + bl.DeadID,
 		"/alerts",
 		"/api/status",

@@ -35,16 +35,15 @@ const (
 )
 
 // screenshotDir is where the status page tests save their screenshots:
-// $HOOKLEDGER_SCREENSHOT_DIR, else a temporary directory. With -docs-img
-// the overview goes to docs/img instead.
+// $HOOKLEDGER_SCREENSHOT_DIR, else the test's artifact directory, kept
+// with `go test -artifacts -outputdir DIR` and removed
+// without it. With -docs-img the overview goes to docs/img instead.
 func screenshotDir(t *testing.T) string {
 	t.Helper()
-	switch {
-	case os.Getenv("HOOKLEDGER_SCREENSHOT_DIR") != "":
-		return os.Getenv("HOOKLEDGER_SCREENSHOT_DIR")
-	default:
-		return t.TempDir()
+	if d := os.Getenv("HOOKLEDGER_SCREENSHOT_DIR"); d != "" {
+		return d
 	}
+	return t.ArtifactDir()
 }
 
 // newBrowser starts a headless Chromium for the test. Without one it
@@ -173,12 +172,12 @@ func (pw *pageWorld) waitSettled(t *testing.T, n int) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		st := pw.status(t)
-		c := st.Sources["stripe"].Counts
-		if c[ledger.StateProcessed]+c[ledger.StateDead] == n && len(st.Rejections) > 0 {
+		c, g := st.Sources["stripe"].Counts, st.Sources["github"].Counts
+		if c[ledger.StateProcessed]+c[ledger.StateDead] == n && g[ledger.StateProcessed] == pageBackfills && len(st.Rejections) > 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("events not settled: %v", c)
+			t.Fatalf("events not settled: stripe %v, github %v", c, g)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -216,6 +215,7 @@ func seedRuns(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()
+	seedBackfills(t, db, &at, now)
 	for h := 30 * 24; h > 0; h -= 6 {
 		at = now.Add(-time.Duration(h) * time.Hour)
 		missing, recovered, complete := 0, 0, true
@@ -233,12 +233,40 @@ func seedRuns(t *testing.T, path string) {
 		}
 		r.Complete = complete
 		r.Report, _ = json.Marshal(map[string]any{"source": "stripe", "missing": missing, "backfilled": recovered,
-			"still_missing": missing - recovered, "complete": complete})
+			"still_missing": missing - recovered, "complete": complete, "failed_deliveries": h % 4,
+			"endpoints": []map[string]any{
+				{"id": "we_page_live", "enabled": true, "status": "enabled", "url": "https://hooks.example.com/webhooks/stripe", "url_matches": true},
+				{"id": "we_page_old", "enabled": false, "status": "disabled", "url": "https://old.example.com/hooks", "url_matches": false,
+					"expected_url": "https://hooks.example.com/webhooks/stripe"},
+			}})
 		if err := db.FinishRun(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
+
+// seedBackfills records github events received over the last ten days,
+// a day apart, alternately live and backfilled, each created by the
+// provider long before or after its receipt, so that the log's filter on
+// receipt time and origin picks other events than creation time would.
+func seedBackfills(t *testing.T, db *ledger.DB, at *time.Time, now time.Time) {
+	t.Helper()
+	for i := range pageBackfills {
+		*at = now.Add(-time.Duration(10-i) * 24 * time.Hour)
+		origin := ledger.OriginWebhook
+		if i%2 == 0 {
+			origin = ledger.OriginReconcile
+		}
+		ev := &ledger.Event{Source: "github", EventID: fmt.Sprintf("guid-page-%02d", i), Type: "push", Origin: origin,
+			Payload: []byte(`{"ref":"main"}`), CreatedAt: now.Add(-time.Duration(i) * 24 * time.Hour)}
+		if _, err := db.Record(context.Background(), ev, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// pageBackfills is how many github events seedBackfills records.
+const pageBackfills = 10
 
 // TestStatusPageInBrowser drives the status page in headless Chromium: it
 // signs in with the token, checks the overview's numbers against `status
@@ -397,12 +425,105 @@ func checkOverviewNumbers(t *testing.T, ctx context.Context, st app.StatusJSON) 
 	if len(wantRejected) == 0 || fmt.Sprint(rejected) != fmt.Sprint(wantRejected) {
 		t.Errorf("overview rejected requests = %v, status --json says %v (want at least one)", rejected, wantRejected)
 	}
+	checkOverviewSilence(t, ctx, st)
+	checkOverviewProvider(t, ctx, st)
 	open, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("open-alerts")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if open != fmt.Sprint(len(st.Alerts)) {
 		t.Errorf("overview open alerts = %q, status --json has %d", open, len(st.Alerts))
+	}
+}
+
+// overviewText reads the text of every element with the data attribute
+// attr, keyed by its value.
+func overviewText(t *testing.T, ctx context.Context, attr string) map[string]string {
+	t.Helper()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]string](`Object.fromEntries([...document.querySelectorAll("[`+attr+`]")]
+		.map(e => [e.getAttribute("`+attr+`"), e.textContent.trim().replace(/\s+/g, " ")]))`))
+	if err != nil {
+		t.Fatalf("read [%s]: %v", attr, err)
+	}
+	return got
+}
+
+// checkOverviewSilence compares each source's silence state on the
+// overview with status --json's: the state, the last live event, the
+// limit and the learned rhythm.
+func checkOverviewSilence(t *testing.T, ctx context.Context, st app.StatusJSON) {
+	t.Helper()
+	state, last := overviewText(t, ctx, "data-silence"), overviewText(t, ctx, "data-silence-last")
+	usual, expected := overviewText(t, ctx, "data-silence-usual"), overviewText(t, ctx, "data-silence-expected")
+	judged := 0
+	for src, ss := range st.Sources {
+		sl := ss.Silence
+		if sl == nil {
+			if state[src] != "not judged" {
+				t.Errorf("overview silence of %s = %q, status --json judges none", src, state[src])
+			}
+			continue
+		}
+		judged++
+		if state[src] != sl.State {
+			t.Errorf("overview silence of %s = %q, status --json says %q", src, state[src], sl.State)
+		}
+		wantLast := "never"
+		if sl.LastEventAt != nil {
+			wantLast = sl.LastEventAt.UTC().Format(time.RFC3339)
+		}
+		if last[src] != wantLast {
+			t.Errorf("overview last live event of %s = %q, status --json says %s", src, last[src], wantLast)
+		}
+		if sl.LimitSeconds == 0 {
+			if w := fmt.Sprintf("%.1f", sl.UsualPerHour); usual[src] != w {
+				t.Errorf("overview usual per hour of %s = %q, status --json says %s", src, usual[src], w)
+			}
+			if w := fmt.Sprintf("%.1f", sl.ExpectedSinceLast); expected[src] != w {
+				t.Errorf("overview expected since the last of %s = %q, status --json says %s", src, expected[src], w)
+			}
+		}
+	}
+	if judged == 0 || len(state) != len(st.Sources) {
+		t.Errorf("overview silence = %v for %d sources in status --json; want every source, some judged", state, len(st.Sources))
+	}
+}
+
+// checkOverviewProvider compares the provider's view of each source's
+// endpoints on the overview with status --json's last reconcile: each
+// endpoint's status, URL and last response, and the failed deliveries.
+func checkOverviewProvider(t *testing.T, ctx context.Context, st app.StatusJSON) {
+	t.Helper()
+	rows := overviewText(t, ctx, "data-endpoint")
+	failed := overviewText(t, ctx, "data-failed-deliveries")
+	want := map[string]string{}
+	for src, ss := range st.Sources {
+		lr := ss.LastReconcile
+		if lr == nil {
+			continue
+		}
+		if w := fmt.Sprint(lr.FailedDeliveries); failed[src] != w {
+			t.Errorf("overview failed deliveries of %s = %q, status --json says %s", src, failed[src], w)
+		}
+		for _, e := range lr.Endpoints {
+			row := e.ID + " " + e.Status
+			if !e.Enabled {
+				row += " (not sending)"
+			}
+			row += " " + e.URL
+			if e.URLMatches != nil && !*e.URLMatches {
+				row += " not this receiver (" + e.ExpectedURL + ")"
+			}
+			if e.LastResponseCode != 0 {
+				row += fmt.Sprintf(" %d %s", e.LastResponseCode, e.LastResponseMessage)
+			} else {
+				row += " —"
+			}
+			want[src+"/"+e.ID] = row
+		}
+	}
+	if len(want) == 0 || fmt.Sprint(rows) != fmt.Sprint(want) {
+		t.Errorf("overview endpoints =\n%v\nstatus --json says\n%v (want at least one)", rows, want)
 	}
 }
 

@@ -39,35 +39,6 @@ func (s *Server) replayOne(w http.ResponseWriter, r *http.Request) {
 	s.actionDone(w, r, http.StatusOK, eventURL(source, id), "requeued: the processor runs it next")
 }
 
-// replayDead is POST /replay-dead with a source (and its /api/ twin): the
-// ledger's RequeueDead, as `hookledger replay --dead --source NAME` does.
-// Each event requeued gets its action row.
-func (s *Server) replayDead(w http.ResponseWriter, r *http.Request) {
-	source := r.PostFormValue("source")
-	if source == "" {
-		s.actionDone(w, r, http.StatusBadRequest, "/", "replay-dead wants a source")
-		return
-	}
-	actor := sessionFrom(r.Context()).actor
-	rqs, err := s.cfg.Store.RequeueDead(r.Context(), ledger.DeadFilter{Source: source})
-	if err != nil {
-		s.actionFail(w, r, err)
-		return
-	}
-	acts := make([]*ledger.Action, len(rqs))
-	for i, rq := range rqs {
-		acts[i] = &ledger.Action{Actor: actor, Action: "replay-dead", Source: rq.Source, EventID: rq.EventID,
-			Detail: fmt.Sprintf("requeued with the dead events of %s (%d attempts)", source, rq.Attempts)}
-	}
-	if err := s.cfg.Store.RecordActions(r.Context(), acts); err != nil {
-		s.actionFail(w, r, err)
-		return
-	}
-	s.log.Info("replay of dead events from the status page", "actor", actor, "source", source, "events", len(rqs))
-	s.actionDone(w, r, http.StatusOK, "/events?state=dead&source="+url.QueryEscape(source),
-		fmt.Sprintf("requeued %d dead %s events", len(rqs), source))
-}
-
 // actionDone answers an action: JSON under /api/, else a redirect to back
 // with the notice (or to the overview when back is "").
 func (s *Server) actionDone(w http.ResponseWriter, r *http.Request, status int, back, notice string) {

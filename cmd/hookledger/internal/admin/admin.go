@@ -40,7 +40,7 @@ type Store interface {
 	EventActions(ctx context.Context, source, eventID string, limit int) ([]ledger.Action, error)
 	RecordActions(ctx context.Context, acts []*ledger.Action) error
 	Requeue(ctx context.Context, source, eventID string) (*ledger.Requeued, error)
-	RequeueDead(ctx context.Context, f ledger.DeadFilter) ([]ledger.Requeued, error)
+	RequeueLog(ctx context.Context, f ledger.LogFilter, r ledger.LogReplay, fn func([]ledger.Requeued) error) (int, error)
 	Activity(ctx context.Context, source string, now time.Time) (ledger.Activity, error)
 	DeadLetters(ctx context.Context, source string, limit int) ([]*ledger.Event, error)
 	RunsSince(ctx context.Context, since time.Time) ([]ledger.RunPoint, error)
@@ -131,6 +131,7 @@ func (s *Server) routes() {
 	m.Handle("GET /alerts", s.authed(s.alerts))
 	m.Handle("POST /events/{source}/{id}/replay", s.authed(s.replayOne))
 	m.Handle("POST /replay-dead", s.authed(s.replayDead))
+	m.Handle("POST /replay", s.authed(s.replayFilter))
 	m.Handle("POST /alerts/{id}/ack", s.authed(s.ack))
 	m.Handle("POST /api/alerts/{id}/ack", s.authed(s.ack))
 	m.Handle("GET /api/status", s.authed(s.apiStatus))
@@ -139,6 +140,7 @@ func (s *Server) routes() {
 	m.Handle("GET /api/alerts", s.authed(s.apiAlerts))
 	m.Handle("POST /api/events/{source}/{id}/replay", s.authed(s.replayOne))
 	m.Handle("POST /api/replay-dead", s.authed(s.replayDead))
+	m.Handle("POST /api/replay", s.authed(s.replayFilter))
 	s.mux = m
 	cop := http.NewCrossOriginProtection()
 	s.handler = cop.Handler(m)

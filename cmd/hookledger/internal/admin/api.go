@@ -24,6 +24,11 @@ type eventsPage struct {
 	Events  []any  `json:"events"`
 	Next    string `json:"next,omitempty"`
 	Partial bool   `json:"partial,omitempty"` // the page ended at its scan bound; Next continues
+	// Truncated: an id prefix matching more events than the page holds.
+	Truncated bool `json:"truncated,omitempty"`
+	// Top is the row id the pages began below: POST /api/replay with the
+	// same filter and top replays exactly the events these pages hold.
+	Top int64 `json:"top"`
 }
 
 func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
@@ -43,9 +48,12 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, r, err)
 		return
 	}
-	out := eventsPage{Events: make([]any, 0, len(page.Events)), Partial: page.Partial}
+	out := eventsPage{Events: make([]any, 0, len(page.Events)), Partial: page.Partial, Truncated: page.Truncated, Top: page.Top}
 	for _, ev := range page.Events {
 		out.Events = append(out.Events, s.cfg.Views.Event(ev))
+	}
+	if q.Top == 0 {
+		q.Top = page.Top
 	}
 	if page.Next > 0 {
 		out.Next = q.url("/api/events", page.Next)

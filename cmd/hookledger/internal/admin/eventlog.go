@@ -19,6 +19,9 @@ const timeLayout = "2006-01-02T15:04"
 type logQuery struct {
 	Source, Type, State, Origin, Q, Since, Until string
 	Before                                       int64
+	// Top is the row id the first page began below, carried by the
+	// older pages' URLs and the replay form: 0 before the first page.
+	Top int64
 }
 
 // parseLogQuery reads the filter from the query string u, or returns a
@@ -62,6 +65,16 @@ func parseLogQuery(u url.Values) (logQuery, ledger.LogFilter, error) {
 		}
 		q.Before, f.Before = n, n
 	}
+	if t := u.Get("top"); t != "" {
+		n, err := strconv.ParseInt(t, 10, 64)
+		if err != nil || n < 1 {
+			return q, f, fmt.Errorf("top %q: want a positive whole number", t)
+		}
+		q.Top = n
+		if f.Before == 0 {
+			f.Before = n
+		}
+	}
 	return q, f, nil
 }
 
@@ -76,6 +89,9 @@ func (q logQuery) url(base string, before int64) string {
 	}
 	if before > 0 {
 		v.Set("before", strconv.FormatInt(before, 10))
+		if q.Top > 0 {
+			v.Set("top", strconv.FormatInt(q.Top, 10))
+		}
 	}
 	if len(v) == 0 {
 		return base
@@ -91,12 +107,16 @@ type eventLogView struct {
 	NextURL string
 	States  []ledger.State
 	Origins []ledger.Origin
+	// Top is where the filter's first page began: what the replay form
+	// sends, so that it replays the events these pages show.
+	Top    int64
+	Notice string
 }
 
 // eventLog is GET /events: the log, filtered, newest first, keyset-paged.
 func (s *Server) eventLog(w http.ResponseWriter, r *http.Request) {
 	q, f, err := parseLogQuery(r.URL.Query())
-	v := eventLogView{Query: q, States: ledger.States,
+	v := eventLogView{Query: q, States: ledger.States, Notice: r.URL.Query().Get("notice"),
 		Origins: []ledger.Origin{ledger.OriginWebhook, ledger.OriginReconcile, ledger.OriginReplay}}
 	if err != nil {
 		v.Error = err.Error()
@@ -107,6 +127,10 @@ func (s *Server) eventLog(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if q.Top == 0 {
+		q.Top = v.Page.Top
+	}
+	v.Top = q.Top
 	if v.Page.Next > 0 {
 		v.NextURL = q.url("/events", v.Page.Next)
 	}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/hookledger/hookledger/alerts"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/reconcile"
 )
@@ -21,6 +22,13 @@ type statusDoc struct {
 		Total                int                  `json:"total"`
 		OldestPendingAgeSecs float64              `json:"oldest_pending_age_seconds"`
 		OldestPendingAt      *time.Time           `json:"oldest_pending_at"`
+		LiveOnly             string               `json:"live_only"`
+		Silence              *alerts.Silence      `json:"silence"`
+		LastReconcile        *struct {
+			FinishedAt       time.Time                  `json:"finished_at"`
+			Endpoints        []reconcile.EndpointReport `json:"endpoints"`
+			FailedDeliveries int                        `json:"failed_deliveries"`
+		} `json:"last_reconcile"`
 	} `json:"sources"`
 	OpenAlerts []json.RawMessage `json:"open_alerts"`
 	// Rejections is absent from a status that does not report them.
@@ -44,6 +52,21 @@ type sourceView struct {
 	DeadCount    int
 	Rejections   []rejection
 	ShowRejected bool // the status reports rejected requests
+	// Silence is the source's silence state as status has it; nil when
+	// status judges none.
+	Silence  *alerts.Silence
+	LiveOnly string // how a live-only source's gaps are caught, "" for one reconcile lists
+	// Provider is the provider's view of the source's endpoints at its
+	// last successful reconcile, nil before one.
+	Provider *providerView
+}
+
+// providerView is what the provider said about its endpoints, as the
+// last successful reconcile read it.
+type providerView struct {
+	At               time.Time
+	Endpoints        []reconcile.EndpointReport
+	FailedDeliveries int
 }
 
 type stateCount struct {
@@ -87,7 +110,11 @@ func (s *Server) buildOverview(ctx context.Context) (*overviewView, error) {
 	totals := map[ledger.State]int{}
 	var oldest float64
 	for name, st := range doc.Sources {
-		sv := sourceView{Name: name, Total: st.Total, DeadCount: st.Counts[ledger.StateDead]}
+		sv := sourceView{Name: name, Total: st.Total, DeadCount: st.Counts[ledger.StateDead], Silence: st.Silence,
+			LiveOnly: st.LiveOnly}
+		if lr := st.LastReconcile; lr != nil {
+			sv.Provider = &providerView{At: lr.FinishedAt, Endpoints: lr.Endpoints, FailedDeliveries: lr.FailedDeliveries}
+		}
 		for _, state := range ledger.States {
 			sv.Counts = append(sv.Counts, stateCount{state, st.Counts[state]})
 			totals[state] += st.Counts[state]

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -19,6 +20,9 @@ func parseTemplates() (map[string]*template.Template, error) {
 		"query":    url.QueryEscape,
 		"ms":       func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) },
 		"ago":      func(now, t time.Time) string { return age(now.Sub(t).Seconds()) },
+		"age":      age,
+		"isFalse":  func(b *bool) bool { return b != nil && !*b },
+		"num":      func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
 	}
 	out := map[string]*template.Template{}
 	for _, p := range pages {

@@ -26,11 +26,16 @@ func CheckAdmin(cfg Config) error {
 // AdminPage returns the status page over a's ledger, whose JSON answers
 // are the commands' own (status, events list and show, alerts list).
 func (a *App) AdminPage() (*admin.Server, error) {
+	liveOnly := LiveOnlyNotes(a.Config) // as runStatus adds them, so /api/status is status --json
 	return admin.New(admin.Config{
 		Store: a.DB,
 		Views: admin.Views{
-			Status: func(ctx context.Context) (any, error) { return CollectStatus(ctx, a.DB, time.Now(), a.Config.Silence) },
-			Event:  func(ev *ledger.Event) any { return ToEventJSON(ev) },
+			Status: func(ctx context.Context) (any, error) {
+				st, err := CollectStatus(ctx, a.DB, time.Now(), a.Config.Silence)
+				st.AddLiveOnly(liveOnly)
+				return st, err
+			},
+			Event: func(ev *ledger.Event) any { return ToEventJSON(ev) },
 			EventDetail: func(ctx context.Context, source, id string) (any, error) {
 				j, _, err := EventDetail(ctx, a.DB, source, id)
 				return j, err

@@ -184,4 +184,3 @@ func (c *copier) progress(p Progress) {
 		c.opts.Progress(p)
 	}
 }
-

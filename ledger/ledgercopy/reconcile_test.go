@@ -146,4 +146,3 @@ func (typeless) Expect(context.Context, []string, []string) error { return nil }
 func (typeless) ByType(context.Context, time.Time) ([]ledger.TypeProgress, error) { return nil, nil }
 
 var _ reconcile.Store = modeless{}
-

@@ -45,6 +45,7 @@ func commands() []command {
 		{"cron", "run only the scheduled jobs", runCron},
 		{"prune", "delete what retention says has expired, as configured", runPrune},
 		{"backup", "write a consistent copy of the live ledger", runBackup},
+		{"copy", "copy a whole SQLite ledger into PostgreSQL (resumable, verified)", runCopy},
 		{"vacuum", "convert an old ledger so prune returns space (offline)", runVacuum},
 		{"sources", "configured sources, routes, secret fingerprints, capabilities", runSources},
 		{"demo", "the whole pipeline offline, against the built-in fake providers", runDemo},

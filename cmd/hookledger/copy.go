@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/ledger/ledgercopy"
 	"github.com/hookledger/hookledger/ledger/postgres"
@@ -20,28 +22,28 @@ import (
 // (what it records after the snapshot is not copied; stop it for the
 // final copy). Run it again after an interruption: it resumes, and copies
 // nothing twice. It ends by checking every table's count.
-func runCopy(ctx context.Context, env *Env, args []string) error {
+func runCopy(ctx context.Context, env *app.Env, args []string) error {
 	fs := newFlagSet(env, "copy", "copy --to postgres://… [--from PATH] [--batch N] [--json]",
 		"hookledger copy --from hookledger.db --to 'postgres://hookledger@db.internal:5432/hookledger?sslmode=require'")
-	from := fs.String("from", "", "the SQLite ledger to copy, opened read-only (default $HOOKLEDGER_DB, else "+defaultDBPath+")")
+	from := fs.String("from", "", "the SQLite ledger to copy, opened read-only (default $HOOKLEDGER_DB, else "+app.DefaultDBPath+")")
 	to := fs.String("to", "", "the PostgreSQL ledger to copy into (postgres:// or postgresql://): empty,\nor filled in part by an earlier run of this copy, which then resumes")
 	batch := fs.Int("batch", ledgercopy.DefaultBatch, "rows read and written per transaction")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON document on stdout")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	if !isPostgresURL(*to) {
-		return usageError("copy: --to must name a PostgreSQL database (postgres://… or postgresql://…)")
+	if !app.IsPostgres(*to) {
+		return app.UsageError("copy: --to must name a PostgreSQL database (postgres://… or postgresql://…)")
 	}
 	if *batch <= 0 {
-		return usageError("copy: --batch must be positive")
+		return app.UsageError("copy: --batch must be positive")
 	}
 	path := *from
 	if path == "" {
-		path = orDefault(env.Getenv("HOOKLEDGER_DB"), defaultDBPath)
+		path = cmp.Or(env.Getenv("HOOKLEDGER_DB"), app.DefaultDBPath)
 	}
-	if err := sqliteOnly(path); err != nil {
-		return usageError("copy: --from must name a SQLite ledger file")
+	if err := app.CheckBackend(path); err != nil {
+		return app.UsageError("copy: --from must name a SQLite ledger file")
 	}
 	src, err := ledger.OpenReadOnly(ctx, path)
 	if err != nil {
@@ -55,7 +57,7 @@ func runCopy(ctx context.Context, env *Env, args []string) error {
 	defer dst.Close()
 	sum, err := ledgercopy.Copy(ctx, src, dst, ledgercopy.Options{Batch: *batch, Progress: copyProgress(env.Stderr)})
 	if *asJSON {
-		if jerr := writeJSON(env.Stdout, copyJSON{Summary: sum, From: path, Seconds: sum.Elapsed.Seconds()}); jerr != nil && err == nil {
+		if jerr := app.WriteJSON(env.Stdout, copyJSON{Summary: sum, From: path, Seconds: sum.Elapsed.Seconds()}); jerr != nil && err == nil {
 			err = jerr
 		}
 	} else {
@@ -69,11 +71,6 @@ type copyJSON struct {
 	*ledgercopy.Summary
 	From    string  `json:"from"`
 	Seconds float64 `json:"seconds"`
-}
-
-func isPostgresURL(s string) bool {
-	p := strings.ToLower(strings.TrimSpace(s))
-	return strings.HasPrefix(p, "postgres://") || strings.HasPrefix(p, "postgresql://")
 }
 
 // copyProgress prints where the copy is on w: each table when done, and

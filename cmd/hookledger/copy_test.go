@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -77,13 +78,13 @@ func TestCopyCommandUsage(t *testing.T) {
 	for _, args := range [][]string{{"copy"}, {"copy", "--to", "other.db"}, {"copy", "--to", "postgres://x/y", "--batch", "0"}} {
 		env, _, stderr := testEnv(map[string]string{"HOOKLEDGER_DB": path})
 		err := runWith(context.Background(), env, args)
-		if code := exitCode(err, stderr); code != exitUsage {
-			t.Errorf("%v: exit %d (%v), want %d", args, code, err, exitUsage)
+		if code := app.ExitCode(err, stderr); code != app.ExitUsage {
+			t.Errorf("%v: exit %d (%v), want %d", args, code, err, app.ExitUsage)
 		}
 	}
 	env, _, stderr := testEnv(nil)
 	err := runWith(context.Background(), env, []string{"copy", "--from", path, "--to", "postgres://user:secretpw@127.0.0.1:1/x?connect_timeout=2"})
-	if code := exitCode(err, stderr); code != exitError || strings.Contains(fmt.Sprint(err)+stderr.String(), "secretpw") {
+	if code := app.ExitCode(err, stderr); code != app.ExitError || strings.Contains(fmt.Sprint(err)+stderr.String(), "secretpw") {
 		t.Errorf("unreachable server: exit %d, error %v, stderr %q; want exit 1 without the password", code, err, stderr)
 	}
 }

@@ -147,8 +147,8 @@ func OpenLedger(ctx context.Context, dsn string, opts OpenOptions) (Ledger, erro
 	return db, nil
 }
 
-// isPostgres reports whether dsn is a PostgreSQL URL.
-func isPostgres(dsn string) bool {
+// IsPostgres reports whether dsn is a PostgreSQL URL.
+func IsPostgres(dsn string) bool {
 	p := strings.ToLower(strings.TrimSpace(dsn))
 	return strings.HasPrefix(p, "postgres://") || strings.HasPrefix(p, "postgresql://")
 }
@@ -159,7 +159,7 @@ func isPostgres(dsn string) bool {
 // Commands call it (through LoadConfigDB and OpenLedger) before they touch
 // anything. The error never repeats the URL, which may hold a password.
 func CheckBackend(dsn string) error {
-	if isPostgres(dsn) {
+	if IsPostgres(dsn) {
 		return UsageError("the ledger (HOOKLEDGER_DB or --db) names a PostgreSQL database: " +
 			"PostgreSQL support is not complete yet; use a SQLite file path such as " + DefaultDBPath)
 	}

@@ -87,6 +87,10 @@ type Driver struct {
 	// would: opening the store again must fail with
 	// ledger.ErrSchemaMismatch.
 	BreakMigration func(tb testing.TB, b Backend)
+	// RowCounts returns the number of rows of every table of b's store,
+	// plus the events per state and origin (keys "events:STATE/ORIGIN"),
+	// read apart from b: what a read-only operation must leave unchanged.
+	RowCounts func(tb testing.TB, b Backend) map[string]int
 }
 
 func (d Driver) open(tb testing.TB) Backend { return d.Open(tb, nil) }

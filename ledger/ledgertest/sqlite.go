@@ -68,6 +68,10 @@ func SQLite() Driver {
 				tb.Fatal(err)
 			}
 		},
+		RowCounts: func(tb testing.TB, b Backend) map[string]int {
+			tb.Helper()
+			return SQLiteRowCounts(tb, b.(*ledger.DB).Path())
+		},
 	}
 }
 

@@ -48,7 +48,6 @@ type DB struct {
 	now        func() time.Time
 	schema     string // current_schema() of the pool's connections
 	applied    []string
-	ledgerOnly atomic.Bool
 	redactFn   atomic.Pointer[func(string) string]
 	closed     atomic.Bool
 
@@ -125,10 +124,6 @@ func (db *DB) Now() time.Time { return db.now() }
 // Applied returns the names of the migrations this Open applied; empty
 // when the schema was already current.
 func (db *DB) Applied() []string { return append([]string(nil), db.applied...) }
-
-// SetLedgerOnly makes new events start processed (no handler configured),
-// as ledger.DB.SetLedgerOnly does.
-func (db *DB) SetLedgerOnly(on bool) { db.ledgerOnly.Store(on) }
 
 // Recorded signals, coalescing, that new events were committed, by this
 // process or by another one on the same database (through NOTIFY).

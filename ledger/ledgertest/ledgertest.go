@@ -69,6 +69,19 @@ type Backend interface {
 	AlertsNaming(ctx context.Context, source, id string) ([]ledger.Alert, error)
 	EventsInStates(ctx context.Context, states []ledger.State, before time.Time, idLimit int) ([]ledger.StateGroup, error)
 
+	Activity(ctx context.Context, source string, now time.Time) (ledger.Activity, error)
+	DeadLetters(ctx context.Context, source string, limit int) ([]*ledger.Event, error)
+	EventLog(ctx context.Context, f ledger.LogFilter) (ledger.LogPage, error)
+	RecordActions(ctx context.Context, acts []*ledger.Action) error
+	EventActions(ctx context.Context, source, eventID string, limit int) ([]ledger.Action, error)
+	RunsSince(ctx context.Context, since time.Time) ([]ledger.RunPoint, error)
+	FoldTraffic(ctx context.Context) error
+	Traffic(ctx context.Context, since time.Time) (map[string]*ledger.SourceTraffic, error)
+	RequeueMatching(ctx context.Context, f ledger.ReplayFilter, fn func([]ledger.Requeued) error) error
+	Prune(ctx context.Context, o ledger.PruneOptions) (ledger.PruneReport, error)
+	PurgeDead(ctx context.Context, f ledger.PurgeFilter) (ledger.PruneReport, error)
+	Tightened() []string
+
 	Health(ctx context.Context) error
 	Ping(ctx context.Context) error
 	Close() error
@@ -87,6 +100,10 @@ type Driver struct {
 	// would: opening the store again must fail with
 	// ledger.ErrSchemaMismatch.
 	BreakMigration func(tb testing.TB, b Backend)
+	// Share opens another handle on b's store, as another process
+	// would, reading the time from now (time.Now when nil), closed at
+	// the end of tb.
+	Share func(tb testing.TB, b Backend, now func() time.Time) Backend
 	// RowCounts returns the number of rows of every table of b's store,
 	// plus the events per state and origin (keys "events:STATE/ORIGIN"),
 	// read apart from b: what a read-only operation must leave unchanged.
@@ -120,4 +137,5 @@ type testCase struct {
 }
 
 // cases lists every behaviour, grouped as the files of this package.
-var cases = slices.Concat(recordCases, queueCases, replayCases, lookupCases, listedSetCases, runCases, alertCases, migrateCases)
+var cases = slices.Concat(recordCases, modeCases, queueCases, replayCases, lookupCases, listedSetCases, runCases,
+	alertCases, migrateCases, statusCases, trafficCases, pruneCases)

@@ -135,7 +135,7 @@ type rowPass struct {
 // per source, the latest complete run and the complete run reaching
 // furthest.
 const keptRuns = `SELECT max(id) FROM runs WHERE complete GROUP BY source
-	UNION SELECT DISTINCT ON (source) id FROM runs WHERE complete ORDER BY source, until DESC, id DESC`
+	UNION (SELECT DISTINCT ON (source) id FROM runs WHERE complete ORDER BY source, until DESC, id DESC)`
 
 // rowPasses returns the row kinds o expires, each with the rows it must
 // keep excluded.

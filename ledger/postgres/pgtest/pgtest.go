@@ -131,6 +131,18 @@ func Driver() ledgertest.Driver {
 			tb.Helper()
 			exec(tb, closeDB(tb, b), `UPDATE hookledger_migrations SET checksum = 'f00d' WHERE name = '001_ledger.sql'`)
 		},
+		Share: func(tb testing.TB, b ledgertest.Backend, now func() time.Time) ledgertest.Backend {
+			tb.Helper()
+			url, ok := urls.Load(b)
+			if !ok {
+				tb.Fatal("pgtest: not a backend this driver opened")
+			}
+			db, err := open(tb, url.(string), now)
+			if err != nil {
+				tb.Fatalf("Open() error = %v", err)
+			}
+			return db
+		},
 		RowCounts: func(tb testing.TB, b ledgertest.Backend) map[string]int {
 			tb.Helper()
 			url, ok := urls.Load(b)

@@ -81,6 +81,8 @@ type Backend interface {
 	Prune(ctx context.Context, o ledger.PruneOptions) (ledger.PruneReport, error)
 	PurgeDead(ctx context.Context, f ledger.PurgeFilter) (ledger.PruneReport, error)
 	Tightened() []string
+	TakeLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	ReleaseLease(ctx context.Context, name, holder string) error
 
 	Health(ctx context.Context) error
 	Ping(ctx context.Context) error
@@ -138,4 +140,4 @@ type testCase struct {
 
 // cases lists every behaviour, grouped as the files of this package.
 var cases = slices.Concat(recordCases, modeCases, queueCases, replayCases, lookupCases, listedSetCases, runCases,
-	alertCases, migrateCases, statusCases, trafficCases, pruneCases)
+	alertCases, migrateCases, statusCases, trafficCases, pruneCases, leaseCases)

@@ -44,12 +44,12 @@ const defaultMaxConns = 16
 // DB is a hookledger ledger on PostgreSQL. It is safe for concurrent use,
 // also by several processes on the same database.
 type DB struct {
-	pool       *pgxpool.Pool
-	now        func() time.Time
-	schema     string // current_schema() of the pool's connections
-	applied    []string
-	redactFn   atomic.Pointer[func(string) string]
-	closed     atomic.Bool
+	pool     *pgxpool.Pool
+	now      func() time.Time
+	schema   string // current_schema() of the pool's connections
+	applied  []string
+	redactFn atomic.Pointer[func(string) string]
+	closed   atomic.Bool
 
 	intake   chan *recordReq
 	recorded chan struct{} // signalled (coalescing) when events are committed here or elsewhere

@@ -63,6 +63,7 @@ type Backend interface {
 	Alerts(ctx context.Context, f ledger.AlertFilter) ([]ledger.Alert, error)
 	DueAlertMessages(ctx context.Context, now time.Time, limit int) ([]ledger.AlertMessage, error)
 	AlertMessages(ctx context.Context, all bool, limit int) ([]ledger.AlertMessage, error)
+	ClaimAlertMessage(ctx context.Context, due time.Time, lease time.Duration) (ledger.AlertMessage, bool, error)
 	MarkAlertSent(ctx context.Context, id int64, channel, ts string) error
 	MarkAlertFailed(ctx context.Context, id int64, errText string, next time.Time) error
 	AckAlert(ctx context.Context, id int64, by string, reply *ledger.AlertMessage) (ledger.Alert, error)

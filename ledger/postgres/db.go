@@ -4,10 +4,13 @@
 // one database. Intake shares commits between concurrent requests; claims
 // take events with FOR UPDATE SKIP LOCKED under leases any instance can
 // reap; a LISTEN/NOTIFY channel wakes every instance's processor when
-// events are recorded anywhere.
+// events are recorded anywhere. Scheduled work runs on the instance that
+// holds the scheduler lease (TakeLease), and each outbox message is
+// claimed by one deliverer (ClaimAlertMessage). ledgertest.Exercise runs
+// against it (TestPostgresLedger).
 //
-// The backend is not complete yet (see issue 14): the command line refuses
-// postgres:// ledgers until it is.
+// The command line does not select this backend yet (issue 14): it
+// refuses postgres:// ledgers until it is wired in.
 package postgres
 
 import (

@@ -12,8 +12,10 @@ import (
 	"github.com/hookledger/hookledger/ledger/timing"
 )
 
-// deliverBatch bounds how many outbox messages one query reads.
-const deliverBatch = 50
+// claimLease is how long a claimed outbox message is this deliverer's:
+// well past one post and its pacing. A deliverer that dies holding one
+// leaves it to the others after that long.
+const claimLease = time.Minute
 
 // DeliveryError is returned by Deliver when a message could not be sent.
 // The message stays in the outbox and is tried again at RetryAt. Its text
@@ -30,7 +32,9 @@ func (e *DeliveryError) Error() string {
 }
 
 // Deliver sends every due message in the outbox, in the order queued, a
-// reply only after the message it threads under. It returns how many it
+// reply only after the message it threads under. Each message is claimed
+// before it is sent, so that Alerters of several processes sharing the
+// ledger post each message once between them. It returns how many it
 // sent. On the first failure it stops and returns a *DeliveryError: that
 // message waits for its next attempt (a 429's Retry-After, else a doubling
 // backoff), and nothing is sent before a Retry-After has passed.
@@ -45,6 +49,11 @@ func (a *Alerter) deliver(ctx context.Context, force bool) (int, error) {
 	defer a.deliverMu.Unlock()
 	sent := 0
 	for {
+		if sent > 0 && a.cfg.Pace > 0 {
+			if err := timing.Sleep(ctx, a.cfg.Pace); err != nil {
+				return sent, err
+			}
+		}
 		now := a.cfg.Now()
 		if now.Before(a.holdUntil) {
 			return sent, nil
@@ -53,24 +62,19 @@ func (a *Alerter) deliver(ctx context.Context, force bool) (int, error) {
 		if force {
 			dueAt = now.AddDate(100, 0, 0)
 		}
-		due, err := a.db.DueAlertMessages(ctx, dueAt, deliverBatch)
+		// One message at a time, claimed: other processes sharing the
+		// ledger deliver the others, and none posts this one.
+		m, ok, err := a.db.ClaimAlertMessage(ctx, dueAt, claimLease)
 		if err != nil {
 			return sent, fmt.Errorf("deliver alerts: %w", err)
 		}
-		if len(due) == 0 {
+		if !ok {
 			return sent, nil
 		}
-		for _, m := range due {
-			if sent > 0 && a.cfg.Pace > 0 {
-				if err := timing.Sleep(ctx, a.cfg.Pace); err != nil {
-					return sent, err
-				}
-			}
-			if err := a.deliverOne(ctx, m); err != nil {
-				return sent, err
-			}
-			sent++
+		if err := a.deliverOne(ctx, m); err != nil {
+			return sent, err
 		}
+		sent++
 	}
 }
 

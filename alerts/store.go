@@ -16,12 +16,13 @@ type Store interface {
 	// ApplyAlerts opens, updates and resolves alerts and queues their
 	// messages in the outbox, in one transaction.
 	ApplyAlerts(ctx context.Context, ch ledger.AlertChange) error
-	// DueAlertMessages returns up to limit outbox messages due at now.
-	DueAlertMessages(ctx context.Context, now time.Time, limit int) ([]ledger.AlertMessage, error)
+	// ClaimAlertMessage claims for lease the oldest outbox message due
+	// at due that no deliverer holds; ok is false when there is none.
+	ClaimAlertMessage(ctx context.Context, due time.Time, lease time.Duration) (m ledger.AlertMessage, ok bool, err error)
 	// MarkAlertSent records that message id was delivered as channel/ts.
 	MarkAlertSent(ctx context.Context, id int64, channel, ts string) error
 	// MarkAlertFailed records a failed delivery of message id and when to
-	// try again.
+	// try again, giving up its claim.
 	MarkAlertFailed(ctx context.Context, id int64, errText string, next time.Time) error
 	// AckAlert resolves the open alert id as acknowledged by by, queueing
 	// reply (when not nil) in its thread.

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -136,11 +137,51 @@ func (db *DB) MarkAlertSent(ctx context.Context, id int64, channel, ts string) e
 func (db *DB) MarkAlertFailed(ctx context.Context, id int64, errText string, next time.Time) error {
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE alert_messages SET attempts = attempts + 1, last_error = ?,
-			next_attempt_at = ? WHERE id = ? AND sent_at = 0`, db.redact(errText), millis(next), id)
+			next_attempt_at = ?, claim_until = 0 WHERE id = ? AND sent_at = 0`, db.redact(errText), millis(next), id)
 		return translate(err)
 	})
 	if err != nil {
 		return fmt.Errorf("mark alert message %d failed: %w", id, err)
 	}
 	return nil
+}
+
+// ClaimAlertMessage claims the oldest undelivered message due at due (a
+// reply only once its parent was delivered) that no deliverer holds, for
+// lease from now, and returns it; ok is false when there is none. Another
+// process sharing the ledger does not get the message while the claim
+// lasts: MarkAlertSent ends it for good, MarkAlertFailed gives it back for
+// its next attempt, and a claim whose deliverer died lapses by itself.
+func (db *DB) ClaimAlertMessage(ctx context.Context, due time.Time, lease time.Duration) (m AlertMessage, ok bool, err error) {
+	now := db.Now()
+	err = db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT m.id FROM alert_messages m LEFT JOIN alert_messages p ON p.id = m.parent_id
+			WHERE m.sent_at = 0 AND m.next_attempt_at <= ? AND m.claim_until <= ? AND (m.parent_id = 0 OR p.sent_at > 0)
+			ORDER BY m.id LIMIT 1`, millis(due), millis(now)).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return translate(err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE alert_messages SET claim_until = ? WHERE id = ?`,
+			millis(now.Add(lease)), id); err != nil {
+			return translate(err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+alertMessageColumns+`
+			FROM alert_messages m LEFT JOIN alert_messages p ON p.id = m.parent_id WHERE m.id = ?`, id)
+		if err != nil {
+			return translate(err)
+		}
+		ms, err := scanAlertMessages(rows)
+		if err != nil || len(ms) != 1 {
+			return errors.Join(err, fmt.Errorf("claimed alert message %d vanished", id))
+		}
+		m, ok = ms[0], true
+		return nil
+	})
+	if err != nil {
+		return AlertMessage{}, false, fmt.Errorf("claim alert message: %w", err)
+	}
+	return m, ok, nil
 }

@@ -24,6 +24,7 @@ type Scheduler struct {
 	db      JobLog
 	onError func(ctx context.Context, job string, err error)
 	logger  *slog.Logger
+	lease   *lease // nil: every tick runs here
 
 	mu     sync.Mutex
 	ctx    context.Context
@@ -61,12 +62,28 @@ func (s *Scheduler) Add(name, spec string, fn JobFunc) error {
 	return nil
 }
 
+// Lead makes the scheduler one of several sharing the ledger behind
+// leases: a tick runs only on the instance holding the lease (the others
+// skip it, with a debug log), the holder renews it every ttl/3 while it
+// runs and releases it on Stop, and when the holder dies another takes
+// it over once it expires, within ttl. ttl 0 means DefaultLeaseTTL. Call
+// it before Start.
+func (s *Scheduler) Lead(l Leases, ttl time.Duration) {
+	if ttl <= 0 {
+		ttl = DefaultLeaseTTL
+	}
+	s.lease = newLease(l, ttl, s.logger)
+}
+
 // Start starts running jobs. Jobs get a context derived from ctx, which
 // also ends when Stop gives up waiting.
 func (s *Scheduler) Start(ctx context.Context) {
 	s.mu.Lock()
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.mu.Unlock()
+	if s.lease != nil {
+		s.lease.start(s.jobCtx())
+	}
 	s.cron.Start()
 }
 
@@ -74,14 +91,17 @@ func (s *Scheduler) Start(ctx context.Context) {
 // ctx ends first it cancels the jobs' context and returns ctx's error.
 func (s *Scheduler) Stop(ctx context.Context) error {
 	done := s.cron.Stop()
+	var err error
 	select {
 	case <-done.Done():
-		s.jobCancel()
-		return nil
 	case <-ctx.Done():
-		s.jobCancel()
-		return fmt.Errorf("stop scheduler: %w", ctx.Err())
+		err = fmt.Errorf("stop scheduler: %w", ctx.Err())
 	}
+	s.jobCancel()
+	if s.lease != nil {
+		s.lease.stop(ctx)
+	}
+	return err
 }
 
 func (s *Scheduler) jobCtx() context.Context {
@@ -101,6 +121,10 @@ func (s *Scheduler) jobCancel() {
 func (s *Scheduler) runJob(name, spec string, fn JobFunc) {
 	ctx := s.jobCtx()
 	logger := s.logger.With("job", name)
+	if s.lease != nil && !s.lease.hold(ctx) {
+		logger.Debug("job skipped: another instance holds the scheduler lease")
+		return
+	}
 	now := func() time.Time { return time.Now().UTC() }
 	if s.db != nil {
 		if err := s.db.StartJob(ctx, name, spec, now()); err != nil {

@@ -3,6 +3,7 @@ package ledgertest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -229,7 +230,59 @@ func testAckAlertRecordsWhoAndWhen(t *testing.T, d Driver) {
 	}
 }
 
+// testOutboxClaimsAreExclusive: a claimed outbox message is not handed
+// to another handle (another process) while the claim lasts; a failure
+// gives it back for its next attempt, a sent message is gone, and a
+// claim whose deliverer vanished lapses.
+func testOutboxClaimsAreExclusive(t *testing.T, d Driver) {
+	ctx := context.Background()
+	a := d.open(t)
+	b := d.Share(t, a, nil)
+	var msgs []*ledger.AlertMessage
+	for i := range 3 {
+		m := &ledger.AlertMessage{Source: "stripe", Text: fmt.Sprint("m", i)}
+		if err := a.ApplyAlerts(ctx, ledger.AlertChange{Message: m}); err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, m)
+	}
+	reply := &ledger.AlertMessage{Kind: "resolved", Text: "r", ParentID: msgs[0].ID}
+	if err := a.ApplyAlerts(ctx, ledger.AlertChange{Replies: []*ledger.AlertMessage{reply}}); err != nil {
+		t.Fatal(err)
+	}
+	due := time.Now().Add(time.Minute)
+	claim := func(db Backend, lease time.Duration, want int64) {
+		t.Helper()
+		m, ok, err := db.ClaimAlertMessage(ctx, due, lease)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := map[bool]int64{true: m.ID}[ok]; got != want {
+			t.Fatalf("ClaimAlertMessage() = message %d (ok %v), want %d", m.ID, ok, want)
+		}
+	}
+	claim(a, time.Minute, msgs[0].ID)
+	claim(b, time.Minute, msgs[1].ID)
+	claim(a, 300*time.Millisecond, msgs[2].ID)
+	claim(b, time.Minute, 0) // the reply waits for its parent; the rest are claimed
+	if err := a.MarkAlertSent(ctx, msgs[0].ID, "C1", "1.5"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.MarkAlertFailed(ctx, msgs[1].ID, "slack down", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	claim(a, time.Minute, msgs[1].ID) // given back by its failure
+	m, ok, err := b.ClaimAlertMessage(ctx, due, time.Minute)
+	if err != nil || !ok || m.ID != reply.ID || m.ThreadTS != "1.5" {
+		t.Fatalf("ClaimAlertMessage() = %+v, %v, %v; want the reply in thread 1.5", m, ok, err)
+	}
+	time.Sleep(400 * time.Millisecond) // the 300ms claim on msgs[2] lapses
+	claim(b, time.Minute, msgs[2].ID)
+	claim(a, time.Minute, 0)
+}
+
 var alertCases = []testCase{
+	{"OutboxClaimsAreExclusive", testOutboxClaimsAreExclusive},
 	{"ApplyAlertsOpenUpdateResolve", testApplyAlertsOpenUpdateResolve},
 	{"OneOffAlertIsResolved", testOneOffAlertIsResolved},
 	{"ApplyAlertsIsAtomic", testApplyAlertsIsAtomic},

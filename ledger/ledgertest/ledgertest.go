@@ -63,11 +63,27 @@ type Backend interface {
 	Alerts(ctx context.Context, f ledger.AlertFilter) ([]ledger.Alert, error)
 	DueAlertMessages(ctx context.Context, now time.Time, limit int) ([]ledger.AlertMessage, error)
 	AlertMessages(ctx context.Context, all bool, limit int) ([]ledger.AlertMessage, error)
+	ClaimAlertMessage(ctx context.Context, due time.Time, lease time.Duration) (ledger.AlertMessage, bool, error)
 	MarkAlertSent(ctx context.Context, id int64, channel, ts string) error
 	MarkAlertFailed(ctx context.Context, id int64, errText string, next time.Time) error
 	AckAlert(ctx context.Context, id int64, by string, reply *ledger.AlertMessage) (ledger.Alert, error)
 	AlertsNaming(ctx context.Context, source, id string) ([]ledger.Alert, error)
 	EventsInStates(ctx context.Context, states []ledger.State, before time.Time, idLimit int) ([]ledger.StateGroup, error)
+
+	Activity(ctx context.Context, source string, now time.Time) (ledger.Activity, error)
+	DeadLetters(ctx context.Context, source string, limit int) ([]*ledger.Event, error)
+	EventLog(ctx context.Context, f ledger.LogFilter) (ledger.LogPage, error)
+	RecordActions(ctx context.Context, acts []*ledger.Action) error
+	EventActions(ctx context.Context, source, eventID string, limit int) ([]ledger.Action, error)
+	RunsSince(ctx context.Context, since time.Time) ([]ledger.RunPoint, error)
+	FoldTraffic(ctx context.Context) error
+	Traffic(ctx context.Context, since time.Time) (map[string]*ledger.SourceTraffic, error)
+	RequeueMatching(ctx context.Context, f ledger.ReplayFilter, fn func([]ledger.Requeued) error) error
+	Prune(ctx context.Context, o ledger.PruneOptions) (ledger.PruneReport, error)
+	PurgeDead(ctx context.Context, f ledger.PurgeFilter) (ledger.PruneReport, error)
+	Tightened() []string
+	TakeLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	ReleaseLease(ctx context.Context, name, holder string) error
 
 	Health(ctx context.Context) error
 	Ping(ctx context.Context) error
@@ -87,6 +103,14 @@ type Driver struct {
 	// would: opening the store again must fail with
 	// ledger.ErrSchemaMismatch.
 	BreakMigration func(tb testing.TB, b Backend)
+	// Share opens another handle on b's store, as another process
+	// would, reading the time from now (time.Now when nil), closed at
+	// the end of tb.
+	Share func(tb testing.TB, b Backend, now func() time.Time) Backend
+	// RowCounts returns the number of rows of every table of b's store,
+	// plus the events per state and origin (keys "events:STATE/ORIGIN"),
+	// read apart from b: what a read-only operation must leave unchanged.
+	RowCounts func(tb testing.TB, b Backend) map[string]int
 }
 
 func (d Driver) open(tb testing.TB) Backend { return d.Open(tb, nil) }
@@ -116,4 +140,5 @@ type testCase struct {
 }
 
 // cases lists every behaviour, grouped as the files of this package.
-var cases = slices.Concat(recordCases, queueCases, replayCases, lookupCases, listedSetCases, runCases, alertCases, migrateCases)
+var cases = slices.Concat(recordCases, modeCases, queueCases, replayCases, lookupCases, listedSetCases, runCases,
+	alertCases, migrateCases, statusCases, trafficCases, pruneCases, leaseCases)

@@ -68,6 +68,14 @@ func SQLite() Driver {
 				tb.Fatal(err)
 			}
 		},
+		Share: func(tb testing.TB, b Backend, now func() time.Time) Backend {
+			tb.Helper()
+			return openSQLite(tb, b.(*ledger.DB).Path(), ledger.Options{Now: now})
+		},
+		RowCounts: func(tb testing.TB, b Backend) map[string]int {
+			tb.Helper()
+			return SQLiteRowCounts(tb, b.(*ledger.DB).Path())
+		},
 	}
 }
 

@@ -107,8 +107,7 @@ func (db *DB) Alerts(ctx context.Context, f ledger.AlertFilter) ([]ledger.Alert,
 		args = append(args, f.Fingerprint)
 		where = append(where, fmt.Sprintf("fingerprint = $%d", len(args)))
 	}
-	q := `SELECT id, fingerprint, source, kind, state, summary, keys, count, since, message_id,
-		channel, message_ts, opened_at, updated_at, resolved_at FROM alerts`
+	q := `SELECT ` + alertColumns + ` FROM alerts`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -131,16 +130,20 @@ func (db *DB) Alerts(ctx context.Context, f ledger.AlertFilter) ([]ledger.Alert,
 	return out, nil
 }
 
+const alertColumns = `id, fingerprint, source, kind, state, summary, keys, count, since, message_id,
+	channel, message_ts, opened_at, updated_at, resolved_at, acked_by, acked_at`
+
 func scanAlert(row pgx.CollectableRow) (ledger.Alert, error) {
 	var a ledger.Alert
 	var state, keys string
-	var count, since, opened, updated, resolved int64
+	var count, since, opened, updated, resolved, acked int64
 	if err := row.Scan(&a.ID, &a.Fingerprint, &a.Source, &a.Kind, &state, &a.Summary, &keys, &count,
-		&since, &a.MessageID, &a.Channel, &a.MessageTS, &opened, &updated, &resolved); err != nil {
+		&since, &a.MessageID, &a.Channel, &a.MessageTS, &opened, &updated, &resolved, &a.AckedBy, &acked); err != nil {
 		return a, err
 	}
 	a.State, a.Count = ledger.AlertState(state), int(count)
 	a.Since, a.OpenedAt, a.UpdatedAt, a.ResolvedAt = fromMillis(since), fromMillis(opened), fromMillis(updated), fromMillis(resolved)
+	a.AckedAt = fromMillis(acked)
 	if err := json.Unmarshal([]byte(keys), &a.Keys); err != nil {
 		return a, fmt.Errorf("decode alert %d keys: %w", a.ID, err)
 	}

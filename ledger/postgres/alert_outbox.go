@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -44,6 +45,47 @@ func (db *DB) DueAlertMessages(ctx context.Context, now time.Time, limit int) ([
 		return nil, fmt.Errorf("list due alert messages: %w", translate(err))
 	}
 	return collectAlertMessages(rows)
+}
+
+// ClaimAlertMessage claims the oldest undelivered message due at due (a
+// reply only once its parent was delivered) that no deliverer holds, for
+// lease by the server's clock, and returns it; ok is false when there is
+// none. Instances claiming at once skip each other's rows (FOR UPDATE SKIP
+// LOCKED) and a claim is seen by every later one, so each message goes to
+// one deliverer: MarkAlertSent ends the claim for good, MarkAlertFailed
+// gives the message back for its next attempt, and a claim whose
+// deliverer died lapses by itself.
+func (db *DB) ClaimAlertMessage(ctx context.Context, due time.Time, lease time.Duration) (m ledger.AlertMessage, ok bool, err error) {
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `WITH c AS (
+				SELECT m.id FROM alert_messages m LEFT JOIN alert_messages p ON p.id = m.parent_id
+				WHERE m.sent_at = 0 AND m.next_attempt_at <= $1 AND m.claim_until <= `+serverMillis+`
+					AND (m.parent_id = 0 OR p.sent_at > 0)
+				ORDER BY m.id LIMIT 1 FOR UPDATE OF m SKIP LOCKED)
+			UPDATE alert_messages a SET claim_until = `+serverMillis+` + $2 FROM c WHERE a.id = c.id
+			RETURNING a.id`, millis(due), lease.Milliseconds()).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT `+alertMessageColumns+`
+			FROM alert_messages m LEFT JOIN alert_messages p ON p.id = m.parent_id WHERE m.id = $1`, id)
+		if err != nil {
+			return err
+		}
+		ms, err := collectAlertMessages(rows)
+		if err != nil || len(ms) != 1 {
+			return errors.Join(err, fmt.Errorf("claimed alert message %d vanished", id))
+		}
+		m, ok = ms[0], true
+		return nil
+	})
+	if err != nil {
+		return ledger.AlertMessage{}, false, fmt.Errorf("claim alert message: %w", translate(err))
+	}
+	return m, ok, nil
 }
 
 // AlertMessages returns the outbox, newest first: unsent messages, or
@@ -111,7 +153,7 @@ func (db *DB) MarkAlertSent(ctx context.Context, id int64, channel, ts string) e
 // again.
 func (db *DB) MarkAlertFailed(ctx context.Context, id int64, errText string, next time.Time) error {
 	_, err := db.pool.Exec(ctx, `UPDATE alert_messages SET attempts = attempts + 1, last_error = $1,
-		next_attempt_at = $2 WHERE id = $3 AND sent_at = 0`, db.redact(errText), millis(next), id)
+		next_attempt_at = $2, claim_until = 0 WHERE id = $3 AND sent_at = 0`, db.redact(errText), millis(next), id)
 	if err != nil {
 		return fmt.Errorf("mark alert message %d failed: %w", id, translate(err))
 	}

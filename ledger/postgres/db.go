@@ -4,10 +4,13 @@
 // one database. Intake shares commits between concurrent requests; claims
 // take events with FOR UPDATE SKIP LOCKED under leases any instance can
 // reap; a LISTEN/NOTIFY channel wakes every instance's processor when
-// events are recorded anywhere.
+// events are recorded anywhere. Scheduled work runs on the instance that
+// holds the scheduler lease (TakeLease), and each outbox message is
+// claimed by one deliverer (ClaimAlertMessage). ledgertest.Exercise runs
+// against it (TestPostgresLedger).
 //
-// The backend is not complete yet (see issue 14): the command line refuses
-// postgres:// ledgers until it is.
+// The command line does not select this backend yet (issue 14): it
+// refuses postgres:// ledgers until it is wired in.
 package postgres
 
 import (
@@ -44,13 +47,12 @@ const defaultMaxConns = 16
 // DB is a hookledger ledger on PostgreSQL. It is safe for concurrent use,
 // also by several processes on the same database.
 type DB struct {
-	pool       *pgxpool.Pool
-	now        func() time.Time
-	schema     string // current_schema() of the pool's connections
-	applied    []string
-	ledgerOnly atomic.Bool
-	redactFn   atomic.Pointer[func(string) string]
-	closed     atomic.Bool
+	pool     *pgxpool.Pool
+	now      func() time.Time
+	schema   string // current_schema() of the pool's connections
+	applied  []string
+	redactFn atomic.Pointer[func(string) string]
+	closed   atomic.Bool
 
 	intake   chan *recordReq
 	recorded chan struct{} // signalled (coalescing) when events are committed here or elsewhere
@@ -125,10 +127,6 @@ func (db *DB) Now() time.Time { return db.now() }
 // Applied returns the names of the migrations this Open applied; empty
 // when the schema was already current.
 func (db *DB) Applied() []string { return append([]string(nil), db.applied...) }
-
-// SetLedgerOnly makes new events start processed (no handler configured),
-// as ledger.DB.SetLedgerOnly does.
-func (db *DB) SetLedgerOnly(on bool) { db.ledgerOnly.Store(on) }
 
 // Recorded signals, coalescing, that new events were committed, by this
 // process or by another one on the same database (through NOTIFY).

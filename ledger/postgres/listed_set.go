@@ -22,14 +22,15 @@ type ListedSet struct {
 
 // OpenListedSet returns an empty ListedSet for source's events. The set
 // holds one connection of the pool until Close.
-func (db *DB) OpenListedSet(ctx context.Context, source string) (*ListedSet, error) {
+func (db *DB) OpenListedSet(ctx context.Context, source string) (ledger.ListedSet, error) {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("open listed set: %w", translate(err))
 	}
 	if _, err := conn.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS hookledger_listed (
 		event_id TEXT PRIMARY KEY, missing BOOLEAN NOT NULL DEFAULT false);
-		TRUNCATE pg_temp.hookledger_listed`); err != nil {
+		CREATE TEMP TABLE IF NOT EXISTS hookledger_expected (event_id TEXT PRIMARY KEY, type TEXT NOT NULL);
+		TRUNCATE pg_temp.hookledger_listed, pg_temp.hookledger_expected`); err != nil {
 		conn.Release()
 		return nil, fmt.Errorf("open listed set: %w", translate(err))
 	}
@@ -40,7 +41,7 @@ func (db *DB) OpenListedSet(ctx context.Context, source string) (*ListedSet, err
 // table stays with the connection (emptied, so its cached statements stay
 // valid) for the next set opened on it.
 func (s *ListedSet) Close() error {
-	_, err := s.conn.Exec(context.Background(), `TRUNCATE pg_temp.hookledger_listed`)
+	_, err := s.conn.Exec(context.Background(), `TRUNCATE pg_temp.hookledger_listed, pg_temp.hookledger_expected`)
 	if err != nil {
 		// A connection whose set could not be emptied is not reused.
 		s.conn.Conn().Close(context.Background())
@@ -132,4 +133,53 @@ func (s *ListedSet) countAndIDs(ctx context.Context, countQ, idsQ string, limit 
 	}
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	return int(n), ids, translate(err)
+}
+
+// Expect notes that the events ids, of the types at the same index in
+// types, are expected in the window: the provider sent them and they are
+// in scope. An id noted twice keeps its first type.
+func (s *ListedSet) Expect(ctx context.Context, ids, types []string) error {
+	if len(ids) != len(types) {
+		return fmt.Errorf("expect: %d ids but %d types", len(ids), len(types))
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.conn.Exec(ctx, `INSERT INTO pg_temp.hookledger_expected (event_id, type)
+		SELECT id, type FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(id, type, n) ORDER BY n
+		ON CONFLICT DO NOTHING`, ids, types)
+	if err != nil {
+		return fmt.Errorf("expect: %w", translate(err))
+	}
+	return nil
+}
+
+// ByType returns, per type and sorted by type, what became of the
+// expected events; an event counts as judged when it was received before
+// judgedBefore. One pass over the expected events, one index lookup each.
+func (s *ListedSet) ByType(ctx context.Context, judgedBefore time.Time) ([]ledger.TypeProgress, error) {
+	rows, err := s.conn.Query(ctx, `SELECT x.type, count(*),
+		count(*) FILTER (WHERE e.state = 'processed'),
+		count(*) FILTER (WHERE e.state IN ('pending', 'processing', 'failed')),
+		count(*) FILTER (WHERE e.state = 'dead'),
+		count(*) FILTER (WHERE e.id IS NULL),
+		count(*) FILTER (WHERE e.received_at < $1),
+		count(*) FILTER (WHERE e.received_at < $1 AND e.state = 'processed')
+		FROM pg_temp.hookledger_expected x LEFT JOIN events e ON e.source = $2 AND e.event_id = x.event_id
+		GROUP BY x.type ORDER BY x.type COLLATE "C"`, millis(judgedBefore), s.source)
+	if err != nil {
+		return nil, fmt.Errorf("read by type: %w", translate(err))
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ledger.TypeProgress, error) {
+		var p ledger.TypeProgress
+		var n [7]int64
+		err := row.Scan(&p.Type, &n[0], &n[1], &n[2], &n[3], &n[4], &n[5], &n[6])
+		p.Expected, p.Processed, p.Waiting, p.Dead = int(n[0]), int(n[1]), int(n[2]), int(n[3])
+		p.Missing, p.Judged, p.JudgedProcessed = int(n[4]), int(n[5]), int(n[6])
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read by type: %w", translate(err))
+	}
+	return out, nil
 }

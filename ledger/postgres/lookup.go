@@ -51,19 +51,22 @@ func (db *DB) CountPresent(ctx context.Context, source string, ids []string) (in
 // hold at most limit ids each, oldest first; the counts are exact.
 func (db *DB) WindowStats(ctx context.Context, source string, since, until, stuckBefore time.Time, limit int) (ledger.WindowStats, error) {
 	var s ledger.WindowStats
-	var pending, stuck, dead, processed int64
+	var pending, stuck, dead, processed, due, dueProcessed int64
 	err := db.pool.QueryRow(ctx, `SELECT
 		count(*) FILTER (WHERE state IN ('pending', 'processing', 'failed')),
 		count(*) FILTER (WHERE state IN ('pending', 'failed') AND received_at < $1),
 		count(*) FILTER (WHERE state = 'dead'),
-		count(*) FILTER (WHERE state = 'processed')
+		count(*) FILTER (WHERE state = 'processed'),
+		count(*) FILTER (WHERE received_at < $1),
+		count(*) FILTER (WHERE state = 'processed' AND received_at < $1)
 		FROM events WHERE source = $2 AND created_at >= $3 AND created_at < $4`,
 		millis(stuckBefore), source, millis(since), millis(until),
-	).Scan(&pending, &stuck, &dead, &processed)
+	).Scan(&pending, &stuck, &dead, &processed, &due, &dueProcessed)
 	if err != nil {
 		return s, fmt.Errorf("read window stats: %w", translate(err))
 	}
 	s.Pending, s.Stuck, s.Dead, s.Processed = int(pending), int(stuck), int(dead), int(processed)
+	s.Due, s.DueProcessed = int(due), int(dueProcessed)
 	if s.Stuck > 0 {
 		s.StuckIDs, err = db.windowIDs(ctx, `state IN ('pending', 'failed') AND received_at < $5`,
 			source, since, until, limit, millis(stuckBefore))

@@ -32,7 +32,7 @@ type recordReq struct {
 	ev      *ledger.Event
 	rc      *ledger.Receipt
 	headers string
-	state   ledger.State
+	state   ledger.State // set by the committer: pending, or processed in a ledger-only ledger
 	done    chan error
 
 	now   time.Time
@@ -116,9 +116,6 @@ func (db *DB) newRecordReq(ctx context.Context, ev *ledger.Event, rc *ledger.Rec
 			return nil, err
 		}
 		req.headers = string(b)
-	}
-	if db.ledgerOnly.Load() {
-		req.state = ledger.StateProcessed
 	}
 	return req, nil
 }
@@ -213,9 +210,9 @@ func (db *DB) recordAll(ctx context.Context, tx pgx.Tx, reqs []*recordReq) error
 	if err != nil {
 		return err
 	}
-	for key, id := range ids {
+	for key, row := range ids {
 		first[key].isNew = true
-		first[key].ev.ID = id
+		first[key].ev.ID, first[key].state = row.id, row.state
 	}
 	if err := resolveExisting(ctx, tx, reqs, ids); err != nil {
 		return err
@@ -229,45 +226,54 @@ func (db *DB) recordAll(ctx context.Context, tx pgx.Tx, reqs []*recordReq) error
 	return nil
 }
 
+// inserted is the row an insert created and the state it stored.
+type inserted struct {
+	id    int64
+	state ledger.State
+}
+
 // insertEvents inserts rs (distinct keys) with one statement and returns
-// the ids of the rows it created; rows already in the ledger are skipped.
-func insertEvents(ctx context.Context, tx pgx.Tx, rs []*recordReq, now time.Time) (map[[2]string]int64, error) {
+// the rows it created; rows already in the ledger are skipped. The
+// statement reads the ledger's mode itself, after taking its lock on
+// events, so an event is stored processed exactly when the mode committed
+// before it is ledger-only (SetMode locks events against intake while it
+// counts what is waiting).
+func insertEvents(ctx context.Context, tx pgx.Tx, rs []*recordReq, now time.Time) (map[[2]string]inserted, error) {
 	n := len(rs)
 	var (
 		sources, eventIDs, types, actions, accounts = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		contentTypes, headers, origins, states      = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		contentTypes, headers, origins              = make([]string, n), make([]string, n), make([]string, n)
 		payloads                                    = make([][]byte, n)
-		created, processed                          = make([]int64, n), make([]int64, n)
+		created                                     = make([]int64, n)
 	)
-	at := now.UnixMilli()
 	for i, r := range rs {
 		ev := r.ev
 		sources[i], eventIDs[i], types[i], actions[i], accounts[i] = ev.Source, ev.EventID, ev.Type, ev.Action, ev.Account
-		contentTypes[i], headers[i], origins[i], states[i] = ev.ContentType, r.headers, string(ev.Origin), string(r.state)
+		contentTypes[i], headers[i], origins[i] = ev.ContentType, r.headers, string(ev.Origin)
 		payloads[i], created[i] = ev.Payload, millis(ev.CreatedAt)
 		if payloads[i] == nil {
 			payloads[i] = []byte{}
-		}
-		if r.state == ledger.StateProcessed {
-			processed[i] = at
 		}
 	}
 	rows, err := tx.Query(ctx, `INSERT INTO events
 		(source, event_id, type, action, account, content_type, headers, payload,
 		 created_at, origin, state, processed_at, received_at, updated_at)
-		SELECT u.*, $13::bigint, $13::bigint FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-			$6::text[], $7::text[], $8::bytea[], $9::bigint[], $10::text[], $11::text[], $12::bigint[]) AS u
+		SELECT u.*, CASE WHEN m.ledger_only THEN 'processed' ELSE 'pending' END,
+			CASE WHEN m.ledger_only THEN $11::bigint ELSE 0 END, $11::bigint, $11::bigint
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+			$6::text[], $7::text[], $8::bytea[], $9::bigint[], $10::text[]) AS u,
+			(SELECT coalesce((SELECT value = 'ledger-only' FROM settings WHERE key = 'mode'), false) AS ledger_only) AS m
 		ON CONFLICT (source, event_id) DO NOTHING
-		RETURNING id, source, event_id`,
-		sources, eventIDs, types, actions, accounts, contentTypes, headers, payloads, created, origins, states, processed, at)
+		RETURNING id, source, event_id, state`,
+		sources, eventIDs, types, actions, accounts, contentTypes, headers, payloads, created, origins, now.UnixMilli())
 	if err != nil {
 		return nil, err
 	}
-	ids := make(map[[2]string]int64, n)
+	ids := make(map[[2]string]inserted, n)
 	var id int64
-	var source, eventID string
-	_, err = pgx.ForEachRow(rows, []any{&id, &source, &eventID}, func() error {
-		ids[[2]string{source, eventID}] = id
+	var source, eventID, state string
+	_, err = pgx.ForEachRow(rows, []any{&id, &source, &eventID, &state}, func() error {
+		ids[[2]string{source, eventID}] = inserted{id: id, state: ledger.State(state)}
 		return nil
 	})
 	return ids, err
@@ -275,11 +281,11 @@ func insertEvents(ctx context.Context, tx pgx.Tx, rs []*recordReq, now time.Time
 
 // resolveExisting sets the row id of every request that did not insert
 // its event: a duplicate in the batch, or an event already in the ledger.
-func resolveExisting(ctx context.Context, tx pgx.Tx, reqs []*recordReq, inserted map[[2]string]int64) error {
+func resolveExisting(ctx context.Context, tx pgx.Tx, reqs []*recordReq, ins map[[2]string]inserted) error {
 	var sources, eventIDs []string
 	for _, r := range reqs {
-		if id, ok := inserted[[2]string{r.ev.Source, r.ev.EventID}]; ok {
-			r.ev.ID = id
+		if row, ok := ins[[2]string{r.ev.Source, r.ev.EventID}]; ok {
+			r.ev.ID = row.id
 			continue
 		}
 		sources, eventIDs = append(sources, r.ev.Source), append(eventIDs, r.ev.EventID)
@@ -303,7 +309,7 @@ func resolveExisting(ctx context.Context, tx pgx.Tx, reqs []*recordReq, inserted
 	}
 	for _, r := range reqs {
 		key := [2]string{r.ev.Source, r.ev.EventID}
-		if _, ok := inserted[key]; ok {
+		if _, ok := ins[key]; ok {
 			continue
 		}
 		id, ok := found[key]

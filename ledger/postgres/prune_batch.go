@@ -1,0 +1,153 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookledger/hookledger/ledger"
+)
+
+// Batch sizes, in rows, between which a batcher adapts.
+const (
+	minPruneBatch   = 10
+	maxPruneBatch   = 2000
+	startPruneBatch = 100
+)
+
+// batcher runs maintenance as a series of short transactions, in the
+// style of river's job cleaner: each batch takes at most size rows, the
+// size adapts so a batch lasts about target, and a pause between batches
+// leaves the rows' locks and the I/O to intake and claims.
+type batcher struct {
+	db     *DB
+	target time.Duration
+	pause  time.Duration
+	rep    *ledger.PruneReport
+	size   int
+}
+
+// step does one batch in tx, taking at most limit rows, and returns how
+// many it took.
+type step func(ctx context.Context, tx pgx.Tx, limit int) (int, error)
+
+// run calls fn in batches until a batch takes fewer rows than it was
+// allowed, and returns the rows taken in all.
+func (b *batcher) run(ctx context.Context, fn step) (int, error) {
+	if b.size == 0 {
+		b.size = startPruneBatch
+	}
+	total := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		limit := b.size
+		n, held, err := b.once(ctx, fn, limit)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if n < limit {
+			return total, nil
+		}
+		b.adapt(held)
+		if b.pause > 0 {
+			select {
+			case <-ctx.Done():
+				return total, ctx.Err()
+			case <-time.After(b.pause):
+			}
+		}
+	}
+}
+
+// once runs one batch in a transaction of its own and measures it, from
+// its begin to its commit.
+func (b *batcher) once(ctx context.Context, fn step, limit int) (int, time.Duration, error) {
+	began := time.Now()
+	var n int
+	err := pgx.BeginFunc(ctx, b.db.pool, func(tx pgx.Tx) error {
+		var err error
+		n, err = fn(ctx, tx, limit)
+		return err
+	})
+	held := time.Since(began)
+	b.rep.Batches++
+	b.rep.Held += held
+	b.rep.MaxBatch = max(b.rep.MaxBatch, held)
+	if held > ledger.SlowBatch {
+		b.rep.SlowBatches++
+	}
+	if err != nil {
+		return 0, held, err
+	}
+	return n, held, nil
+}
+
+// adapt halves the batch after one that lasted well past the target and
+// doubles it after one well under it.
+func (b *batcher) adapt(held time.Duration) {
+	switch {
+	case held > b.target*3/2:
+		b.size = max(b.size/2, minPruneBatch)
+	case held < b.target/2:
+		b.size = min(b.size*2, maxPruneBatch)
+	}
+}
+
+// countPrunable fills a report with what a Prune with o would remove.
+func (db *DB) countPrunable(ctx context.Context, o ledger.PruneOptions) (ledger.PruneReport, error) {
+	rep := ledger.PruneReport{DryRun: true}
+	if cut, ok := cutoff(o, o.Events); ok {
+		if err := db.countEvents(ctx, processedBefore(cut), &rep); err != nil {
+			return rep, err
+		}
+	}
+	if cut, ok := cutoff(o, o.Payloads); ok {
+		// Payloads of events the events pass would delete are not counted twice.
+		ecut, _ := cutoff(o, o.Events)
+		err := db.pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE `+payloadDue+`
+			AND NOT ($1::bigint > 0 AND received_at < $1 AND created_at < $1 AND processed_at < $1)`,
+			ecut, cut).Scan(&rep.Payloads)
+		if err != nil {
+			return rep, translate(err)
+		}
+	}
+	for _, p := range rowPasses(o) {
+		var n int
+		if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM `+p.from+` WHERE `+p.where, p.cut).Scan(&n); err != nil {
+			return rep, translate(err)
+		}
+		*passCount(&rep, p.table) += n
+	}
+	return rep, nil
+}
+
+// countEvents adds to rep the events sel selects, with their attempts and
+// receipts.
+func (db *DB) countEvents(ctx context.Context, sel eventSel, rep *ledger.PruneReport) error {
+	srcs := []string{sel.source}
+	if sel.source == "" {
+		var err error
+		if srcs, err = db.Sources(ctx); err != nil {
+			return err
+		}
+	}
+	for _, src := range srcs {
+		cond, args := sel.where(src)
+		var events, attempts, receipts int
+		err := db.pool.QueryRow(ctx, `WITH sel AS (SELECT id, event_id FROM events WHERE `+cond+`)
+			SELECT (SELECT count(*) FROM sel),
+				(SELECT count(*) FROM attempts WHERE event_row IN (SELECT id FROM sel)),
+				(SELECT count(*) FROM receipts WHERE source = $2 AND event_id IN (SELECT event_id FROM sel))`,
+			args...).Scan(&events, &attempts, &receipts)
+		if err != nil {
+			return fmt.Errorf("count events of %s: %w", src, translate(err))
+		}
+		rep.Events, rep.Attempts, rep.Receipts = rep.Events+events, rep.Attempts+attempts, rep.Receipts+receipts
+	}
+	return nil
+}

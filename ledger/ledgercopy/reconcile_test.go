@@ -1,7 +1,6 @@
 package ledgercopy_test
 
 import (
-	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hookledger/hookledger/ledger"
-	"github.com/hookledger/hookledger/ledger/postgres"
 	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources"
 	"github.com/hookledger/hookledger/sources/stripe"
@@ -64,7 +62,7 @@ func TestCopiedLedgerReconcilesClean(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := reconcile.New(modeless{dst}, reconcile.Options{}, nil, nil)
+	r := reconcile.New(dst, reconcile.Options{}, nil, nil)
 	rep, err := r.Run(ctx, lister, sources.Window{Since: w.Since.Add(-time.Minute), Until: w.Until.Add(time.Minute)})
 	if err != nil {
 		t.Fatalf("reconcile on the copy: %v", err)
@@ -123,34 +121,3 @@ func buildStripeLedger(tb testing.TB, path string, fake *stripetest.Server, w so
 	}
 }
 
-// modeless is the PostgreSQL ledger as reconcile's Store, adapted where
-// *postgres.DB does not meet reconcile.Store yet (issue 14, being
-// completed on branch pgcore):
-//   - it has no Mode (the ledger mode setting is not in its schema): this
-//     says ModeUnset, what a SQLite ledger says before a mode is chosen;
-//     the run here backfills nothing, so the mode changes nothing it checks;
-//   - its *postgres.ListedSet has no Expect nor ByType, the per-type
-//     expected-versus-processed table: typeless notes nothing and returns
-//     no table, so the report's by_type is empty. Missing, unknown and
-//     still-missing come from Add, Known, MarkMissing, StillMissing and
-//     Unlisted, which the PostgreSQL set has, and are what this test checks.
-type modeless struct{ *postgres.DB }
-
-func (modeless) Mode(context.Context) (ledger.Mode, error) { return ledger.ModeUnset, nil }
-
-func (m modeless) OpenListedSet(ctx context.Context, source string) (ledger.ListedSet, error) {
-	s, err := m.DB.OpenListedSet(ctx, source)
-	if err != nil {
-		return nil, err
-	}
-	return typeless{s}, nil
-}
-
-// typeless is a *postgres.ListedSet as a ledger.ListedSet: see modeless.
-type typeless struct{ *postgres.ListedSet }
-
-func (typeless) Expect(context.Context, []string, []string) error { return nil }
-
-func (typeless) ByType(context.Context, time.Time) ([]ledger.TypeProgress, error) { return nil, nil }
-
-var _ reconcile.Store = modeless{}

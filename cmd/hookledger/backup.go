@@ -24,6 +24,9 @@ func runBackup(ctx context.Context, env *app.Env, args []string) error {
 		return app.UsageError("backup: want PATH, the file to write (it must not exist)")
 	}
 	src := app.LedgerPath(env, *dbPath)
+	if err := app.RequireSQLite("backup", src, "back it up with pg_dump or your database service's backups"); err != nil {
+		return err
+	}
 	if err := app.RequireLedger("backup", src); err != nil {
 		return err
 	}
@@ -55,7 +58,7 @@ func runVacuum(ctx context.Context, env *app.Env, args []string) error {
 		return err
 	}
 	path := app.LedgerPath(env, *dbPath)
-	if err := app.CheckBackend(path); err != nil {
+	if err := app.RequireSQLite("vacuum", path, "PostgreSQL's autovacuum returns the space prune frees"); err != nil {
 		return err
 	}
 	before := ledger.FileSize(path)

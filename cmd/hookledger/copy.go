@@ -42,7 +42,7 @@ func runCopy(ctx context.Context, env *app.Env, args []string) error {
 	if path == "" {
 		path = cmp.Or(env.Getenv("HOOKLEDGER_DB"), app.DefaultDBPath)
 	}
-	if err := app.CheckBackend(path); err != nil {
+	if app.IsPostgres(path) {
 		return app.UsageError("copy: --from must name a SQLite ledger file")
 	}
 	src, err := ledger.OpenReadOnly(ctx, path)

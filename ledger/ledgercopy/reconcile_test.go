@@ -120,4 +120,3 @@ func buildStripeLedger(tb testing.TB, path string, fake *stripetest.Server, w so
 		tb.Fatal(err)
 	}
 }
-

@@ -79,6 +79,7 @@ type Backend interface {
 	FoldTraffic(ctx context.Context) error
 	Traffic(ctx context.Context, since time.Time) (map[string]*ledger.SourceTraffic, error)
 	RequeueMatching(ctx context.Context, f ledger.ReplayFilter, fn func([]ledger.Requeued) error) error
+	RequeueLog(ctx context.Context, f ledger.LogFilter, r ledger.LogReplay, fn func([]ledger.Requeued) error) (int, error)
 	Prune(ctx context.Context, o ledger.PruneOptions) (ledger.PruneReport, error)
 	PurgeDead(ctx context.Context, f ledger.PurgeFilter) (ledger.PruneReport, error)
 	Tightened() []string

@@ -114,4 +114,7 @@ var replayCases = []testCase{
 	{"RequeueErrors", testRequeueErrors},
 	{"RequeueDead", testRequeueDead},
 	{"QueueStats", testQueueStats},
+	{"RequeueLogReplaysWhatTheLogShows", testRequeueLogReplaysWhatTheLogShows},
+	{"RequeueLogRefusesABroadPrefix", testRequeueLogRefusesABroadPrefix},
+	{"RequeueLogSkipsHeldEvents", testRequeueLogSkipsHeldEvents},
 }

@@ -38,6 +38,12 @@ type Options struct {
 	// default 4. Concurrent Records wait in one queue and each committer
 	// takes every request waiting when it starts, so requests share commits.
 	Committers int
+	// ReadOnly opens an existing ledger for reading only: every
+	// transaction is read-only (default_transaction_read_only), no
+	// migration runs, and Open fails with ledger.ErrNoLedger when the
+	// database holds no ledger, with ledger.ErrSchemaMismatch when its
+	// schema is not this build's.
+	ReadOnly bool
 }
 
 // defaultMaxConns is the pool size when neither Options.MaxConns nor the
@@ -80,6 +86,9 @@ func Open(ctx context.Context, connString string, opts Options) (*DB, error) {
 	// Intake answers 2xx only after a durable commit, whatever the server's
 	// or the role's default is.
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
+	if opts.ReadOnly {
+		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	}
 	switch {
 	case opts.MaxConns > 0:
 		cfg.MaxConns = opts.MaxConns
@@ -101,7 +110,12 @@ func Open(ctx context.Context, connString string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres ledger: %w", translate(err))
 	}
-	if db.applied, err = migrate(ctx, pool); err != nil {
+	if opts.ReadOnly {
+		err = checkCurrent(ctx, pool)
+	} else {
+		db.applied, err = migrate(ctx, pool)
+	}
+	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres ledger: %w", err)
 	}

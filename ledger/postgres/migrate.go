@@ -97,6 +97,39 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
 	return done, nil
 }
 
+// checkCurrent checks, without writing, that the database holds a ledger
+// whose applied migrations are exactly this build's.
+func checkCurrent(ctx context.Context, pool *pgxpool.Pool) error {
+	ms, err := embedded()
+	if err != nil {
+		return err
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("check schema: %w", translate(err))
+	}
+	defer conn.Release()
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('hookledger_migrations') IS NOT NULL`).Scan(&exists); err != nil {
+		return fmt.Errorf("check schema: %w", translate(err))
+	}
+	if !exists {
+		return fmt.Errorf("%w in this database", ledger.ErrNoLedger)
+	}
+	applied, err := appliedMigrations(ctx, conn.Conn())
+	if err != nil {
+		return err
+	}
+	if err := checkApplied(applied, ms); err != nil {
+		return err
+	}
+	if len(applied) != len(ms) {
+		return fmt.Errorf("%w: %d of this build's %d migrations are applied; run a command that writes (hookledger init) to apply them",
+			ledger.ErrSchemaMismatch, len(applied), len(ms))
+	}
+	return nil
+}
+
 func appliedMigrations(ctx context.Context, conn *pgx.Conn) (map[string]string, error) {
 	rows, err := conn.Query(ctx, `SELECT name, checksum FROM hookledger_migrations`)
 	if err != nil {

@@ -300,7 +300,7 @@ func LoadConfigDB(env *Env, dbPath string) (Config, error) {
 	if dbPath != "" {
 		cfg.DB = dbPath
 	}
-	return cfg, CheckBackend(cfg.DB)
+	return cfg, nil
 }
 
 // SplitList splits a comma-separated value, dropping blanks.

@@ -14,6 +14,7 @@ import (
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/admin"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/ledger/metrics"
+	"github.com/hookledger/hookledger/ledger/postgres"
 	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources"
 )
@@ -122,13 +123,20 @@ type OpenOptions struct {
 	Redact func(string) string
 }
 
-// OpenLedger opens the ledger dsn names, a SQLite file path today, with
-// opts: every command opens its ledger through it. A postgres:// or
-// postgresql:// URL is refused by CheckBackend until the PostgreSQL
-// backend is wired in here (issue 14). The caller closes the ledger.
+// OpenLedger opens the ledger dsn names with opts: a postgres:// or
+// postgresql:// URL is a PostgreSQL ledger, anything else a SQLite file
+// path. Every command opens its ledger through it. The caller closes the
+// ledger.
 func OpenLedger(ctx context.Context, dsn string, opts OpenOptions) (Ledger, error) {
-	if err := CheckBackend(dsn); err != nil {
-		return nil, err
+	if IsPostgres(dsn) {
+		db, err := postgres.Open(ctx, dsn, postgres.Options{ReadOnly: opts.ReadOnly})
+		if err != nil {
+			return nil, err
+		}
+		if opts.Redact != nil && !opts.ReadOnly {
+			db.SetRedact(opts.Redact)
+		}
+		return db, nil
 	}
 	if opts.ReadOnly {
 		db, err := ledger.OpenReadOnly(ctx, dsn)
@@ -153,15 +161,13 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(p, "postgres://") || strings.HasPrefix(p, "postgresql://")
 }
 
-// CheckBackend refuses a ledger named by a postgres:// or postgresql://
-// URL with a usage error (exit 2) until the PostgreSQL backend is
-// complete (issue 14); without it such a URL was taken for a file path.
-// Commands call it (through LoadConfigDB and OpenLedger) before they touch
-// anything. The error never repeats the URL, which may hold a password.
-func CheckBackend(dsn string) error {
+// RequireSQLite refuses, with a usage error (exit 2), a command that
+// works on a SQLite ledger file alone (backup, vacuum, copy's source) when
+// dsn names a PostgreSQL database; hint says what to use there instead.
+// The error never repeats the URL, which may hold a password.
+func RequireSQLite(cmd, dsn, hint string) error {
 	if IsPostgres(dsn) {
-		return UsageError("the ledger (HOOKLEDGER_DB or --db) names a PostgreSQL database: " +
-			"PostgreSQL support is not complete yet; use a SQLite file path such as " + DefaultDBPath)
+		return UsageError(cmd + " works on a SQLite ledger file, and the ledger (HOOKLEDGER_DB or --db) is a PostgreSQL database: " + hint)
 	}
 	return nil
 }
@@ -206,10 +212,10 @@ func OpenConfigured(ctx context.Context, env *Env, dbPath string) (Config, Ledge
 
 // RequireLedger fails with "CMD: no ledger at PATH" when dsn names a
 // SQLite file that does not exist, for a command that must not create
-// one, and refuses what CheckBackend refuses.
+// one. A PostgreSQL ledger is checked as it opens.
 func RequireLedger(cmd, dsn string) error {
-	if err := CheckBackend(dsn); err != nil {
-		return err
+	if IsPostgres(dsn) {
+		return nil
 	}
 	if _, err := os.Stat(dsn); err != nil {
 		return fmt.Errorf("%s: no ledger at %s: %w", cmd, dsn, err)

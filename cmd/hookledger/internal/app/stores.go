@@ -5,13 +5,15 @@ import (
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/admin"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/ledger/metrics"
+	"github.com/hookledger/hookledger/ledger/postgres"
 	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources"
 )
 
-// The SQLite ledger is the one concrete store; every package that uses it
-// declares the interface it needs, and only OpenLedger names Ledger.
-// These assertions keep the two in step (see docs/architecture.md).
+// The SQLite and PostgreSQL ledgers are the concrete stores; every package
+// that uses one declares the interface it needs, and only OpenLedger names
+// the concrete types. These assertions keep them in step (see
+// docs/architecture.md).
 var (
 	_ Ledger           = (*ledger.DB)(nil)
 	_ admin.Store      = (*ledger.DB)(nil)
@@ -25,4 +27,8 @@ var (
 	_ reconcile.JobLog = (*ledger.DB)(nil)
 	_ alerts.Store     = (*ledger.DB)(nil)
 	_ metrics.Store    = (*ledger.DB)(nil)
+
+	_ Ledger      = (*postgres.DB)(nil)
+	_ admin.Store = (*postgres.DB)(nil)
+	_ tightener   = (*postgres.DB)(nil)
 )

@@ -15,6 +15,7 @@ import (
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/redact"
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/ledger/handler"
+	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources/github"
 	"github.com/hookledger/hookledger/sources/standard"
 )
@@ -50,6 +51,7 @@ type Config struct {
 	Workers       int           // concurrent handler calls
 	Timeout       time.Duration // per handler call (forward request or exec run)
 	Lease         time.Duration // how long a claimed event is a worker's before another may retake it
+	LeaderTTL     time.Duration // how long the scheduler lease outlives an instance that stopped renewing it
 	Schedule      string
 	Receiver      receiverConfig
 	// Retention is how long prune keeps each kind of row (0: for ever).
@@ -164,6 +166,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	// attempt could be taken for a dead worker's.
 	if c.Lease, err = durationEnv(getenv, "HOOKLEDGER_LEASE", max(2*time.Minute, c.Timeout+30*time.Second)); err != nil {
 		return c, err
+	}
+	if c.LeaderTTL, err = durationEnv(getenv, "HOOKLEDGER_LEADER_TTL", reconcile.DefaultLeaseTTL); err != nil {
+		return c, err
+	}
+	if c.LeaderTTL < time.Second {
+		return c, UsageError(fmt.Sprintf("HOOKLEDGER_LEADER_TTL (%s) must be at least 1s", c.LeaderTTL))
 	}
 	if c.Lease < time.Second {
 		return c, UsageError(fmt.Sprintf("HOOKLEDGER_LEASE (%s) must be at least 1s", c.Lease))

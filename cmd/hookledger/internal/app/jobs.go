@@ -50,6 +50,9 @@ func (a *App) StartJobs(ctx context.Context) (stop func(context.Context), err er
 			a.Log.Error("alert job failure", "job", job, "error", aerr)
 		}
 	})
+	// Several instances on one ledger run each tick once: on the one that
+	// holds the scheduler lease.
+	sched.Lead(a.DB, a.Config.LeaderTTL)
 	for _, j := range jobs {
 		fn, err := a.job(j.Name)
 		if err != nil {

@@ -31,6 +31,7 @@ type Ledger interface {
 	ledger.Queue
 	reconcile.Store
 	reconcile.JobLog
+	reconcile.Leases
 	alerts.Store
 	metrics.Store
 	admin.Store

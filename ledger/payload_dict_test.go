@@ -1,0 +1,218 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// dictEvents renders n Stripe events from seq on, as the scale benchmark
+// does: each with ids and random reference ids of its own.
+func dictEvents(t *testing.T, seq, n int) map[string][]byte {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "stripe_event.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string][]byte, n)
+	for i := range n {
+		id, body := stripeEvent(t, strings.TrimSuffix(string(raw), "\n"), seq+i)
+		out[id] = body
+	}
+	return out
+}
+
+func recordAll(t *testing.T, db *DB, events map[string][]byte) {
+	t.Helper()
+	for id, body := range events {
+		if _, err := db.Record(context.Background(), &Event{Source: "stripe", EventID: id, Payload: body}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// storedDicts returns, for each stored payload of events, the dictionary
+// id its frame names (0 for none, -1 for a payload kept as it is), and the
+// total of their stored bytes.
+func storedDicts(t *testing.T, db *DB, events map[string][]byte) (map[int64]int, int) {
+	t.Helper()
+	ids := map[int64]int{}
+	total := 0
+	for id := range events {
+		var encoding string
+		var data []byte
+		err := db.r.QueryRow(`SELECT p.encoding, p.data FROM payloads p JOIN events e ON e.id = p.event_row
+			WHERE e.source = 'stripe' AND e.event_id = ?`, id).Scan(&encoding, &data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(data)
+		if encoding != encodingZstd {
+			ids[-1]++
+			continue
+		}
+		var h zstd.Header
+		if err := h.Decode(data); err != nil {
+			t.Fatal(err)
+		}
+		ids[int64(h.DictionaryID)]++
+	}
+	return ids, total
+}
+
+// TestPayloadDictsKeepEveryPayloadReadable trains a dictionary, then a
+// newer one, recording events before, between and after: later payloads
+// name the dictionary they were compressed with and are smaller than
+// those without one, and every payload comes back byte for byte through
+// Event and Claim, in the process that trained them, after a reopen and
+// through a read-only open that never saw them trained.
+func TestPayloadDictsKeepEveryPayloadReadable(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dict.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, first, second := dictEvents(t, 0, 150), dictEvents(t, 1000, 150), dictEvents(t, 2000, 150)
+	recordAll(t, db, plain)
+	if err := db.TrainPayloadDict(ctx, "stripe"); err != nil {
+		t.Fatal(err)
+	}
+	recordAll(t, db, first)
+	if err := db.TrainPayloadDict(ctx, "stripe"); err != nil {
+		t.Fatal(err)
+	}
+	recordAll(t, db, second)
+
+	plainIDs, plainBytes := storedDicts(t, db, plain)
+	firstIDs, firstBytes := storedDicts(t, db, first)
+	secondIDs, _ := storedDicts(t, db, second)
+	if plainIDs[0] != len(plain) || firstIDs[1] != len(first) || secondIDs[2] != len(second) {
+		t.Fatalf("dictionary ids named by frames: before %v, after the first %v, after the second %v; want all 0, 1, 2", plainIDs, firstIDs, secondIDs)
+	}
+	if firstBytes >= plainBytes*3/4 {
+		t.Errorf("stored bytes with a dictionary %d, without %d: want at least a quarter less", firstBytes, plainBytes)
+	}
+	t.Logf("bytes per payload: %d without a dictionary, %d with", plainBytes/len(plain), firstBytes/len(first))
+
+	all := map[string][]byte{}
+	for _, m := range []map[string][]byte{plain, first, second} {
+		for id, body := range m {
+			all[id] = body
+		}
+	}
+	for id, body := range all { // Event, in the training process
+		ev, err := db.Event(ctx, "stripe", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(ev.Payload, body) {
+			t.Fatalf("Event(%s).Payload differs from what was recorded", id)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	ro, err := OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, body := range all {
+		ev, err := ro.Event(ctx, "stripe", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(ev.Payload, body) {
+			t.Fatalf("read-only Event(%s).Payload differs from what was recorded", id)
+		}
+	}
+	if err := ro.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	more := dictEvents(t, 3000, 10)
+	recordAll(t, db, more)
+	if ids, _ := storedDicts(t, db, more); ids[2] != len(more) {
+		t.Errorf("after reopening, new payloads name dictionaries %v, want the newest (2)", ids)
+	}
+	for id, body := range more {
+		all[id] = body
+	}
+	claims, err := db.Claim(ctx, ClaimOptions{Owner: "t", Limit: len(all) + 1, Lease: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(claims) != len(all) {
+		t.Fatalf("Claim() = %d events, want %d", len(claims), len(all))
+	}
+	for _, c := range claims {
+		if !bytes.Equal(c.Event.Payload, all[c.Event.EventID]) {
+			t.Fatalf("claimed %s: payload differs from what was recorded", c.Event.EventID)
+		}
+	}
+}
+
+// TestPayloadDictTrainedAfterFirstPayloads records more than
+// dictFirstAfter events of one source and a few of another: the first
+// gets a dictionary of its own without being asked (trained in the
+// background, stored before Close returns), the second none yet.
+func TestPayloadDictTrainedAfterFirstPayloads(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "auto.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordAll(t, db, dictEvents(t, 0, dictFirstAfter+10))
+	for i := range 5 {
+		ev := &Event{Source: "github", EventID: fmt.Sprintf("gh-%d", i), Payload: []byte(`{"action":"opened"}`)}
+		if _, err := db.Record(ctx, ev, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	var stripe, github, samples int
+	err = ro.r.QueryRow(`SELECT count(*) FILTER (WHERE source = 'stripe'), count(*) FILTER (WHERE source = 'github'),
+		coalesce(max(samples), 0) FROM payload_dicts`).Scan(&stripe, &github, &samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stripe != 1 || github != 0 || samples < dictMinSamples {
+		t.Errorf("payload_dicts: %d for stripe (trained on %d), %d for github; want 1 on at least %d, and 0", stripe, samples, github, dictMinSamples)
+	}
+}
+
+// TestTrainPayloadDictNeedsSamples: too few stored payloads is an error,
+// and nothing is stored.
+func TestTrainPayloadDictNeedsSamples(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	recordAll(t, db, dictEvents(t, 0, dictMinSamples-1))
+	if err := db.TrainPayloadDict(ctx, "stripe"); err == nil {
+		t.Fatal("TrainPayloadDict() on too few payloads = nil, want an error")
+	}
+	var n int
+	if err := db.r.QueryRow(`SELECT count(*) FROM payload_dicts`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("payload_dicts rows = %d (%v), want 0", n, err)
+	}
+}

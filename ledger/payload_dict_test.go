@@ -2,10 +2,14 @@ package ledger
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -215,4 +219,120 @@ func TestTrainPayloadDictNeedsSamples(t *testing.T) {
 	if err := db.r.QueryRow(`SELECT count(*) FROM payload_dicts`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("payload_dicts rows = %d (%v), want 0", n, err)
 	}
+}
+
+// variedEvent is stripeEvent with every id, amount, timestamp, name and
+// email of the template random too, so that events of one source share
+// only their keys and fixed values (about 2× with zlib, like provider
+// JSON): what a dictionary gains on them is not the template's repetition.
+func variedEvent(t *testing.T, tmpl string, seq int) []byte {
+	_, b := stripeEvent(t, tmpl, seq)
+	rng := rand.New(rand.NewPCG(uint64(seq), 7))
+	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	rnd := func(n int) string {
+		var s strings.Builder
+		for range n {
+			s.WriteByte(alphabet[rng.IntN(len(alphabet))])
+		}
+		return s.String()
+	}
+	s := regexp.MustCompile(`Bench[A-Za-z0-9]*`).ReplaceAllStringFunc(string(b), func(m string) string { return rnd(len(m)) })
+	s = regexp.MustCompile(`: [0-9]{3,}`).ReplaceAllStringFunc(s, func(string) string { return ": " + strconv.Itoa(rng.IntN(1e10)) })
+	s = strings.ReplaceAll(s, "Example Customer", "Customer "+rnd(8))
+	s = strings.ReplaceAll(s, "billing@example.com", rnd(10)+"@example.com")
+	return []byte(s)
+}
+
+// TestPayloadDictOnVariedEvents records events that share only keys and
+// fixed values, trains a dictionary on them, and records more: stored
+// with the dictionary they take less than 60 % of the bytes they take
+// without, and come back byte for byte.
+func TestPayloadDictOnVariedEvents(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	raw, err := os.ReadFile(filepath.Join("testdata", "stripe_event.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := strings.TrimSuffix(string(raw), "\n")
+	batch := func(seq int) map[string][]byte {
+		out := map[string][]byte{}
+		for i := range 300 {
+			out[fmt.Sprintf("evt_v%d", seq+i)] = variedEvent(t, tmpl, seq+i)
+		}
+		return out
+	}
+	before, after := batch(0), batch(10000)
+	recordAll(t, db, before)
+	if err := db.TrainPayloadDict(ctx, "stripe"); err != nil {
+		t.Fatal(err)
+	}
+	recordAll(t, db, after)
+	_, plain := storedDicts(t, db, before)
+	ids, dict := storedDicts(t, db, after)
+	var zl int
+	for _, b := range after {
+		var buf bytes.Buffer
+		w := zlib.NewWriter(&buf)
+		_, _ = w.Write(b)
+		_ = w.Close()
+		zl += buf.Len()
+	}
+	t.Logf("bytes per payload: zlib alone %d, zstd alone %d, zstd with the dictionary %d (frames naming it: %d of %d)",
+		zl/len(after), plain/len(before), dict/len(after), ids[1], len(after))
+	if ids[1] != len(after) || dict >= plain*6/10 {
+		t.Errorf("with the dictionary: %d bytes in %d frames naming it; without: %d bytes; want all %d named and under 60 %%",
+			dict, ids[1], plain, len(after))
+	}
+	for id, body := range after {
+		ev, err := db.Event(ctx, "stripe", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(ev.Payload, body) {
+			t.Fatalf("Event(%s).Payload differs from what was recorded", id)
+		}
+	}
+}
+
+// BenchmarkEncodePayload is the request goroutine's compression of one
+// 2.6 KB Stripe event, without a dictionary and with one trained on 500
+// others of the source.
+func BenchmarkEncodePayload(b *testing.B) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(b.TempDir(), "enc.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	raw, err := os.ReadFile(filepath.Join("testdata", "stripe_event.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tmpl := strings.TrimSuffix(string(raw), "\n")
+	for i := range 500 {
+		id, body := stripeEvent(b, tmpl, i)
+		if _, err := db.Record(ctx, &Event{Source: "stripe", EventID: id, Payload: body}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	_, body := stripeEvent(b, tmpl, 1000)
+	b.Run("plain", func(b *testing.B) {
+		var n int
+		for b.Loop() {
+			n = len(encodePayload(body).data)
+		}
+		b.ReportMetric(float64(n), "stored-bytes")
+	})
+	if err := db.TrainPayloadDict(ctx, "stripe"); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("dict", func(b *testing.B) {
+		enc := db.codec.encoder("stripe").enc
+		var n int
+		for b.Loop() {
+			n = len(encodePayloadWith(enc, body).data)
+		}
+		b.ReportMetric(float64(n), "stored-bytes")
+	})
 }

@@ -78,7 +78,7 @@ const recordChunk = 32
 // event wins and later ones are duplicates, as they would be one by one.
 func (db *DB) recordAll(ctx context.Context, tx *sql.Tx, reqs []*recordReq) error {
 	now := db.now().UTC()
-	mode, err := modeTx(ctx, tx)
+	mode, err := db.modeTx(ctx, tx)
 	if err != nil {
 		return err
 	}

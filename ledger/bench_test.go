@@ -70,11 +70,25 @@ func BenchmarkRecordParallel(b *testing.B) {
 	b.SetParallelism(max(32/runtime.GOMAXPROCS(0), 1))
 	var seq atomic.Int64
 	defer reportCPU(b)()
+	defer reportWriter(b, db)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			recordOne(b, db, seq.Add(1))
 		}
 	})
+}
+
+// reportWriter adds the writer goroutine's own CPU per new event and the
+// events per commit (WriterStats): what the single writer, the ingest
+// bottleneck, spends, apart from the callers' work.
+func reportWriter(b *testing.B, db *ledger.DB) func() {
+	start := db.WriterStats()
+	return func() {
+		ws := db.WriterStats()
+		events := float64(max(ws.Events-start.Events, 1))
+		b.ReportMetric(float64((ws.WriterCPU-start.WriterCPU).Microseconds())/events, "writer-cpu-µs/event")
+		b.ReportMetric(events/float64(max(ws.Commits-start.Commits, 1)), "events/commit")
+	}
 }
 
 // BenchmarkRecordDuplicate is the duplicate path: the event is in the

@@ -44,6 +44,7 @@ type DB struct {
 	rej        rejections                    // rejected requests waiting for the writer
 	lastCommit atomic.Pointer[commitOutcome] // the writer's last transaction
 	wstats     writerCounters                // see WriterStats
+	codec      *codec                        // payload compression, with each source's dictionary
 	probeMu    sync.Mutex                    // one health write probe at a time
 
 	ops      chan writeOp
@@ -128,6 +129,12 @@ func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 		recorded: make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
+		codec:    newCodec(),
+	}
+	if err := db.loadDicts(ctx); err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
 	db.tightened = tightened
 	if o.Now != nil {
@@ -229,6 +236,8 @@ func (db *DB) Close() error {
 		if db.rej.waiting() {
 			_ = db.SyncRejections(context.Background())
 		}
+		// A dictionary being trained goes in before the writer stops.
+		db.codec.close()
 		db.closeMu.Lock()
 		db.closed = true
 		db.closeMu.Unlock()

@@ -93,7 +93,7 @@ func (db *DB) SetMode(ctx context.Context, m Mode) (Mode, error) {
 	var prev Mode
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
-		if prev, err = modeTx(ctx, tx); err != nil {
+		if prev, err = db.modeTx(ctx, tx); err != nil {
 			return err
 		}
 		if m == ModeLedgerOnly && prev != ModeLedgerOnly {
@@ -118,10 +118,12 @@ func (db *DB) SetMode(ctx context.Context, m Mode) (Mode, error) {
 }
 
 // modeTx reads the mode inside a write transaction, so that a Record
-// decides the state of its events by the mode committed with them.
-func modeTx(ctx context.Context, tx *sql.Tx) (Mode, error) {
+// decides the state of its events by the mode committed with them. Every
+// group transaction with a Record reads it: through the writer's
+// statement cache, not parsed anew each time.
+func (db *DB) modeTx(ctx context.Context, tx *sql.Tx) (Mode, error) {
 	var v string
-	err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, modeKey).Scan(&v)
+	err := db.queryRow(ctx, tx, `SELECT value FROM settings WHERE key = ?`, modeKey).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ModeUnset, nil
 	} else if err != nil {

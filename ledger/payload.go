@@ -46,12 +46,16 @@ type encodedPayload struct {
 	data     []byte
 }
 
-// encodePayload compresses raw, on the caller's goroutine (never the
-// writer's), and keeps it as it is when compression would not make it
-// smaller.
-func encodePayload(raw []byte) encodedPayload {
+// encodePayload compresses raw without a dictionary: see
+// DB.encodePayload.
+func encodePayload(raw []byte) encodedPayload { return encodePayloadWith(zstdEnc, raw) }
+
+// encodePayloadWith compresses raw with enc, on the caller's goroutine
+// (never the writer's), and keeps it as it is when compression would not
+// make it smaller.
+func encodePayloadWith(enc *zstd.Encoder, raw []byte) encodedPayload {
 	if len(raw) > 0 {
-		if z := zstdEnc.EncodeAll(raw, make([]byte, 0, len(raw)/2)); len(z) < len(raw) {
+		if z := enc.EncodeAll(raw, make([]byte, 0, len(raw)/2)); len(z) < len(raw) {
 			return encodedPayload{encoding: encodingZstd, data: z}
 		}
 	}
@@ -62,7 +66,8 @@ func encodePayload(raw []byte) encodedPayload {
 }
 
 // decodePayload returns the exact bytes that encodePayload (or migration
-// 016, for identity) stored. A missing row (encoding "") is an empty
+// 016, for identity) stored, for frames that need no dictionary (see
+// DB.decodePayload). A missing row (encoding "") is an empty
 // payload: a pruned one.
 func decodePayload(encoding string, data []byte) ([]byte, error) {
 	switch encoding {
@@ -108,7 +113,7 @@ func (db *DB) loadPayloads(ctx context.Context, claims []*Claim) error {
 			if err := rows.Scan(&row, &encoding, &data); err != nil {
 				return err
 			}
-			raw, err := decodePayload(encoding, data)
+			raw, err := db.decodePayload(ctx, encoding, data)
 			if err != nil {
 				return fmt.Errorf("event %d: %w", row, err)
 			}

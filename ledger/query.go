@@ -143,7 +143,7 @@ func (db *DB) Event(ctx context.Context, source, eventID string) (*Event, error)
 			WHERE source = ? AND event_id = ?`, source, eventID).Scan(append(dest, &encoding, &data)...)
 	})
 	if err == nil {
-		ev.Payload, err = decodePayload(encoding, data)
+		ev.Payload, err = db.decodePayload(ctx, encoding, data)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get event %s/%s: %w", source, eventID, err)

@@ -34,7 +34,7 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
-	return &DB{path: path, r: r, now: time.Now, recorded: make(chan struct{}, 1)}, nil
+	return &DB{path: path, r: r, now: time.Now, recorded: make(chan struct{}, 1), codec: newCodec()}, nil
 }
 
 // openReader opens a read-only pool on path and checks its schema. SQLite

@@ -34,7 +34,7 @@ func (db *DB) Record(ctx context.Context, ev *Event, rc *Receipt) (bool, error) 
 	if ev.ContentType == "" {
 		ev.ContentType = "application/json"
 	}
-	req := &recordReq{ev: ev, rc: rc, headers: "{}", payload: encodePayload(ev.Payload)}
+	req := &recordReq{ev: ev, rc: rc, headers: "{}", payload: db.encodePayload(ev.Source, ev.Payload)}
 	if len(ev.Headers) > 0 {
 		b, err := json.Marshal(ev.Headers)
 		if err != nil {
@@ -78,7 +78,7 @@ const recordChunk = 32
 // event wins and later ones are duplicates, as they would be one by one.
 func (db *DB) recordAll(ctx context.Context, tx *sql.Tx, reqs []*recordReq) error {
 	now := db.now().UTC()
-	mode, err := modeTx(ctx, tx)
+	mode, err := db.modeTx(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ func (db *DB) insertPayloads(ctx context.Context, tx *sql.Tx, chunk []*recordReq
 	for _, r := range chunk {
 		if r.isNew {
 			if r.payload.encoding == "" { // a request not made by Record
-				r.payload = encodePayload(r.ev.Payload)
+				r.payload = db.encodePayload(r.ev.Source, r.ev.Payload)
 			}
 			args = append(args, r.ev.ID, r.payload.encoding, r.payload.data)
 		}

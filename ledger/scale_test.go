@@ -58,7 +58,7 @@ func buildLedger(tb testing.TB, db *DB, n int) {
 				for i := w; i < len(reqs); i += 2 {
 					seq := start + i
 					id, body := stripeEvent(tb, tmpl, seq)
-					reqs[i] = &recordReq{headers: "{}", payload: encodePayload(body),
+					reqs[i] = &recordReq{headers: "{}", payload: db.encodePayload("stripe", body),
 						ev: &Event{Source: "stripe", EventID: id, Type: "invoice.paid", Origin: OriginWebhook,
 							ContentType: "application/json", CreatedAt: now.Add(time.Duration(seq-n) * time.Second)},
 						rc: &Receipt{Status: 200, RemoteAddr: "127.0.0.1:40000", BodySize: len(body), Duration: time.Millisecond}}
@@ -129,6 +129,7 @@ func benchScale(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(FileSize(path))/float64(n), "file-bytes/event")
+	logBtrees(b, db, n)
 	b.ReportMetric(built.Seconds(), "build-s")
 	costs := []struct {
 		name string
@@ -191,4 +192,27 @@ func intake(b *testing.B, db *DB, n int) float64 {
 	}
 	wg.Wait()
 	return float64(time.Since(t0).Microseconds()) / float64(n)
+}
+
+// logBtrees logs the bytes of file per event that each table and index
+// takes (SQLite's dbstat: whole pages, used or not), largest first.
+func logBtrees(b *testing.B, db *DB, n int) {
+	rows, err := db.r.Query(`SELECT name, sum(pgsize) AS size FROM dbstat GROUP BY name ORDER BY size DESC LIMIT 8`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var parts []string
+	err = scanRows(rows, func(rows *sql.Rows) error {
+		var name string
+		var size int64
+		if err := rows.Scan(&name, &size); err != nil {
+			return err
+		}
+		parts = append(parts, fmt.Sprintf("%s %d", name, size/int64(n)))
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%d events, file bytes per event by b-tree: %s", n, strings.Join(parts, ", "))
 }

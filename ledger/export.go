@@ -34,17 +34,20 @@ var exportTables = []ExportTable{
 	{Name: "admin_actions", Key: []string{"id"}},
 	{Name: "traffic_hours", Key: []string{"source", "hour"}},
 	{Name: "traffic_sources", Key: []string{"source"}},
-	{Name: "traffic_cursor", Key: []string{"id"}},
 }
 
 // NotExported names the ledger's tables an Export does not read, each
 // with the reason: what they hold is elsewhere in the export, derived
 // from it, or a property of this one file.
 var NotExported = map[string]string{
-	"payloads":     "each payload is the events table's payload column, decoded",
-	"event_counts": "derived: counts of events per source and state, kept by triggers",
-	"writer_probe": "the health probe's scratch row",
-	"migrations":   "the SQLite schema's own history",
+	"payloads":      "each payload is the events table's payload column, decoded",
+	"event_counts":  "derived: counts of events per source and state, kept by triggers",
+	"writer_probe":  "the health probe's scratch row",
+	"migrations":    "the SQLite schema's own history",
+	"payload_dicts": "each payload is exported decoded, so the dictionaries it was compressed with are not needed",
+	"leader":        "held by running instances, not history: the copy's instances take their own",
+	"traffic_cursor": "how far SQLite's traffic fold got, as a row id; a copy carries it over as " +
+		"Export.TrafficFoldedBefore, in receipt time",
 }
 
 // Export is a consistent, read-only snapshot of the whole ledger, taken
@@ -105,6 +108,21 @@ func (x *Export) columns(ctx context.Context, table string) ([]string, error) {
 
 // Tables returns the tables the export reads, in the order a copy should
 // write them, with their columns.
+// TrafficFoldedBefore returns the receipt time, in Unix milliseconds,
+// before which every live event of the snapshot is counted in
+// traffic_hours (0 when none is): the traffic fold's position, which
+// SQLite keeps as a row id, in the terms of a backend that folds by
+// receipt time.
+func (x *Export) TrafficFoldedBefore(ctx context.Context) (int64, error) {
+	var ms int64
+	err := x.tx.QueryRowContext(ctx, `SELECT coalesce(max(received_at) + 1, 0) FROM events
+		WHERE origin = 'webhook' AND id <= (SELECT last_row FROM traffic_cursor WHERE id = 1)`).Scan(&ms)
+	if err != nil {
+		return 0, fmt.Errorf("export traffic position: %w", translate(err))
+	}
+	return ms, nil
+}
+
 func (x *Export) Tables() []ExportTable { return slices.Clone(x.tables) }
 
 // Table returns the table called name; false when the export has none.

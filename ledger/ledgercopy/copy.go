@@ -109,6 +109,13 @@ func Copy(ctx context.Context, src *ledger.DB, dst *postgres.DB, opts Options) (
 			return sum, fmt.Errorf("copy: %w", err)
 		}
 	}
+	folded, err := x.TrafficFoldedBefore(ctx)
+	if err == nil {
+		err = im.SetTrafficFolded(ctx, folded)
+	}
+	if err != nil {
+		return sum, fmt.Errorf("copy: %w", err)
+	}
 	if err := im.AdvanceSequences(ctx); err != nil {
 		return sum, fmt.Errorf("copy: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -22,7 +23,7 @@ var keys = map[string][]string{
 	"receipts": {"id"}, "events": {"id"}, "attempts": {"id"}, "runs": {"id"}, "jobs": {"name"},
 	"alerts": {"id"}, "alert_messages": {"id"}, "rejections": {"source", "reason", "minute"},
 	"settings": {"key"}, "admin_actions": {"id"}, "traffic_hours": {"source", "hour"},
-	"traffic_sources": {"source"}, "traffic_cursor": {"id"},
+	"traffic_sources": {"source"},
 }
 
 // firstReceiptColumns are the events columns of a first receipt.
@@ -339,5 +340,36 @@ func TestCopyVerifiesCounts(t *testing.T) {
 	n := len(sqliteRows(t, src.Path(), "attempts", []string{"id"}, []string{"id"}))
 	if want := fmt.Sprintf("attempts: %d rows on PostgreSQL, want %d", n-1, n); !strings.Contains(err.Error(), want) {
 		t.Errorf("Copy() error = %q, want it to say %q", err, want)
+	}
+}
+
+// TestCopyCarriesTrafficOver: the copy's traffic (the hourly counts of
+// live events that silence detection reads) equals the source's: what
+// SQLite already folded is not counted again by PostgreSQL's fold, which
+// goes by receipt time where SQLite's goes by row id.
+func TestCopyCarriesTrafficOver(t *testing.T) {
+	path := smallLedger(t)
+	src, dst, _ := openPair(t, path)
+	mustCopy(t, src, dst, 3)
+	since := t0.Add(-24 * time.Hour)
+	want, err := src.Traffic(ctx, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := dst.Traffic(ctx, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) == 0 {
+		t.Fatal("the source ledger has no traffic: the test checks nothing")
+	}
+	for source, w := range want {
+		g := got[source]
+		if g == nil || !maps.Equal(g.Hours, w.Hours) || !g.LastAt.Equal(w.LastAt) {
+			t.Errorf("traffic of %s on PostgreSQL = %+v, want %+v", source, g, w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("PostgreSQL has traffic for %d sources, SQLite %d", len(got), len(want))
 	}
 }

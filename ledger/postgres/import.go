@@ -161,3 +161,13 @@ func (im *Import) EventKeys(ctx context.Context, after int64, limit int) ([]ledg
 	}
 	return keys, nil
 }
+
+// SetTrafficFolded sets the traffic fold's cursor: every live event
+// received before ms (Unix milliseconds) is already counted in the
+// copied traffic_hours, and the fold goes on from there.
+func (im *Import) SetTrafficFolded(ctx context.Context, ms int64) error {
+	if _, err := im.conn.Exec(ctx, `UPDATE traffic_cursor SET last_row = $1 WHERE id = 1`, ms); err != nil {
+		return fmt.Errorf("import: traffic position: %w", translate(err))
+	}
+	return nil
+}

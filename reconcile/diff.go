@@ -19,6 +19,9 @@ type pass struct {
 	scope sources.Scope
 	set   ledger.ListedSet
 	rep   *Report
+	// listStart is when the listing began: the provider's list could not
+	// hold an event it created after that.
+	listStart time.Time
 
 	// Owned by the diff goroutine.
 	listed     int              // events listed so far, for OnListed
@@ -46,7 +49,8 @@ func (r *Reconciler) reconcile(ctx context.Context, src sources.Lister, w source
 		return err
 	}
 	defer set.Close()
-	p := &pass{r: r, src: src, w: w, scope: scope, set: set, rep: rep, missingIDs: newestIDs{limit: r.opts.IDLimit}}
+	p := &pass{r: r, src: src, w: w, scope: scope, set: set, rep: rep, missingIDs: newestIDs{limit: r.opts.IDLimit},
+		listStart: r.now()}
 	if err := p.list(ctx); err != nil {
 		rep.StoppedAt = p.stoppedAt()
 		// What was found so far is still reported; unknown events can't be
@@ -155,6 +159,31 @@ func (p *pass) listWindow() sources.Window {
 		w.Since = w.Since.Add(-max(s.DateSkew(), 0))
 	}
 	return w
+}
+
+// UnknownSettle is how long before a listing began an event must have
+// been created for reconcile to call it unknown when the listing did not
+// have it. An event created while the listing ran, or in the second it
+// began (providers such as Stripe date events to the second), can be in
+// the ledger and not yet in the provider's list; judged now it would be a
+// false forgery alarm. It is judged by the next run, whose window
+// overlaps this one.
+const UnknownSettle = 5 * time.Second
+
+// unknownUntil is the end of the part of the window in which ledger
+// events the listing did not have are unknown: Until, or UnknownSettle
+// (and the provider's date skew) before the listing began, in whole
+// seconds, whichever is earlier.
+func (p *pass) unknownUntil() time.Time {
+	u := p.listStart.Add(-UnknownSettle)
+	if s, ok := p.src.(sources.Skewed); ok {
+		u = u.Add(-max(s.DateSkew(), 0))
+	}
+	u = u.Truncate(time.Second)
+	if p.w.Until.Before(u) {
+		return p.w.Until
+	}
+	return later(u, p.w.Since)
 }
 
 // stoppedAt is the oldest time from which on, up to Until, the listing is

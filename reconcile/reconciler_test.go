@@ -208,3 +208,32 @@ func counts(r reconcile.Report) map[string]int {
 		"backfilled": r.Backfilled, "still_missing": r.StillMissing, "unknown": r.Unknown,
 		"pending": r.Pending, "processed": r.Processed, "unrecoverable": r.Unrecoverable}
 }
+
+// TestEventsCreatedAsTheListingRunsAreNotUnknown: a webhook event the
+// provider created while the listing ran (or in the second it began; Stripe
+// dates to the second) can be in the ledger and not in the list. It is not
+// called unknown, a false forgery alarm seen with three instances under
+// load; an older unlisted one still is.
+func TestEventsCreatedAsTheListingRunsAreNotUnknown(t *testing.T) {
+	db := ledgertest.OpenSQLite(t)
+	now := time.Now().UTC()
+	w := sources.Window{Since: now.Add(-time.Hour), Until: now}
+	src := newSliceLister("stripe", nil)
+	for _, l := range []sources.Listed{
+		{EventID: "evt_just_created", Type: "invoice.paid", CreatedAt: now.Add(-time.Second).Truncate(time.Second)},
+		{EventID: "evt_forged", Type: "invoice.paid", CreatedAt: now.Add(-time.Minute)},
+	} {
+		ev := src.event(l)
+		ev.Origin = ledger.OriginWebhook
+		if _, err := db.Record(context.Background(), ev, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := reconcile.New(db, reconcile.Options{}, nil, nil).Run(context.Background(), src, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Unknown != 1 || !reflect.DeepEqual(rep.UnknownIDs, []string{"evt_forged"}) {
+		t.Errorf("unknown = %d %v, want only evt_forged", rep.Unknown, rep.UnknownIDs)
+	}
+}

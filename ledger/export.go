@@ -55,6 +55,7 @@ var NotExported = map[string]string{
 // Its methods read keyset-paged batches, so memory stays bounded however
 // large the ledger. It holds one read connection until Close.
 type Export struct {
+	db     *DB // decodes payloads, with the dictionaries they name
 	tx     *sql.Tx
 	tables []ExportTable
 }
@@ -68,7 +69,7 @@ func (db *DB) BeginExport(ctx context.Context) (*Export, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin export: %w", translate(err))
 	}
-	x := &Export{tx: tx}
+	x := &Export{db: db, tx: tx}
 	// The first read fixes the snapshot every later read sees.
 	for _, t := range exportTables {
 		cols, err := x.columns(ctx, t.Name)

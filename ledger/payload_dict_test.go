@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -352,4 +353,60 @@ func BenchmarkEncodePayload(b *testing.B) {
 		}
 		b.ReportMetric(float64(n), "stored-bytes")
 	})
+}
+
+// TestExportDecodesDictionaryPayloads: an Export (what `hookledger copy`
+// reads) carries every payload decoded byte for byte, those compressed
+// with a dictionary too, from a ledger opened read-only.
+func TestExportDecodesDictionaryPayloads(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "export.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := dictEvents(t, 0, 150)
+	recordAll(t, db, want)
+	if err := db.TrainPayloadDict(ctx, "stripe"); err != nil {
+		t.Fatal(err)
+	}
+	after := dictEvents(t, 1000, 50)
+	recordAll(t, db, after)
+	if ids, _ := storedDicts(t, db, after); ids[1] != len(after) {
+		t.Fatalf("frames name dictionaries %v, want all 1", ids)
+	}
+	for id, body := range after {
+		want[id] = body
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	x, err := ro.BeginExport(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	tbl, _ := x.Table("events")
+	idCol, payloadCol := slices.Index(tbl.Columns, "event_id"), slices.Index(tbl.Columns, "payload")
+	seen := 0
+	for rows, err := range x.Rows(ctx, "events", nil, 64) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			id, _ := r[idCol].(string)
+			if got, _ := r[payloadCol].([]byte); !bytes.Equal(got, want[id]) {
+				t.Errorf("exported payload of %s: %d bytes, differ from the %d recorded", id, len(got), len(want[id]))
+			}
+			seen++
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("exported %d events, want %d", seen, len(want))
+	}
 }

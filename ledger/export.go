@@ -32,19 +32,24 @@ var exportTables = []ExportTable{
 	{Name: "rejections", Key: []string{"source", "reason", "minute"}},
 	{Name: "settings", Key: []string{"key"}},
 	{Name: "admin_actions", Key: []string{"id"}},
-	{Name: "traffic_hours", Key: []string{"source", "hour"}},
-	{Name: "traffic_sources", Key: []string{"source"}},
-	{Name: "traffic_cursor", Key: []string{"id"}},
 }
 
 // NotExported names the ledger's tables an Export does not read, each
 // with the reason: what they hold is elsewhere in the export, derived
 // from it, or a property of this one file.
 var NotExported = map[string]string{
-	"payloads":     "each payload is the events table's payload column, decoded",
-	"event_counts": "derived: counts of events per source and state, kept by triggers",
-	"writer_probe": "the health probe's scratch row",
-	"migrations":   "the SQLite schema's own history",
+	"payloads":      "each payload is the events table's payload column, decoded",
+	"payload_dicts": "SQLite's compression dictionaries: payloads are exported decoded",
+	"event_counts":  "derived: counts of events per source and state, kept by triggers",
+	// The traffic tables are folded from the events table; a PostgreSQL
+	// ledger folds its own from the copied events (its cursor is a receipt
+	// time, this one's a row id, so the cursor cannot be copied).
+	"traffic_hours":   "derived: folded from the events by each ledger itself",
+	"traffic_sources": "derived: folded from the events by each ledger itself",
+	"traffic_cursor":  "where this ledger's own fold stands, in its row ids",
+	"leader":          "leases of scheduled work, held by running processes",
+	"writer_probe":    "the health probe's scratch row",
+	"migrations":      "the SQLite schema's own history",
 }
 
 // Export is a consistent, read-only snapshot of the whole ledger, taken
@@ -52,6 +57,7 @@ var NotExported = map[string]string{
 // Its methods read keyset-paged batches, so memory stays bounded however
 // large the ledger. It holds one read connection until Close.
 type Export struct {
+	db     *DB // decodes payloads (with the dictionaries they name)
 	tx     *sql.Tx
 	tables []ExportTable
 }
@@ -65,7 +71,7 @@ func (db *DB) BeginExport(ctx context.Context) (*Export, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin export: %w", translate(err))
 	}
-	x := &Export{tx: tx}
+	x := &Export{db: db, tx: tx}
 	// The first read fixes the snapshot every later read sees.
 	for _, t := range exportTables {
 		cols, err := x.columns(ctx, t.Name)

@@ -64,7 +64,7 @@ func (x *Export) page(ctx context.Context, t ExportTable, after []any, limit int
 		}
 		if t.Name == "events" {
 			var err error
-			if vals, err = decodeEventRow(vals); err != nil {
+			if vals, err = x.decodeEventRow(ctx, vals); err != nil {
 				return err
 			}
 		}
@@ -98,12 +98,12 @@ func pageQuery(t ExportTable, after []any, limit int) (string, []any) {
 
 // decodeEventRow replaces an events row's last two values, the payload's
 // encoding and data (both NULL when it has no payload row), with the
-// payload's bytes.
-func decodeEventRow(vals []any) ([]any, error) {
+// payload's bytes, decoded with the dictionary its frame names, if any.
+func (x *Export) decodeEventRow(ctx context.Context, vals []any) ([]any, error) {
 	n := len(vals)
 	encoding, _ := vals[n-2].(string)
 	data, _ := vals[n-1].([]byte)
-	raw, err := decodePayload(encoding, data)
+	raw, err := x.db.decodePayload(ctx, encoding, data)
 	if err != nil {
 		return nil, fmt.Errorf("event row %v: %w", vals[0], err)
 	}

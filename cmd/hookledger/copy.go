@@ -16,15 +16,16 @@ import (
 
 // runCopy is `hookledger copy --from PATH --to postgres://…`: the whole
 // SQLite ledger (events with their payloads byte for byte, receipts,
-// attempts, runs, jobs, alerts and their outbox, rejections) into a
-// PostgreSQL ledger, for a user who outgrows SQLite. The SQLite ledger is
-// read as one consistent snapshot, read-only, so serve may keep running
-// (what it records after the snapshot is not copied; stop it for the
-// final copy). Run it again after an interruption: it resumes, and copies
-// nothing twice. It ends by checking every table's count.
+// attempts, runs, jobs, alerts and their outbox, rejections, the mode,
+// admin actions) into a PostgreSQL ledger, for a user who outgrows
+// SQLite. The SQLite ledger is read as one consistent snapshot,
+// read-only, so serve may keep running; but a later run only adds rows,
+// never updates copied ones, so the copy to switch over with is taken
+// with serve stopped. Run it again after an interruption: it resumes, and
+// copies nothing twice. It ends by checking every table's count.
 func runCopy(ctx context.Context, env *app.Env, args []string) error {
 	fs := newFlagSet(env, "copy", "copy --to postgres://… [--from PATH] [--batch N] [--json]",
-		"hookledger copy --from hookledger.db --to 'postgres://hookledger@db.internal:5432/hookledger?sslmode=require'")
+		"systemctl stop hookledger && hookledger copy --from hookledger.db --to 'postgres://hookledger@db.internal:5432/hookledger?sslmode=require'")
 	from := fs.String("from", "", "the SQLite ledger to copy, opened read-only (default $HOOKLEDGER_DB, else "+app.DefaultDBPath+")")
 	to := fs.String("to", "", "the PostgreSQL ledger to copy into (postgres:// or postgresql://): empty,\nor filled in part by an earlier run of this copy, which then resumes")
 	batch := fs.Int("batch", ledgercopy.DefaultBatch, "rows read and written per transaction")

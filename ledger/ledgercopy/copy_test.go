@@ -13,9 +13,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/ledger/ledgercopy"
+	"github.com/hookledger/hookledger/ledger/ledgertest"
+	"github.com/hookledger/hookledger/ledger/postgres"
 )
 
 // keys orders each table's rows for comparison.
@@ -77,8 +80,65 @@ func TestCopyRoundTripsEveryTable(t *testing.T) {
 		}
 		compareRows(t, table, sqliteRows(t, path, table, cols, key), pgRows(t, url, table+where, cols, key))
 	}
+	if n := dictFrames(t, path); n == 0 {
+		t.Errorf("no payload in the fixture is compressed with a dictionary: nothing checks those")
+	}
 	compareFirstReceipts(t, path, url)
 	compareThroughAPI(t, src, dst)
+}
+
+// dictFrames counts the SQLite ledger's payloads whose zstd frame names
+// a dictionary.
+func dictFrames(t *testing.T, path string) int {
+	t.Helper()
+	n := 0
+	for _, r := range sqliteRows(t, path, "payloads WHERE encoding = 'zstd'", []string{"data"}, []string{"event_row"}) {
+		var h zstd.Header
+		if err := h.Decode(r[0].([]byte)); err != nil {
+			t.Fatal(err)
+		}
+		if h.DictionaryID != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// TestCopiedTrafficFoldsAsTheSource: the PostgreSQL ledger's fold after
+// the copy counts none of the copied events again (its cursor counts
+// receipt times where SQLite's counts row ids): its hourly traffic stays
+// the SQLite ledger's.
+func TestCopiedTrafficFoldsAsTheSource(t *testing.T) {
+	path := smallLedger(t)
+	src, _, url := openPair(t, path)
+	clock := ledgertest.NewClock(t0.Add(49 * time.Hour))
+	dst, err := postgres.Open(ctx, url, postgres.Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	mustCopy(t, src, dst, 0)
+	if err := dst.FoldTraffic(ctx); err != nil {
+		t.Fatal(err)
+	}
+	since := t0.Add(-24 * time.Hour)
+	want, err := src.Traffic(ctx, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := dst.Traffic(ctx, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) == 0 || !reflect.DeepEqual(got, want) {
+		t.Errorf("traffic on PostgreSQL after its fold:")
+		for s, g := range got {
+			t.Errorf("  %s: %+v", s, *g)
+		}
+		for s, w := range want {
+			t.Errorf("  want %s: %+v", s, *w)
+		}
+	}
 }
 
 // sqliteTables lists the SQLite ledger's tables.
@@ -182,8 +242,8 @@ func compareThroughAPI(t *testing.T, src *ledger.DB, dst interface {
 			t.Errorf("Attempts(%s) = %+v, want %+v", ev.EventID, ga, wa)
 		}
 	}
-	if n != 25 || pruned == 0 {
-		t.Errorf("compared %d events, %d pruned; want the fixture's 25, some pruned", n, pruned)
+	if n != fixtureEvents || pruned == 0 {
+		t.Errorf("compared %d events, %d pruned; want the fixture's %d, some pruned", n, pruned, fixtureEvents)
 	}
 }
 
@@ -255,12 +315,12 @@ func TestCopyResumesAfterCancel(t *testing.T) {
 		t.Fatalf("interrupted Copy() error = %v, want context.Canceled", err)
 	}
 	partial := pgRows(t, url, "events", []string{"count(*)"}, []string{"1"})[0][0].(int64)
-	if partial < 8 || partial >= 25 {
-		t.Fatalf("%d events copied before the cancel, want some but not all 25", partial)
+	if partial < 8 || partial >= fixtureEvents {
+		t.Fatalf("%d events copied before the cancel, want some but not all %d", partial, fixtureEvents)
 	}
 	sum := mustCopy(t, src, dst, 4)
-	if got := copied(sum, "events"); got != 25-partial {
-		t.Errorf("the resumed run copied %d events, want the %d left", got, 25-partial)
+	if got := copied(sum, "events"); got != fixtureEvents-partial {
+		t.Errorf("the resumed run copied %d events, want the %d left", got, fixtureEvents-partial)
 	}
 	for _, tb := range sum.Tables {
 		if tb.Destination != tb.Expected || tb.Source == 0 {

@@ -28,7 +28,8 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // rows in every table: events in every state with first receipts and
 // duplicates, a pruned payload, a payload that does not compress, attempts,
 // runs, jobs, open, resolved and acknowledged alerts with their outbox,
-// rejections, the mode setting, admin actions and traffic. It returns the
+// rejections, the mode setting, admin actions, traffic, and payloads
+// compressed with a trained dictionary. It returns the
 // file's path, closed.
 func smallLedger(tb testing.TB) string {
 	tb.Helper()
@@ -89,6 +90,7 @@ func smallLedger(tb testing.TB) string {
 		{Actor: "ops", Action: "ack", Detail: "alert 1"}}); err != nil {
 		tb.Fatal(err)
 	}
+	addDictPayloads(tb, db, clock)
 	if err := db.FoldTraffic(ctx); err != nil {
 		tb.Fatal(err)
 	}
@@ -102,6 +104,36 @@ func smallLedger(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	return path
+}
+
+// fixtureEvents is how many events smallLedger records.
+const fixtureEvents = 25 + dictEvents + 5
+
+// dictEvents is how many paddle events a dictionary is trained on.
+const dictEvents = 120
+
+// addDictPayloads records paddle events, trains the source's payload
+// dictionary on them, and records 5 more, which are compressed with it.
+func addDictPayloads(tb testing.TB, db *ledger.DB, clock *ledgertest.Clock) {
+	tb.Helper()
+	record := func(i int) {
+		ev := &ledger.Event{Source: "paddle", EventID: fmt.Sprintf("ntf_%04d", i), Type: "transaction.completed",
+			CreatedAt: clock.Now(), Payload: fmt.Appendf(nil, `{"event_id":"ntf_%04d","event_type":"transaction.completed",`+
+				`"data":{"id":"txn_%d","status":"completed","currency_code":"EUR","items":[{"price_id":"pri_%d","quantity":%d}]}}`, i, i*7919, i%13, i%5+1)}
+		if _, err := db.Record(ctx, ev, &ledger.Receipt{Status: 200, RemoteAddr: "198.51.100.7:443", BodySize: len(ev.Payload)}); err != nil {
+			tb.Fatal(err)
+		}
+		clock.Add(time.Second)
+	}
+	for i := range dictEvents {
+		record(i)
+	}
+	if err := db.TrainPayloadDict(ctx, "paddle"); err != nil {
+		tb.Fatal(err)
+	}
+	for i := dictEvents; i < dictEvents+5; i++ {
+		record(i)
+	}
 }
 
 func addRunsAndJobs(tb testing.TB, db *ledger.DB, clock *ledgertest.Clock) {

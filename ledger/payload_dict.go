@@ -224,7 +224,7 @@ func (db *DB) loadDicts(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load payload dictionaries: %w", translate(err))
 	}
-	return scanRows(rows, func(rows *sql.Rows) error {
+	err = scanRows(rows, func(rows *sql.Rows) error {
 		var id int64
 		var source string
 		var dict []byte
@@ -232,6 +232,32 @@ func (db *DB) loadDicts(ctx context.Context) error {
 			return err
 		}
 		return db.codec.install(source, uint32(id), dict)
+	})
+	if err != nil {
+		return err
+	}
+	return db.resumeDictCounts(ctx)
+}
+
+// resumeDictCounts carries the count toward a source's first dictionary
+// over a restart: a source without one starts from the events the ledger
+// already holds (capped one short of dictFirstAfter, so its next payload
+// starts the training), not from zero, so that a source sending fewer than
+// dictFirstAfter events between two restarts still gets its dictionary.
+func (db *DB) resumeDictCounts(ctx context.Context) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT source, sum(n) FROM event_counts
+		WHERE source NOT IN (SELECT source FROM payload_dicts) GROUP BY source`)
+	if err != nil {
+		return fmt.Errorf("load payload dictionaries: %w", translate(err))
+	}
+	return scanRows(rows, func(rows *sql.Rows) error {
+		var source string
+		var n int64
+		if err := rows.Scan(&source, &n); err != nil {
+			return err
+		}
+		db.codec.encoder(source).used.Store(min(n, dictFirstAfter-1))
+		return nil
 	})
 }
 

@@ -410,3 +410,34 @@ func TestExportDecodesDictionaryPayloads(t *testing.T) {
 		t.Errorf("exported %d events, want %d", seen, len(want))
 	}
 }
+
+// TestPayloadDictCountSurvivesRestarts: the count toward a source's first
+// dictionary goes on across a restart, so a source that sends fewer than
+// dictFirstAfter events between restarts still gets one.
+func TestPayloadDictCountSurvivesRestarts(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "restarts.db")
+	first, second := dictFirstAfter/2, dictFirstAfter/2+10
+	for _, part := range []map[string][]byte{dictEvents(t, 0, first), dictEvents(t, first, second)} {
+		db, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recordAll(t, db, part)
+		if err := db.Close(); err != nil { // waits for a training under way
+			t.Fatal(err)
+		}
+	}
+	ro, err := OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	var n int
+	if err := ro.r.QueryRow(`SELECT count(*) FROM payload_dicts WHERE source = 'stripe'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("%d stripe dictionaries after two runs of %d and %d events, want 1", n, first, second)
+	}
+}

@@ -140,6 +140,26 @@ type LogReplay struct {
 // nothing. fn is called with each batch after it committed; it stops at
 // the first error, from the ledger, from fn or from ctx.
 func (db *DB) RequeueLog(ctx context.Context, f LogFilter, r LogReplay, fn func([]Requeued) error) (leased int, err error) {
+	return WalkLogReplay(ctx, f, r, db.EventLog, func(ctx context.Context, sel Selection, evs []*Event, act Action) ([]Requeued, int, error) {
+		out, held, err := db.requeueShown(ctx, sel, evs, act)
+		if len(out) > 0 {
+			db.notifyRecorded()
+		}
+		return out, held, err
+	}, fn)
+}
+
+// WalkLogReplay is RequeueLog's walk for any backend: it reads the event
+// log's pages for f with page and hands each page's events to requeue,
+// which requeues, in one transaction, those sel still picks and no worker
+// holds, and returns them with how many it skipped as held. It paces the
+// batches r.Pace apart, skips stretches of rows with no match, refuses a
+// truncated prefix page (ErrPrefixTooBroad) and calls fn with each
+// non-empty batch.
+func WalkLogReplay(ctx context.Context, f LogFilter, r LogReplay,
+	page func(context.Context, LogFilter) (LogPage, error),
+	requeue func(context.Context, Selection, []*Event, Action) ([]Requeued, int, error),
+	fn func([]Requeued) error) (leased int, err error) {
 	if f.IDPrefix == "" {
 		f.Limit = r.Batch
 		if f.Limit <= 0 {
@@ -147,15 +167,15 @@ func (db *DB) RequeueLog(ctx context.Context, f LogFilter, r LogReplay, fn func(
 		}
 	}
 	for first := true; ; first = false {
-		page, err := db.EventLog(ctx, f)
+		pg, err := page(ctx, f)
 		if err != nil {
 			return leased, fmt.Errorf("requeue events: %w", err)
 		}
-		if page.Truncated {
+		if pg.Truncated {
 			return leased, fmt.Errorf("requeue events: %w", ErrPrefixTooBroad)
 		}
-		f.Before = page.Next
-		if len(page.Events) == 0 && page.Next > 0 {
+		f.Before = pg.Next
+		if len(pg.Events) == 0 && pg.Next > 0 {
 			continue // a stretch of rows with no match: nothing to requeue or pace
 		}
 		if !first && r.Pace > 0 {
@@ -165,18 +185,17 @@ func (db *DB) RequeueLog(ctx context.Context, f LogFilter, r LogReplay, fn func(
 				return leased, ctx.Err()
 			}
 		}
-		batch, skipped, err := db.requeueShown(ctx, f.Selection(), page.Events, r.Action)
+		batch, skipped, err := requeue(ctx, f.Selection(), pg.Events, r.Action)
 		leased += skipped
 		if err != nil {
 			return leased, fmt.Errorf("requeue events: %w", err)
 		}
 		if len(batch) > 0 {
-			db.notifyRecorded()
 			if err := fn(batch); err != nil {
 				return leased, err
 			}
 		}
-		if page.Next == 0 {
+		if pg.Next == 0 {
 			return leased, nil
 		}
 	}

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -25,46 +24,13 @@ import (
 // is called with each batch after it committed; it stops at the first
 // error, from the ledger, from fn or from ctx.
 func (db *DB) RequeueLog(ctx context.Context, f ledger.LogFilter, r ledger.LogReplay, fn func([]ledger.Requeued) error) (leased int, err error) {
-	if f.IDPrefix == "" {
-		f.Limit = r.Batch
-		if f.Limit <= 0 {
-			f.Limit = 500
-		}
-	}
-	for first := true; ; first = false {
-		page, err := db.EventLog(ctx, f)
-		if err != nil {
-			return leased, fmt.Errorf("requeue events: %w", err)
-		}
-		if page.Truncated {
-			return leased, fmt.Errorf("requeue events: %w", ledger.ErrPrefixTooBroad)
-		}
-		f.Before = page.Next
-		if len(page.Events) == 0 && page.Next > 0 {
-			continue // a stretch of rows with no match: nothing to requeue or pace
-		}
-		if !first && r.Pace > 0 {
-			select {
-			case <-time.After(r.Pace):
-			case <-ctx.Done():
-				return leased, ctx.Err()
-			}
-		}
-		batch, skipped, err := db.requeueShown(ctx, f.Selection(), page.Events, r.Action)
-		leased += skipped
-		if err != nil {
-			return leased, fmt.Errorf("requeue events: %w", err)
-		}
-		if len(batch) > 0 {
+	return ledger.WalkLogReplay(ctx, f, r, db.EventLog, func(ctx context.Context, sel ledger.Selection, evs []*ledger.Event, act ledger.Action) ([]ledger.Requeued, int, error) {
+		out, held, err := db.requeueShown(ctx, sel, evs, act)
+		if len(out) > 0 {
 			db.notifyRecorded()
-			if err := fn(batch); err != nil {
-				return leased, err
-			}
 		}
-		if page.Next == 0 {
-			return leased, nil
-		}
-	}
+		return out, held, err
+	}, fn)
 }
 
 // requeueShown requeues, in one transaction, each of evs that sel still

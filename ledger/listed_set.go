@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"time"
 )
@@ -24,10 +25,10 @@ type ListedSet interface {
 	// ledger, and returns up to limit of them (none for limit ≤ 0).
 	StillMissing(ctx context.Context, limit int) (int, []string, error)
 	// Unlisted counts the ledger's events of the set's source with the
-	// given origin, created in [since, until), that are not in the set,
-	// and returns up to limit of their ids, oldest first (none for
-	// limit ≤ 0).
-	Unlisted(ctx context.Context, origin Origin, since, until time.Time, limit int) (int, []string, error)
+	// given origin, created in [since, until) and received before
+	// receivedBefore (zero: whenever), that are not in the set, and
+	// returns up to limit of their ids, oldest first (none for limit ≤ 0).
+	Unlisted(ctx context.Context, origin Origin, since, until, receivedBefore time.Time, limit int) (int, []string, error)
 	// Expect notes that the events ids, of the types at the same index in
 	// types, are expected in the window: the provider sent them and they
 	// are in scope. An id noted twice keeps its first type.
@@ -142,12 +143,13 @@ func (s *listedSet) StillMissing(ctx context.Context, limit int) (int, []string,
 // origin, created in [since, until), that are not in the set: events the
 // provider never listed. It returns up to limit of their ids, oldest first
 // (none for limit ≤ 0).
-func (s *listedSet) Unlisted(ctx context.Context, origin Origin, since, until time.Time, limit int) (int, []string, error) {
+func (s *listedSet) Unlisted(ctx context.Context, origin Origin, since, until, receivedBefore time.Time, limit int) (int, []string, error) {
 	const from = ` FROM main.events e WHERE e.source = ? AND e.origin = ?
-		AND e.created_at >= ? AND e.created_at < ?
+		AND e.created_at >= ? AND e.created_at < ? AND e.received_at < ?
 		AND NOT EXISTS (SELECT 1 FROM temp.listed l WHERE l.event_id = e.event_id)`
 	n, ids, err := s.countAndIDs(ctx, `SELECT count(*)`+from, `SELECT e.event_id`+from+
-		` ORDER BY e.created_at, e.id LIMIT ?`, limit, s.source, string(origin), millis(since), millis(until))
+		` ORDER BY e.created_at, e.id LIMIT ?`, limit, s.source, string(origin), millis(since), millis(until),
+		receivedBound(receivedBefore))
 	if err != nil {
 		return 0, nil, fmt.Errorf("count unlisted events: %w", err)
 	}
@@ -170,4 +172,13 @@ func (s *listedSet) countAndIDs(ctx context.Context, countQ, idsQ string, limit 
 	}
 	ids, err := scanIDs(rows)
 	return n, ids, err
+}
+
+// receivedBound is Unlisted's receivedBefore in Unix milliseconds, with
+// the zero time as no bound.
+func receivedBound(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MaxInt64
+	}
+	return millis(t)
 }

@@ -19,8 +19,10 @@ type pass struct {
 	scope sources.Scope
 	set   ledger.ListedSet
 	rep   *Report
-	// listStart is when the listing began: the provider's list could not
-	// hold an event it created after that.
+	// listStart is when the listing began. An event the ledger received
+	// after that may have been created after the provider served the part
+	// of its list it falls in, so it is not judged unknown by this run;
+	// the next run, whose window overlaps this one, judges it.
 	listStart time.Time
 
 	// Owned by the diff goroutine.
@@ -159,31 +161,6 @@ func (p *pass) listWindow() sources.Window {
 		w.Since = w.Since.Add(-max(s.DateSkew(), 0))
 	}
 	return w
-}
-
-// UnknownSettle is how long before a listing began an event must have
-// been created for reconcile to call it unknown when the listing did not
-// have it. An event created while the listing ran, or in the second it
-// began (providers such as Stripe date events to the second), can be in
-// the ledger and not yet in the provider's list; judged now it would be a
-// false forgery alarm. It is judged by the next run, whose window
-// overlaps this one.
-const UnknownSettle = 5 * time.Second
-
-// unknownUntil is the end of the part of the window in which ledger
-// events the listing did not have are unknown: Until, or UnknownSettle
-// (and the provider's date skew) before the listing began, in whole
-// seconds, whichever is earlier.
-func (p *pass) unknownUntil() time.Time {
-	u := p.listStart.Add(-UnknownSettle)
-	if s, ok := p.src.(sources.Skewed); ok {
-		u = u.Add(-max(s.DateSkew(), 0))
-	}
-	u = u.Truncate(time.Second)
-	if p.w.Until.Before(u) {
-		return p.w.Until
-	}
-	return later(u, p.w.Since)
 }
 
 // stoppedAt is the oldest time from which on, up to Until, the listing is

@@ -148,7 +148,7 @@ func (p *pass) finish(ctx context.Context, complete bool) error {
 	}
 	p.rep.StillMissing, p.rep.StillMissingIDs = n, nonNil(ids)
 	if complete {
-		n, ids, err = p.set.Unlisted(ctx, ledger.OriginWebhook, p.w.Since, p.unknownUntil(), p.r.opts.IDLimit)
+		n, ids, err = p.set.Unlisted(ctx, ledger.OriginWebhook, p.w.Since, p.w.Until, p.listStart, p.r.opts.IDLimit)
 		if err != nil {
 			return err
 		}

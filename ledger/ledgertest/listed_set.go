@@ -37,7 +37,7 @@ func testListedSetDiff(t *testing.T, d Driver) {
 		t.Errorf("StillMissing(limit 1) = %d, %v, %v; want 2, [evt_x1]", n, ids, err)
 	}
 	// Webhook events 0003..0009 were never listed; backfilled ones don't count.
-	n, ids, err = set.Unlisted(ctx, ledger.OriginWebhook, created, created.Add(time.Second), 3)
+	n, ids, err = set.Unlisted(ctx, ledger.OriginWebhook, created, created.Add(time.Second), time.Time{}, 3)
 	if err != nil || n != 7 || !reflect.DeepEqual(ids, []string{"evt_0003", "evt_0004", "evt_0005"}) {
 		t.Errorf("Unlisted() = %d, %v, %v; want 7, [evt_0003 evt_0004 evt_0005]", n, ids, err)
 	}

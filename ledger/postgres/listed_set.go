@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -107,12 +108,16 @@ func (s *ListedSet) StillMissing(ctx context.Context, limit int) (int, []string,
 // Unlisted counts the ledger's events of the set's source with origin,
 // created in [since, until), that are not in the set, and returns up to
 // limit of their ids, oldest first (none for limit ≤ 0).
-func (s *ListedSet) Unlisted(ctx context.Context, origin ledger.Origin, since, until time.Time, limit int) (int, []string, error) {
+func (s *ListedSet) Unlisted(ctx context.Context, origin ledger.Origin, since, until, receivedBefore time.Time, limit int) (int, []string, error) {
 	const from = ` FROM events e WHERE e.source = $1 AND e.origin = $2
-		AND e.created_at >= $3 AND e.created_at < $4
+		AND e.created_at >= $3 AND e.created_at < $4 AND e.received_at < $5
 		AND NOT EXISTS (SELECT 1 FROM pg_temp.hookledger_listed l WHERE l.event_id = e.event_id)`
+	bound := int64(math.MaxInt64)
+	if !receivedBefore.IsZero() {
+		bound = millis(receivedBefore)
+	}
 	n, ids, err := s.countAndIDs(ctx, `SELECT count(*)`+from, `SELECT e.event_id`+from+
-		` ORDER BY e.created_at, e.id LIMIT $5`, limit, s.source, string(origin), millis(since), millis(until))
+		` ORDER BY e.created_at, e.id LIMIT $6`, limit, s.source, string(origin), millis(since), millis(until), bound)
 	if err != nil {
 		return 0, nil, fmt.Errorf("count unlisted events: %w", err)
 	}

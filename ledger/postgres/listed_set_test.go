@@ -35,7 +35,7 @@ func TestListedSet(t *testing.T) {
 	if err != nil || n != 1 || fmt.Sprint(ids) != "[gap_a]" {
 		t.Errorf("StillMissing() = %d, %v, %v; want gap_a", n, ids, err)
 	}
-	n, ids, err = set.Unlisted(ctx, ledger.OriginWebhook, t0, t0.Add(time.Hour), 10)
+	n, ids, err = set.Unlisted(ctx, ledger.OriginWebhook, t0, t0.Add(time.Hour), time.Time{}, 10)
 	if err != nil || n != 1 || fmt.Sprint(ids) != "[only_ledger]" {
 		t.Errorf("Unlisted() = %d, %v, %v; want only_ledger", n, ids, err)
 	}

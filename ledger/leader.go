@@ -51,3 +51,27 @@ func (db *DB) ReleaseLease(ctx context.Context, name, holder string) error {
 	}
 	return nil
 }
+
+// ClaimTick claims the run of job's tick scheduled at tick for holder, in
+// one statement: it fails (false) when that tick, or a later one, was
+// claimed before, so that a tick runs once even when the lease changes
+// hands around it. The claim is a leader row named "tick:" + job.
+func (db *DB) ClaimTick(ctx context.Context, job string, tick time.Time, holder string) (bool, error) {
+	claimed := false
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var got string
+		err := tx.QueryRowContext(ctx, `INSERT INTO leader (name, holder, elected_at, expires_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, elected_at = excluded.elected_at
+			WHERE leader.elected_at < excluded.elected_at
+			RETURNING holder`, "tick:"+job, holder, millis(tick), millis(tick)).Scan(&got)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		claimed = err == nil
+		return translate(err)
+	})
+	if err != nil {
+		return false, fmt.Errorf("claim tick of %s: %w", job, err)
+	}
+	return claimed, nil
+}

@@ -21,6 +21,9 @@ type Leases interface {
 	TakeLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	// ReleaseLease gives the lease up when holder holds it.
 	ReleaseLease(ctx context.Context, name, holder string) error
+	// ClaimTick claims the run of job's tick scheduled at tick for
+	// holder; false when that tick, or a later one, was claimed before.
+	ClaimTick(ctx context.Context, job string, tick time.Time, holder string) (bool, error)
 }
 
 // DefaultLeaseTTL is how long a scheduler's lease lasts without renewal:
@@ -88,6 +91,24 @@ func (l *lease) hold(ctx context.Context) bool {
 	held := !l.until.IsZero() && time.Now().Before(l.until)
 	l.mu.Unlock()
 	return held || l.take(ctx)
+}
+
+// runs reports whether this instance runs job's tick scheduled at tick:
+// it holds the lease and no instance ran that tick before (a leader that
+// just stopped may have, when this instance's timer fired late).
+func (l *lease) runs(ctx context.Context, job string, tick time.Time) bool {
+	if !l.hold(ctx) {
+		return false
+	}
+	if tick.IsZero() {
+		return true
+	}
+	ok, err := l.store.ClaimTick(ctx, job, tick, l.holder)
+	if err != nil {
+		l.logger.Warn("claim scheduled tick", "job", job, "error", err)
+		return false
+	}
+	return ok
 }
 
 // start takes the lease and keeps renewing it every ttl/3 until stop.

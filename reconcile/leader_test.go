@@ -12,7 +12,8 @@ import (
 
 // TestScheduledJobsRunOnOneInstance runs schedulers on several handles
 // of one ledger, as several processes would, on each backend: each tick
-// runs on one of them; when the leader's ledger handle dies its lease
+// runs on one of them (even when a leader hands over while another's
+// timer fires late: the tick is claimed); when the leader's ledger handle dies its lease
 // runs out and another takes the ticks over within the lease's TTL; when
 // the leader stops it hands over at once.
 func TestScheduledJobsRunOnOneInstance(t *testing.T) {

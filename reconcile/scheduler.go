@@ -55,7 +55,9 @@ func NewScheduler(db JobLog, logger *slog.Logger, onError func(ctx context.Conte
 // Add schedules fn as the job name on spec (5 or 6 fields, or a
 // descriptor such as "@every 2s"). It returns an error for a bad spec.
 func (s *Scheduler) Add(name, spec string, fn JobFunc) error {
-	_, err := s.cron.AddFunc(spec, func() { s.runJob(name, spec, fn) })
+	var id cron.EntryID
+	var err error
+	id, err = s.cron.AddFunc(spec, func() { s.runJob(name, spec, fn, id) })
 	if err != nil {
 		return fmt.Errorf("schedule job %s: %w", name, err)
 	}
@@ -118,11 +120,11 @@ func (s *Scheduler) jobCancel() {
 
 // runJob runs one job, turning a panic into an error, records the run and
 // reports a failure.
-func (s *Scheduler) runJob(name, spec string, fn JobFunc) {
+func (s *Scheduler) runJob(name, spec string, fn JobFunc, id cron.EntryID) {
 	ctx := s.jobCtx()
 	logger := s.logger.With("job", name)
-	if s.lease != nil && !s.lease.hold(ctx) {
-		logger.Debug("job skipped: another instance holds the scheduler lease")
+	if s.lease != nil && !s.lease.runs(ctx, name, s.cron.Entry(id).Prev) {
+		logger.Debug("job skipped: another instance runs this tick")
 		return
 	}
 	now := func() time.Time { return time.Now().UTC() }

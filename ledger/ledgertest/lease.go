@@ -77,7 +77,29 @@ func testLeaseRaceHasOneWinner(t *testing.T, d Driver) {
 	}
 }
 
+// testTickIsClaimedOnce: a job's tick is claimed by one holder on either
+// handle; an older tick cannot be claimed after a newer one.
+func testTickIsClaimedOnce(t *testing.T, d Driver) {
+	ctx := context.Background()
+	a := d.open(t)
+	b := d.Share(t, a, nil)
+	tick := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	claim := func(db Backend, job string, at time.Time, holder string, want bool) {
+		t.Helper()
+		if got, err := db.ClaimTick(ctx, job, at, holder); err != nil || got != want {
+			t.Fatalf("ClaimTick(%s, %v, %s) = %v, %v; want %v", job, at, holder, got, err, want)
+		}
+	}
+	claim(a, "reconcile", tick, "A", true)
+	claim(b, "reconcile", tick, "B", false)
+	claim(a, "reconcile", tick, "A", false) // a tick runs once, whoever asks
+	claim(b, "alerts", tick, "B", true)     // jobs apart
+	claim(b, "reconcile", tick.Add(time.Minute), "B", true)
+	claim(a, "reconcile", tick.Add(30*time.Second), "A", false)
+}
+
 var leaseCases = []testCase{
+	{"TickIsClaimedOnce", testTickIsClaimedOnce},
 	{"LeaseHasOneHolder", testLeaseHasOneHolder},
 	{"LeaseRaceHasOneWinner", testLeaseRaceHasOneWinner},
 }

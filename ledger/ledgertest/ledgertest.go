@@ -85,6 +85,7 @@ type Backend interface {
 	Tightened() []string
 	TakeLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
+	ClaimTick(ctx context.Context, job string, tick time.Time, holder string) (bool, error)
 
 	Health(ctx context.Context) error
 	Ping(ctx context.Context) error

@@ -48,3 +48,22 @@ func (db *DB) ReleaseLease(ctx context.Context, name, holder string) error {
 	}
 	return nil
 }
+
+// ClaimTick claims the run of job's tick scheduled at tick for holder, in
+// one statement: it fails (false) when that tick, or a later one, was
+// claimed before, so that a tick runs once even when the lease changes
+// hands around it. The claim is a leader row named "tick:" + job.
+func (db *DB) ClaimTick(ctx context.Context, job string, tick time.Time, holder string) (bool, error) {
+	var got string
+	err := db.pool.QueryRow(ctx, `INSERT INTO leader (name, holder, elected_at, expires_at) VALUES ($1, $2, $3, $3)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, elected_at = excluded.elected_at
+		WHERE leader.elected_at < excluded.elected_at
+		RETURNING holder`, "tick:"+job, holder, millis(tick)).Scan(&got)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim tick of %s: %w", job, translate(err))
+	}
+	return true, nil
+}

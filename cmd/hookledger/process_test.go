@@ -102,11 +102,13 @@ func TestProcessDrainsOnce(t *testing.T) {
 }
 
 func TestProcessNeedsHandler(t *testing.T) {
-	w := newProcessWorld(t, 1)
-	_, err := w.run(t, map[string]string{"HOOKLEDGER_FORWARD_URL": ""}, "process")
-	if app.ExitCode(err, &bytes.Buffer{}) != app.ExitUsage || !strings.Contains(err.Error(), "no handler configured") {
-		t.Errorf("process without a handler = %v, want a usage error", err)
-	}
+	eachLedger(t, func(t *testing.T, dsn string) {
+		w := newProcessWorldOn(t, dsn, 1)
+		_, err := w.run(t, map[string]string{"HOOKLEDGER_FORWARD_URL": ""}, "process")
+		if app.ExitCode(err, &bytes.Buffer{}) != app.ExitUsage || !strings.Contains(err.Error(), "no handler configured") {
+			t.Errorf("process without a handler = %v, want a usage error", err)
+		}
+	})
 }
 
 func TestNewHandlerDescribesWithoutSecrets(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"os"
 	"os/exec"
@@ -91,10 +92,15 @@ func TestCrashKeepsEveryAcknowledgedEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	eachLedger(t, func(t *testing.T, dsn string) { checkCrashes(t, bin, dsn) })
+}
+
+// checkCrashes is TestCrashKeepsEveryAcknowledgedEvent on the ledger dsn
+// names.
+func checkCrashes(t *testing.T, bin, dsn string) {
 	const secret = "whsec_crash_test"
-	dbPath := filepath.Join(t.TempDir(), "crash.db")
 	app := newCountingApp(t)
-	env := []string{"HOOKLEDGER_DB=" + dbPath, "STRIPE_WEBHOOK_SECRET=" + secret,
+	env := []string{"HOOKLEDGER_DB=" + dsn, "STRIPE_WEBHOOK_SECRET=" + secret,
 		"HOOKLEDGER_FORWARD_URL=" + app.srv.URL, "HOOKLEDGER_EXEC=",
 		// Short leases so events a killed process held are retaken quickly.
 		"HOOKLEDGER_HANDLER_TIMEOUT=1s", "HOOKLEDGER_LEASE=2s", "HOOKLEDGER_RETRY_BASE=100ms"}
@@ -112,11 +118,7 @@ func TestCrashKeepsEveryAcknowledgedEvent(t *testing.T) {
 
 	// Recovery: one more start processes whatever the killed ones left.
 	cmd, _ := startServe(t, bin, env)
-	db, err := ledger.Open(context.Background(), dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTestLedger(t, dsn)
 	waitSettled(t, db, 60*time.Second)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -129,6 +131,14 @@ func TestCrashKeepsEveryAcknowledgedEvent(t *testing.T) {
 	rows, twice := checkDeliveredOnce(t, db, app)
 	t.Logf("%d acknowledged events, %d rows, all in the ledger after %d SIGKILLs; %d delivered twice (killed mid-delivery)",
 		total, rows, rounds, twice)
+}
+
+// crashLedger is what the crash test reads of a ledger, whichever its
+// backend.
+type crashLedger interface {
+	Event(ctx context.Context, source, eventID string) (*ledger.Event, error)
+	Events(ctx context.Context, f ledger.EventFilter) iter.Seq2[*ledger.Event, error]
+	QueueStats(ctx context.Context) (*ledger.QueueStats, error)
 }
 
 // crashLoad is the webhook traffic of the crash test: signed Stripe events
@@ -199,7 +209,7 @@ func (l *crashLoad) send(addr string) bool {
 
 // checkInLedger checks that every acknowledged event is in db and returns
 // how many were acknowledged.
-func (l *crashLoad) checkInLedger(t *testing.T, db *ledger.DB) int {
+func (l *crashLoad) checkInLedger(t *testing.T, db crashLedger) int {
 	t.Helper()
 	missing, total := 0, 0
 	l.acked.Range(func(k, _ any) bool {
@@ -225,7 +235,7 @@ func (l *crashLoad) checkInLedger(t *testing.T, db *ledger.DB) int {
 // reached app, under its own key; one being delivered when the process
 // died may have gone twice, with the same key, which is what lets the app
 // deduplicate. It returns the rows and how many went twice.
-func checkDeliveredOnce(t *testing.T, db *ledger.DB, app *countingApp) (rows, twice int) {
+func checkDeliveredOnce(t *testing.T, db crashLedger, app *countingApp) (rows, twice int) {
 	t.Helper()
 	for ev, err := range db.Events(context.Background(), ledger.EventFilter{}) {
 		if err != nil {
@@ -246,7 +256,7 @@ func checkDeliveredOnce(t *testing.T, db *ledger.DB, app *countingApp) (rows, tw
 }
 
 // waitSettled waits until no event in db is pending, processing or failed.
-func waitSettled(t *testing.T, db *ledger.DB, limit time.Duration) {
+func waitSettled(t *testing.T, db crashLedger, limit time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {

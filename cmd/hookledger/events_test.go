@@ -128,7 +128,7 @@ func TestEventsListDefaults(t *testing.T) {
 		t.Errorf("events list --json = %d events (%v), want all 130 newest first", len(evs), err)
 	}
 
-	env, stdout, stderr := testEnv(map[string]string{"HOOKLEDGER_DB": w.dbPath})
+	env, stdout, stderr := testEnv(map[string]string{"HOOKLEDGER_DB": w.dsn})
 	err = runWith(context.Background(), env, []string{"events", "list", "--limit", "-1"})
 	if code := app.ExitCode(err, io.Discard); code != app.ExitUsage || stdout.String() != "" {
 		t.Errorf("events list --limit -1 = exit %d (%v), stdout %q; want 2 and nothing", code, err, stdout)

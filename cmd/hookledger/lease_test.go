@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -15,11 +16,18 @@ import (
 // checkSlowDownstream runs `process` over n events against a downstream
 // that answers 200 after delay, and checks what a healthy downstream must
 // get: every event delivered exactly once, processed after one attempt,
-// none dead, no lease taken for a dead worker's.
-func checkSlowDownstream(t *testing.T, n int, delay time.Duration, vars map[string]string) {
+// none dead, no lease taken for a dead worker's. It runs on each ledger
+// backend (eachLedger).
+func checkSlowDownstream(t *testing.T, n int, delay time.Duration, settings map[string]string) {
 	t.Helper()
-	w := newProcessWorld(t, n)
+	eachLedger(t, func(t *testing.T, dsn string) { checkSlowDownstreamOn(t, dsn, n, delay, settings) })
+}
+
+// checkSlowDownstreamOn is checkSlowDownstream on the ledger dsn names.
+func checkSlowDownstreamOn(t *testing.T, dsn string, n int, delay time.Duration, settings map[string]string) {
+	w := newProcessWorldOn(t, dsn, n)
 	down := newSlowApp(t, delay)
+	vars := maps.Clone(settings)
 	vars["HOOKLEDGER_FORWARD_URL"] = down.srv.URL
 	out, err := w.run(t, vars, "process")
 	if err != nil {
@@ -29,11 +37,7 @@ func checkSlowDownstream(t *testing.T, n int, delay time.Duration, vars map[stri
 		t.Errorf("process = %q, want it to start %q", out, want)
 	}
 	down.checkEachOnce(t, n)
-	db, err := ledger.Open(context.Background(), w.dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTestLedger(t, w.dsn)
 	for i := range n {
 		ev, err := db.Event(context.Background(), "stripe", fmt.Sprintf("evt_%d", i))
 		if err != nil {

@@ -42,7 +42,7 @@ func TestBackfillWithoutHandlerWaitsForProcessor(t *testing.T) {
 		t.Errorf("reconcile without a handler does not say the backfill waits for serve/process:\n%s", stderr)
 	}
 
-	db, err := ledger.Open(context.Background(), w.dbPath)
+	db, err := ledger.Open(context.Background(), w.dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,18 +17,26 @@ import (
 	"github.com/hookledger/hookledger/ledger"
 )
 
-// processWorld is a ledger file with events and a downstream whose answer
-// the test sets.
+// processWorld is a ledger with events and a downstream whose answer the
+// test sets.
 type processWorld struct {
-	dbPath string
+	dsn    string // the ledger: a SQLite file path or a PostgreSQL URL
 	status atomic.Int64
 	hits   atomic.Int64
 	url    string
 }
 
+// newProcessWorld is a processWorld of n events in a SQLite ledger file.
 func newProcessWorld(t *testing.T, n int) *processWorld {
 	t.Helper()
-	w := &processWorld{dbPath: filepath.Join(t.TempDir(), "ledger.db")}
+	return newProcessWorldOn(t, filepath.Join(t.TempDir(), "ledger.db"), n)
+}
+
+// newProcessWorldOn is newProcessWorld on the ledger dsn names (either
+// backend).
+func newProcessWorldOn(t *testing.T, dsn string, n int) *processWorld {
+	t.Helper()
+	w := &processWorld{dsn: dsn}
 	w.status.Store(http.StatusOK)
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		w.hits.Add(1)
@@ -36,7 +44,7 @@ func newProcessWorld(t *testing.T, n int) *processWorld {
 	}))
 	t.Cleanup(srv.Close)
 	w.url = srv.URL
-	db, err := ledger.Open(context.Background(), w.dbPath)
+	db, err := app.OpenLedger(context.Background(), w.dsn, app.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +62,7 @@ func newProcessWorld(t *testing.T, n int) *processWorld {
 // run runs hookledger with args against the world and returns stdout.
 func (w *processWorld) run(t *testing.T, vars map[string]string, args ...string) (string, error) {
 	t.Helper()
-	env := map[string]string{"HOOKLEDGER_DB": w.dbPath, "HOOKLEDGER_FORWARD_URL": w.url, "HOOKLEDGER_RETRY_BASE": "1ms"}
+	env := map[string]string{"HOOKLEDGER_DB": w.dsn, "HOOKLEDGER_FORWARD_URL": w.url, "HOOKLEDGER_RETRY_BASE": "1ms"}
 	for k, v := range vars {
 		env[k] = v
 	}
@@ -67,7 +75,7 @@ func (w *processWorld) run(t *testing.T, vars map[string]string, args ...string)
 
 func (w *processWorld) state(t *testing.T, id string) ledger.State {
 	t.Helper()
-	db, err := ledger.Open(context.Background(), w.dbPath)
+	db, err := app.OpenLedger(context.Background(), w.dsn, app.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,23 +88,27 @@ func (w *processWorld) state(t *testing.T, id string) ledger.State {
 }
 
 func TestProcessDrainsOnce(t *testing.T) {
-	w := newProcessWorld(t, 5)
-	out, err := w.run(t, nil, "process")
-	if err != nil || !strings.HasPrefix(out, "processed 5, retry scheduled 0, dead 0") {
-		t.Fatalf("process = %q, %v; want 5 processed", out, err)
-	}
-	out, err = w.run(t, nil, "process")
-	if err != nil || !strings.HasPrefix(out, "processed 0,") || w.hits.Load() != 5 {
-		t.Errorf("second process = %q, %v after %d requests; want nothing more", out, err, w.hits.Load())
-	}
+	eachLedger(t, func(t *testing.T, dsn string) {
+		w := newProcessWorldOn(t, dsn, 5)
+		out, err := w.run(t, nil, "process")
+		if err != nil || !strings.HasPrefix(out, "processed 5, retry scheduled 0, dead 0") {
+			t.Fatalf("process = %q, %v; want 5 processed", out, err)
+		}
+		out, err = w.run(t, nil, "process")
+		if err != nil || !strings.HasPrefix(out, "processed 0,") || w.hits.Load() != 5 {
+			t.Errorf("second process = %q, %v after %d requests; want nothing more", out, err, w.hits.Load())
+		}
+	})
 }
 
 func TestProcessNeedsHandler(t *testing.T) {
-	w := newProcessWorld(t, 1)
-	_, err := w.run(t, map[string]string{"HOOKLEDGER_FORWARD_URL": ""}, "process")
-	if app.ExitCode(err, &bytes.Buffer{}) != app.ExitUsage || !strings.Contains(err.Error(), "no handler configured") {
-		t.Errorf("process without a handler = %v, want a usage error", err)
-	}
+	eachLedger(t, func(t *testing.T, dsn string) {
+		w := newProcessWorldOn(t, dsn, 1)
+		_, err := w.run(t, map[string]string{"HOOKLEDGER_FORWARD_URL": ""}, "process")
+		if app.ExitCode(err, &bytes.Buffer{}) != app.ExitUsage || !strings.Contains(err.Error(), "no handler configured") {
+			t.Errorf("process without a handler = %v, want a usage error", err)
+		}
+	})
 }
 
 func TestNewHandlerDescribesWithoutSecrets(t *testing.T) {

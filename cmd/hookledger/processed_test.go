@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -29,60 +28,67 @@ func TestExpectedVersusProcessedAlertsOneType(t *testing.T) {
 		reject int // invoice.paid events the downstream rejects
 	}{{"healthy", 0}, {"five percent of invoice.paid dead", 5}} {
 		t.Run(tc.name, func(t *testing.T) {
-			fake := stripetest.NewServer()
-			defer fake.Close()
-			created := time.Now().Add(-time.Hour)
-			rejected := map[string]bool{}
-			for i := range 100 {
-				ev := fake.AddEvent("invoice.paid", created.Add(time.Duration(i)*time.Second), nil)
-				if i < tc.reject {
-					rejected[ev.ID] = true
-				}
-				fake.AddEvent("customer.created", created.Add(time.Duration(i)*time.Second), nil)
-			}
-			down := newRejectingApp(t, rejected)
-			slack := newSlackRecorder(t)
-			dbPath := filepath.Join(t.TempDir(), "processed.db")
-			vars := slack.vars(dbPath)
-			vars["STRIPE_API_KEY"], vars["STRIPE_API_BASE"] = fake.APIKey(), fake.URL
-			vars["HOOKLEDGER_FORWARD_URL"], vars["HOOKLEDGER_PROCESSING_GRACE"] = down.URL, "4s"
-
-			first := reconcileJSON(t, vars)
-			processOnce(t, vars) // reconcile queues; the processor delivers
-			if first.Backfilled != 200 || len(first.ByType) != 2 || first.ByType[0].Judged != 0 {
-				t.Fatalf("first run: backfilled %d, by_type %+v; want 200 backfilled, none judged yet", first.Backfilled, first.ByType)
-			}
-			time.Sleep(4100 * time.Millisecond) // the processing grace passes
-			second := reconcileJSON(t, vars)
-			processOnce(t, vars)
-			want := []reconcile.TypeCount{
-				{Type: "customer.created", Expected: 100, Processed: 100, Judged: 100, JudgedProcessed: 100},
-				{Type: "invoice.paid", Expected: 100, Processed: 100 - tc.reject, Dead: tc.reject, Judged: 100, JudgedProcessed: 100 - tc.reject},
-			}
-			for i := range want {
-				if i >= len(second.ByType) || second.ByType[i] != want[i] {
-					t.Errorf("second run by_type = %+v, want %+v", second.ByType, want)
-					break
-				}
-			}
-			texts := slack.texts()
-			alerted := countContaining(texts, "HOOKLEDGER_PROCESSED_MIN")
-			if tc.reject == 0 && alerted != 0 || tc.reject > 0 && alerted != 1 {
-				t.Errorf("expected-versus-processed alerts = %d, want %d: %q", alerted, min(tc.reject, 1), texts)
-			}
-			if tc.reject > 0 && countContaining(texts, "invoice.paid: only 95 of 100 processed (95.0%)") != 1 {
-				t.Errorf("no alert names the type and its share: %q", texts)
-			}
-			for _, text := range texts {
-				if strings.Contains(text, "customer.created only") || strings.Contains(text, "customer.created: only") {
-					t.Errorf("the healthy type was alerted: %q", text)
-				}
-			}
-			st := statusJSONOf(t, vars)
-			if lr := st.Sources["stripe"].LastReconcile; lr == nil || len(lr.ByType) != 2 || lr.ByType[1].Dead != tc.reject {
-				t.Errorf("status last_reconcile = %+v, want the second run's per-type table", lr)
-			}
+			t.Parallel() // most of a case is waiting out the processing grace
+			eachLedger(t, func(t *testing.T, dsn string) { checkExpectedVersusProcessed(t, dsn, tc.reject) })
 		})
+	}
+}
+
+// checkExpectedVersusProcessed is one case of
+// TestExpectedVersusProcessedAlertsOneType on the ledger dsn names: the
+// downstream rejects reject invoice.paid events.
+func checkExpectedVersusProcessed(t *testing.T, dsn string, reject int) {
+	fake := stripetest.NewServer()
+	defer fake.Close()
+	created := time.Now().Add(-time.Hour)
+	rejected := map[string]bool{}
+	for i := range 100 {
+		ev := fake.AddEvent("invoice.paid", created.Add(time.Duration(i)*time.Second), nil)
+		if i < reject {
+			rejected[ev.ID] = true
+		}
+		fake.AddEvent("customer.created", created.Add(time.Duration(i)*time.Second), nil)
+	}
+	down := newRejectingApp(t, rejected)
+	slack := newSlackRecorder(t)
+	vars := slack.vars(dsn)
+	vars["STRIPE_API_KEY"], vars["STRIPE_API_BASE"] = fake.APIKey(), fake.URL
+	vars["HOOKLEDGER_FORWARD_URL"], vars["HOOKLEDGER_PROCESSING_GRACE"] = down.URL, "4s"
+
+	first := reconcileJSON(t, vars)
+	processOnce(t, vars) // reconcile queues; the processor delivers
+	if first.Backfilled != 200 || len(first.ByType) != 2 || first.ByType[0].Judged != 0 {
+		t.Fatalf("first run: backfilled %d, by_type %+v; want 200 backfilled, none judged yet", first.Backfilled, first.ByType)
+	}
+	time.Sleep(4100 * time.Millisecond) // the processing grace passes
+	second := reconcileJSON(t, vars)
+	processOnce(t, vars)
+	want := []reconcile.TypeCount{
+		{Type: "customer.created", Expected: 100, Processed: 100, Judged: 100, JudgedProcessed: 100},
+		{Type: "invoice.paid", Expected: 100, Processed: 100 - reject, Dead: reject, Judged: 100, JudgedProcessed: 100 - reject},
+	}
+	for i := range want {
+		if i >= len(second.ByType) || second.ByType[i] != want[i] {
+			t.Errorf("second run by_type = %+v, want %+v", second.ByType, want)
+			break
+		}
+	}
+	texts := slack.texts()
+	alerted := countContaining(texts, "HOOKLEDGER_PROCESSED_MIN")
+	if reject == 0 && alerted != 0 || reject > 0 && alerted != 1 {
+		t.Errorf("expected-versus-processed alerts = %d, want %d: %q", alerted, min(reject, 1), texts)
+	}
+	if reject > 0 && countContaining(texts, "invoice.paid: only 95 of 100 processed (95.0%)") != 1 {
+		t.Errorf("no alert names the type and its share: %q", texts)
+	}
+	for _, text := range texts {
+		if strings.Contains(text, "customer.created only") || strings.Contains(text, "customer.created: only") {
+			t.Errorf("the healthy type was alerted: %q", text)
+		}
+	}
+	st := statusJSONOf(t, vars)
+	if lr := st.Sources["stripe"].LastReconcile; lr == nil || len(lr.ByType) != 2 || lr.ByType[1].Dead != reject {
+		t.Errorf("status last_reconcile = %+v, want the second run's per-type table", lr)
 	}
 }
 

@@ -19,7 +19,7 @@ import (
 // stuck threshold. It still fires when those are not processed.
 func TestLargeBackfillRaisesNoFalseRatioAlarm(t *testing.T) {
 	w := newReconcileWorld(t, 400, 0)
-	conn, err := sql.Open("sqlite", "file:"+w.dbPath)
+	conn, err := sql.Open("sqlite", "file:"+w.dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestLargeBackfillRaisesNoFalseRatioAlarm(t *testing.T) {
 	if code, reps := reconcileJSONWith(t, shell, "--since", "7d"); code != app.ExitOK || reps["stripe"].Backfilled < 250 {
 		t.Fatalf("reconcile = exit %d, backfilled %d; want 0 and a large backfill", code, reps["stripe"].Backfilled)
 	}
-	if al := openRatioAlert(t, w.dbPath); al != nil {
+	if al := openRatioAlert(t, w.dsn); al != nil {
 		t.Errorf("a fresh backfill raised the ratio alarm %q; its events had no time to be processed", al.Summary)
 	}
 
@@ -43,7 +43,7 @@ func TestLargeBackfillRaisesNoFalseRatioAlarm(t *testing.T) {
 	if code, _ := reconcileJSONWith(t, shell, "--since", "7d"); code != app.ExitOK {
 		t.Fatalf("second reconcile exit = %d", code)
 	}
-	if al := openRatioAlert(t, w.dbPath); al == nil {
+	if al := openRatioAlert(t, w.dsn); al == nil {
 		t.Error("old unprocessed events raised no ratio alarm")
 	}
 }

@@ -57,16 +57,16 @@ func TestReadCommandsNeedALedger(t *testing.T) {
 // bind; ledger.TestReadOnlyForAnotherUser reads as an unprivileged user.)
 func TestReadCommandsOnReadOnlyLedger(t *testing.T) {
 	w := newProcessWorld(t, 2)
-	if err := os.Chmod(w.dbPath, 0o444); err != nil {
+	if err := os.Chmod(w.dsn, 0o444); err != nil {
 		t.Fatal(err)
 	}
-	before := fileSum(t, w.dbPath)
+	before := fileSum(t, w.dsn)
 	for _, args := range readCommands {
 		if _, err := w.run(t, nil, args...); err != nil {
 			t.Errorf("%v on a read-only ledger: %v", args, err)
 		}
 	}
-	if fileSum(t, w.dbPath) != before {
+	if fileSum(t, w.dsn) != before {
 		t.Errorf("reading commands changed the ledger file")
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
-	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources/github/githubtest"
 	"github.com/hookledger/hookledger/sources/stripe/stripetest"
@@ -41,29 +39,30 @@ type faultWorld struct {
 	events  int // distinct events in the ledger once every dropped one is backfilled
 }
 
-// newStripeFaultWorld is newReconcileWorld for Stripe alone.
-func newStripeFaultWorld(t *testing.T) *faultWorld {
+// newStripeFaultWorld is newReconcileWorldOn for Stripe alone, its
+// ledger the one dsn names.
+func newStripeFaultWorld(t *testing.T, dsn string) *faultWorld {
 	t.Helper()
-	w := newReconcileWorld(t, faultEvents, 0)
+	w := newReconcileWorldOn(t, dsn, faultEvents, 0)
 	return &faultWorld{reconcileWorld: w, source: "stripe", stripe: w.stripeFake,
 		dropped: w.stripeDropped, events: faultEvents + len(w.stripeForged)}
 }
 
-// newGitHubFaultWorld is newReconcileWorld for GitHub alone, with a fake
-// built with opts and a strict token.
-func newGitHubFaultWorld(t *testing.T, opts ...githubtest.Option) *faultWorld {
+// newGitHubFaultWorld is newReconcileWorldOn for GitHub alone, its ledger
+// the one dsn names, with a fake built with opts and a strict token.
+func newGitHubFaultWorld(t *testing.T, dsn string, opts ...githubtest.Option) *faultWorld {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	gf := githubtest.NewServer(append([]githubtest.Option{githubtest.WithSeed(7), githubtest.WithToken(faultGitHubToken)}, opts...)...)
 	t.Cleanup(gf.Close)
 	down := newCountingApp(t)
-	w := &reconcileWorld{dbPath: filepath.Join(t.TempDir(), "ledger.db"), down: down, vars: map[string]string{
+	w := &reconcileWorld{dsn: dsn, down: down, vars: map[string]string{
 		"GITHUB_WEBHOOK_SECRET": e2eGitHubSecret,
 		"GITHUB_TOKEN":          faultGitHubToken,
 		"GITHUB_API_URL":        gf.URL,
 	}}
-	w.vars["HOOKLEDGER_DB"], w.vars["HOOKLEDGER_FORWARD_URL"] = w.dbPath, down.srv.URL
+	w.vars["HOOKLEDGER_DB"], w.vars["HOOKLEDGER_FORWARD_URL"] = w.dsn, down.srv.URL
 	hook := gf.AddRepoHook("octo", "shop", 4242, w.startReceiver(t)+"/webhooks/github", e2eGitHubSecret)
 	w.vars["GITHUB_HOOKS"] = hook.String()
 	res, err := gf.Send(ctx, hook, githubtest.Plan{Count: faultEvents, Step: 5 * time.Minute,
@@ -117,6 +116,13 @@ func (p *faultPlan) fire(r *http.Request, isList bool) bool {
 		p.stop()
 	}
 	return true
+}
+
+// fresh returns a plan with p's settings and nothing injected yet (and no
+// stop), for one run of a case.
+func (p *faultPlan) fresh() *faultPlan {
+	return &faultPlan{listOnly: p.listOnly, after: p.after, total: p.total, perReq: p.perReq, every: p.every,
+		stopAfter: p.stopAfter}
 }
 
 // count returns how many faults were injected so far.
@@ -280,13 +286,8 @@ func (w *faultWorld) watermark(t *testing.T) time.Time {
 	return mark
 }
 
-// openLedger opens the world's ledger file, closed when the test ends.
-func (w *faultWorld) openLedger(t *testing.T) *ledger.DB {
+// openLedger opens the world's ledger, closed when the test ends.
+func (w *faultWorld) openLedger(t *testing.T) app.Ledger {
 	t.Helper()
-	db, err := ledger.Open(t.Context(), w.dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return openTestLedger(t, w.dsn)
 }

@@ -34,10 +34,10 @@ func newPaddleWorld(t *testing.T, n int) *paddleWorld {
 	fake := paddletest.NewServer(paddletest.WithSeed(5))
 	t.Cleanup(fake.Close)
 	w := &paddleWorld{fake: fake}
-	w.dbPath = filepath.Join(t.TempDir(), "ledger.db")
+	w.dsn = filepath.Join(t.TempDir(), "ledger.db")
 	w.down = newCountingApp(t)
 	w.vars = map[string]string{
-		"HOOKLEDGER_DB":          w.dbPath,
+		"HOOKLEDGER_DB":          w.dsn,
 		"HOOKLEDGER_FORWARD_URL": w.down.srv.URL,
 		"PADDLE_WEBHOOK_SECRET":  e2ePaddleSecret,
 		"PADDLE_API_KEY":         paddletest.DefaultAPIKey,
@@ -75,7 +75,7 @@ func TestReconcilePaddleEndToEnd(t *testing.T) {
 		n = 150
 	}
 	w := newPaddleWorld(t, n)
-	before := ledgertest.SQLiteRowCounts(t, w.dbPath)
+	before := ledgertest.SQLiteRowCounts(t, w.dsn)
 	code, reps := w.reconcileJSON(t, "--since", "7d", "--dry-run")
 	r := reps["paddle"]
 	if code != app.ExitGaps || r.Expected != n || r.Missing != len(w.dropped) || r.Backfilled != 0 || !r.DryRun ||
@@ -83,7 +83,7 @@ func TestReconcilePaddleEndToEnd(t *testing.T) {
 		t.Fatalf("dry run = exit %d, %s, missing %v; want exit 3 and exactly the %d dropped %v",
 			code, counts(r), sorted(r.MissingIDs), len(w.dropped), sorted(w.dropped))
 	}
-	if after := ledgertest.SQLiteRowCounts(t, w.dbPath); !reflect.DeepEqual(before, after) {
+	if after := ledgertest.SQLiteRowCounts(t, w.dsn); !reflect.DeepEqual(before, after) {
 		t.Errorf("ledger rows after --dry-run = %v, want %v", after, before)
 	}
 	if len(w.down.snapshot()) != 0 {

@@ -90,7 +90,7 @@ func TestReconcileFlagsReplayedGitHubDelivery(t *testing.T) {
 		t.Errorf("replay as a release: status %d, want 400", got)
 	}
 
-	w := &reconcileWorld{vars: vars, dbPath: dbPath}
+	w := &reconcileWorld{vars: vars, dsn: dbPath}
 	_, reports := w.reconcileJSON(t, "--source", "github", "--since", "1d")
 	rep := reports["github"]
 	if rep.Unknown != 1 || !slices.Equal(rep.UnknownIDs, []string{replayed}) || rep.Missing != 0 {

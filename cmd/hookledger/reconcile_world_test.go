@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
-	"github.com/hookledger/hookledger/ledger"
 	"github.com/hookledger/hookledger/reconcile"
 	"github.com/hookledger/hookledger/sources"
 	"github.com/hookledger/hookledger/sources/github/githubtest"
@@ -27,8 +26,10 @@ import (
 // receiver, dropping, duplicating and forging some, and the ledger that
 // received them.
 type reconcileWorld struct {
-	vars                        map[string]string
-	dbPath                      string
+	vars map[string]string
+	// dsn is the ledger (HOOKLEDGER_DB): a SQLite file path, or a
+	// PostgreSQL URL for a world made by newReconcileWorldOn.
+	dsn                         string
 	down                        *countingApp
 	stripeDropped, ghDropped    []string
 	stripeForged, githubForged  []string
@@ -44,8 +45,16 @@ const (
 // newReconcileWorld builds the world of issue 4's "done when": nStripe
 // Stripe and nGitHub GitHub events sent with 5% dropped and 5% duplicated,
 // 3 forged per provider, plus Stripe events that must never count (an
-// unsubscribed type, and events before the 7-day window).
+// unsubscribed type, and events before the 7-day window), with its
+// ledger in a SQLite file.
 func newReconcileWorld(t *testing.T, nStripe, nGitHub int) *reconcileWorld {
+	t.Helper()
+	return newReconcileWorldOn(t, filepath.Join(t.TempDir(), "ledger.db"), nStripe, nGitHub)
+}
+
+// newReconcileWorldOn is newReconcileWorld with its ledger the one dsn
+// names (either backend).
+func newReconcileWorldOn(t *testing.T, dsn string, nStripe, nGitHub int) *reconcileWorld {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -55,9 +64,9 @@ func newReconcileWorld(t *testing.T, nStripe, nGitHub int) *reconcileWorld {
 	t.Cleanup(gf.Close)
 	down := newCountingApp(t)
 
-	w := &reconcileWorld{dbPath: filepath.Join(t.TempDir(), "ledger.db"), down: down, stripeFake: sf}
+	w := &reconcileWorld{dsn: dsn, down: down, stripeFake: sf}
 	w.vars = map[string]string{
-		"HOOKLEDGER_DB":          w.dbPath,
+		"HOOKLEDGER_DB":          w.dsn,
 		"HOOKLEDGER_FORWARD_URL": down.srv.URL,
 		"STRIPE_WEBHOOK_SECRET":  e2eStripeSecret,
 		"STRIPE_API_KEY":         stripetest.DefaultAPIKey,
@@ -89,8 +98,9 @@ func newReconcileWorld(t *testing.T, nStripe, nGitHub int) *reconcileWorld {
 	return w
 }
 
-// startReceiver serves the real receiver over its own ledger handle, closed
-// before the test's commands run against the same file.
+// startReceiver serves the real receiver over its own ledger handle (opened
+// as every command opens it), closed when the test ends; the test's
+// commands open the same ledger beside it.
 func (w *reconcileWorld) startReceiver(t *testing.T) string {
 	t.Helper()
 	cfg, err := app.LoadConfig(func(k string) string { return w.vars[k] })
@@ -101,11 +111,7 @@ func (w *reconcileWorld) startReceiver(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := ledger.Open(context.Background(), w.dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openTestLedger(t, w.dsn)
 	rv := httptest.NewServer(sources.NewReceiver(db, provs.Webhook,
 		sources.ReceiverOptions{Logger: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(rv.Close)

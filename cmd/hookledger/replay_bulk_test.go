@@ -14,7 +14,7 @@ import (
 // delivered once each by the next `process`.
 func TestBulkReplayRecoversLedgerOnlyVictims(t *testing.T) {
 	w := newProcessWorld(t, 7)
-	conn, err := sql.Open("sqlite", "file:"+w.dbPath)
+	conn, err := sql.Open("sqlite", "file:"+w.dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

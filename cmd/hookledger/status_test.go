@@ -53,7 +53,7 @@ func TestStatusJSON(t *testing.T) {
 // latest sample.
 func TestStatusShowsRejections(t *testing.T) {
 	w := newProcessWorld(t, 0)
-	db, err := ledger.Open(context.Background(), w.dbPath)
+	db, err := ledger.Open(context.Background(), w.dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

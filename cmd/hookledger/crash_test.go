@@ -50,7 +50,13 @@ var addrRE = regexp.MustCompile(`msg="hookledger serving" addr=(\S+)`)
 // its listen address once it accepts connections.
 func startServe(t *testing.T, bin string, env []string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--no-schedule")
+	return startServeArgs(t, bin, env, "--no-schedule")
+}
+
+// startServeArgs is startServe with serve's extra arguments args.
+func startServeArgs(t *testing.T, bin string, env []string, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

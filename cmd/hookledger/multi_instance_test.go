@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"io"
-	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -31,36 +28,10 @@ type instance struct {
 // ledger env names with the other instances.
 func startInstance(t *testing.T, bin string, env []string) *instance {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addrc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := addrRE.FindStringSubmatch(sc.Text()); m != nil {
-				addrc <- m[1]
-			}
-		}
-		io.Copy(io.Discard, stderr)
-	}()
-	select {
-	case addr := <-addrc:
-		in := &instance{cmd: cmd, addr: addr}
-		t.Cleanup(func() { in.stop() })
-		return in
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatal("serve did not start within 30s")
-		return nil
-	}
+	cmd, addr := startServeArgs(t, bin, env)
+	in := &instance{cmd: cmd, addr: addr}
+	t.Cleanup(in.stop)
+	return in
 }
 
 // stop ends the instance with SIGTERM, once.

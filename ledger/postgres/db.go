@@ -66,6 +66,7 @@ type DB struct {
 	wg       sync.WaitGroup
 	exited   chan struct{} // closed once the committers and listener have stopped
 	commits  atomic.Int64  // intake transactions committed, for tests and metrics
+	requests atomic.Int64  // Records those transactions committed
 	health   healthProbe
 	rej      rejections
 }

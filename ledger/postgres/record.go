@@ -177,6 +177,7 @@ func (db *DB) commitBatch(batch []*recordReq) {
 	err = translate(err)
 	if err == nil {
 		db.commits.Add(1)
+		db.requests.Add(int64(len(live)))
 	}
 	for _, r := range live {
 		if err != nil {
@@ -360,6 +361,17 @@ func insertReceiptRows(ctx context.Context, tx pgx.Tx, rcs []*ledger.Receipt, no
 			$7::bigint[], $8::bigint[], $9::bigint[])`,
 		sources, eventIDs, outcomes, reasons, addrs, statuses, sizes, durs, ats)
 	return err
+}
+
+// IntakeStats are the intake figures of one DB since it opened.
+type IntakeStats struct {
+	Commits  int64 // intake transactions committed
+	Requests int64 // Records those transactions committed, duplicates included
+}
+
+// IntakeStats returns db's intake figures so far (this process only).
+func (db *DB) IntakeStats() IntakeStats {
+	return IntakeStats{Commits: db.commits.Load(), Requests: db.requests.Load()}
 }
 
 // RecordReceipt stores one receipt row on its own, in a transaction of its

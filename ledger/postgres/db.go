@@ -9,8 +9,8 @@
 // claimed by one deliverer (ClaimAlertMessage). ledgertest.Exercise runs
 // against it (TestPostgresLedger).
 //
-// The command line does not select this backend yet (issue 14): it
-// refuses postgres:// ledgers until it is wired in.
+// The command line selects it with HOOKLEDGER_DB=postgres://… (see
+// cmd/hookledger/internal/app.OpenLedger).
 package postgres
 
 import (

@@ -171,12 +171,10 @@ func (db *DB) commitBatch(batch []*recordReq) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		return db.recordAll(ctx, tx, live)
-	})
-	err = translate(err)
+	err := translate(db.recordAll(ctx, db.pool, live))
 	if err == nil {
 		db.commits.Add(1)
+		db.requests.Add(int64(len(live)))
 	}
 	for _, r := range live {
 		if err != nil {
@@ -186,12 +184,25 @@ func (db *DB) commitBatch(batch []*recordReq) {
 	}
 }
 
-// recordAll inserts the batch's events, then its receipts. Within a batch
-// the first request for an event wins and later ones are duplicates, as
-// they would be one by one. Rows are inserted in key order, so that two
-// batches holding the same events wait for each other instead of
-// deadlocking.
-func (db *DB) recordAll(ctx context.Context, tx pgx.Tx, reqs []*recordReq) error {
+// querier is what intake queries through: the pool, one statement per
+// implicit transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// recordAll stores the batch's events and receipts with one statement,
+// which is its own transaction: PostgreSQL commits it, durably
+// (synchronous_commit on), before it answers the statement's end, so a
+// nil error means the batch is committed and any error that nothing of it
+// is. One round trip per batch, not one per statement of a BEGIN … COMMIT
+// block: on a busy server the round trips, not the rows, were most of an
+// intake transaction's cost.
+//
+// Within a batch the first request for an event wins and later ones are
+// duplicates, as they would be one by one. Rows are inserted in key order,
+// so that two batches holding the same events wait for each other instead
+// of deadlocking.
+func (db *DB) recordAll(ctx context.Context, q querier, reqs []*recordReq) error {
 	now := db.now().UTC().Truncate(time.Millisecond)
 	first := make(map[[2]string]*recordReq, len(reqs))
 	var unique []*recordReq
@@ -206,47 +217,102 @@ func (db *DB) recordAll(ctx context.Context, tx pgx.Tx, reqs []*recordReq) error
 	slices.SortFunc(unique, func(a, b *recordReq) int {
 		return cmp.Or(cmp.Compare(a.ev.Source, b.ev.Source), cmp.Compare(a.ev.EventID, b.ev.EventID))
 	})
-	ids, err := insertEvents(ctx, tx, unique, now)
+	rows, err := q.Query(ctx, recordSQL, recordArgs(unique, reqs, first, now)...)
+	if err != nil {
+		return err
+	}
+	ids := make(map[[2]string]inserted, len(unique))
+	var id int64
+	var source, eventID, state string
+	var isNew bool
+	var notified *int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &source, &eventID, &state, &isNew, &notified}, func() error {
+		key := [2]string{source, eventID}
+		ids[key] = inserted{id: id, state: ledger.State(state), isNew: isNew}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
 	for key, row := range ids {
-		first[key].isNew = true
-		first[key].ev.ID, first[key].state = row.id, row.state
+		if row.isNew {
+			first[key].isNew = true
+			first[key].state = row.state
+		}
 	}
-	if err := resolveExisting(ctx, tx, reqs, ids); err != nil {
-		return err
+	for _, r := range reqs {
+		if row, ok := ids[[2]string{r.ev.Source, r.ev.EventID}]; ok {
+			r.ev.ID = row.id
+		}
+		if r.rc != nil {
+			r.rc.Source, r.rc.EventID = r.ev.Source, r.ev.EventID
+			r.rc.Outcome = ledger.OutcomeAccepted
+			if !r.isNew {
+				r.rc.Outcome = ledger.OutcomeDuplicate
+			}
+		}
 	}
-	if err := insertReceipts(ctx, tx, reqs, now); err != nil {
-		return err
-	}
-	if len(ids) > 0 {
-		return notify(ctx, tx)
-	}
-	return nil
+	// An event another transaction was inserting when the statement began
+	// is skipped by ON CONFLICT once that transaction commits, but the
+	// statement's snapshot predates the commit: look its row up now.
+	return resolveExisting(ctx, q, reqs, ids)
 }
 
-// inserted is the row an insert created and the state it stored.
-type inserted struct {
-	id    int64
-	state ledger.State
-}
+// recordSQL inserts a batch's events ($1–$10, distinct keys in key order)
+// and receipts ($12–$20) in one statement and returns, per key, the row:
+// new (inserted by this statement) or already in the ledger when the
+// statement began. The insert reads the ledger's mode itself, after
+// taking its lock on events, so an event is stored processed exactly when
+// the mode committed before it is ledger-only (SetMode locks events
+// against intake while it counts what is waiting). A receipt is accepted
+// for its key's first request ($14) when the key was inserted, duplicate
+// otherwise. The last column is NOTIFY's InitPlan, run once, and only
+// when a row was inserted. The lookup of rows already there is a LATERAL
+// subquery with a LIMIT so that it stays one probe of the unique index
+// per key: as a join, the planner's row estimate for unnest made it a
+// hash join over a sequential scan of events, in every batch.
+const recordSQL = `WITH m AS (
+	SELECT coalesce((SELECT value = 'ledger-only' FROM settings WHERE key = 'mode'), false) AS ledger_only
+), ins AS (
+	INSERT INTO events
+		(source, event_id, type, action, account, content_type, headers, payload,
+		 created_at, origin, state, processed_at, received_at, updated_at)
+	SELECT u.*, CASE WHEN m.ledger_only THEN 'processed' ELSE 'pending' END,
+		CASE WHEN m.ledger_only THEN $11::bigint ELSE 0 END, $11::bigint, $11::bigint
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+		$6::text[], $7::text[], $8::bytea[], $9::bigint[], $10::text[]) AS u, m
+	ON CONFLICT (source, event_id) DO NOTHING
+	RETURNING id, source, event_id, state
+), rc AS (
+	INSERT INTO receipts
+		(source, event_id, outcome, reason, remote_addr, status, body_size, duration_us, received_at)
+	SELECT r.source, r.event_id,
+		CASE WHEN r.first AND EXISTS (SELECT 1 FROM ins WHERE ins.source = r.source AND ins.event_id = r.event_id)
+			THEN 'accepted' ELSE 'duplicate' END,
+		r.reason, r.addr, r.status, r.size, r.dur, r.at
+	FROM unnest($12::text[], $13::text[], $14::bool[], $15::text[], $16::text[], $17::int[],
+		$18::bigint[], $19::bigint[], $20::bigint[]) AS r(source, event_id, first, reason, addr, status, size, dur, at)
+), n AS (
+	SELECT pg_notify($21, current_schema())
+)
+SELECT id, source, event_id, state, true, (SELECT count(*) FROM n) FROM ins
+UNION ALL
+SELECT e.id, k.source, k.event_id, e.state, false, NULL
+FROM unnest($1::text[], $2::text[]) AS k(source, event_id)
+CROSS JOIN LATERAL (SELECT id, state FROM events
+	WHERE events.source = k.source AND events.event_id = k.event_id LIMIT 1) AS e`
 
-// insertEvents inserts rs (distinct keys) with one statement and returns
-// the rows it created; rows already in the ledger are skipped. The
-// statement reads the ledger's mode itself, after taking its lock on
-// events, so an event is stored processed exactly when the mode committed
-// before it is ledger-only (SetMode locks events against intake while it
-// counts what is waiting).
-func insertEvents(ctx context.Context, tx pgx.Tx, rs []*recordReq, now time.Time) (map[[2]string]inserted, error) {
-	n := len(rs)
+// recordArgs are recordSQL's arguments: the events of unique, the
+// receipts of reqs (first names each key's first request), and now.
+func recordArgs(unique, reqs []*recordReq, first map[[2]string]*recordReq, now time.Time) []any {
+	n := len(unique)
 	var (
 		sources, eventIDs, types, actions, accounts = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		contentTypes, headers, origins              = make([]string, n), make([]string, n), make([]string, n)
 		payloads                                    = make([][]byte, n)
 		created                                     = make([]int64, n)
 	)
-	for i, r := range rs {
+	for i, r := range unique {
 		ev := r.ev
 		sources[i], eventIDs[i], types[i], actions[i], accounts[i] = ev.Source, ev.EventID, ev.Type, ev.Action, ev.Account
 		contentTypes[i], headers[i], origins[i] = ev.ContentType, r.headers, string(ev.Origin)
@@ -255,46 +321,46 @@ func insertEvents(ctx context.Context, tx pgx.Tx, rs []*recordReq, now time.Time
 			payloads[i] = []byte{}
 		}
 	}
-	rows, err := tx.Query(ctx, `INSERT INTO events
-		(source, event_id, type, action, account, content_type, headers, payload,
-		 created_at, origin, state, processed_at, received_at, updated_at)
-		SELECT u.*, CASE WHEN m.ledger_only THEN 'processed' ELSE 'pending' END,
-			CASE WHEN m.ledger_only THEN $11::bigint ELSE 0 END, $11::bigint, $11::bigint
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-			$6::text[], $7::text[], $8::bytea[], $9::bigint[], $10::text[]) AS u,
-			(SELECT coalesce((SELECT value = 'ledger-only' FROM settings WHERE key = 'mode'), false) AS ledger_only) AS m
-		ON CONFLICT (source, event_id) DO NOTHING
-		RETURNING id, source, event_id, state`,
-		sources, eventIDs, types, actions, accounts, contentTypes, headers, payloads, created, origins, now.UnixMilli())
-	if err != nil {
-		return nil, err
+	var rcs []*ledger.Receipt
+	var firsts []bool
+	for _, r := range reqs {
+		if r.rc != nil {
+			rc := *r.rc
+			rc.Source, rc.EventID = r.ev.Source, r.ev.EventID
+			rcs = append(rcs, &rc)
+			firsts = append(firsts, first[[2]string{r.ev.Source, r.ev.EventID}] == r)
+		}
 	}
-	ids := make(map[[2]string]inserted, n)
-	var id int64
-	var source, eventID, state string
-	_, err = pgx.ForEachRow(rows, []any{&id, &source, &eventID, &state}, func() error {
-		ids[[2]string{source, eventID}] = inserted{id: id, state: ledger.State(state)}
-		return nil
-	})
-	return ids, err
+	rargs := receiptArgs(rcs, now)
+	args := []any{sources, eventIDs, types, actions, accounts, contentTypes, headers, payloads, created, origins, now.UnixMilli()}
+	args = append(args, rargs[0], rargs[1], firsts)
+	args = append(args, rargs[3:]...)
+	return append(args, notifyChannel)
 }
 
-// resolveExisting sets the row id of every request that did not insert
-// its event: a duplicate in the batch, or an event already in the ledger.
-func resolveExisting(ctx context.Context, tx pgx.Tx, reqs []*recordReq, ins map[[2]string]inserted) error {
+// inserted is the row a key has after an intake statement.
+type inserted struct {
+	id    int64
+	state ledger.State
+	isNew bool // inserted by the statement
+}
+
+// resolveExisting sets the row id of every request whose key the intake
+// statement returned no row for: an event whose insert waited for
+// another transaction's.
+func resolveExisting(ctx context.Context, q querier, reqs []*recordReq, ins map[[2]string]inserted) error {
 	var sources, eventIDs []string
 	for _, r := range reqs {
-		if row, ok := ins[[2]string{r.ev.Source, r.ev.EventID}]; ok {
-			r.ev.ID = row.id
-			continue
+		if _, ok := ins[[2]string{r.ev.Source, r.ev.EventID}]; !ok {
+			sources, eventIDs = append(sources, r.ev.Source), append(eventIDs, r.ev.EventID)
 		}
-		sources, eventIDs = append(sources, r.ev.Source), append(eventIDs, r.ev.EventID)
 	}
 	if len(sources) == 0 {
 		return nil
 	}
-	rows, err := tx.Query(ctx, `SELECT e.id, e.source, e.event_id FROM events e
-		JOIN unnest($1::text[], $2::text[]) AS k(source, event_id) USING (source, event_id)`, sources, eventIDs)
+	rows, err := q.Query(ctx, `SELECT e.id, k.source, k.event_id FROM unnest($1::text[], $2::text[]) AS k(source, event_id)
+		CROSS JOIN LATERAL (SELECT id FROM events
+			WHERE events.source = k.source AND events.event_id = k.event_id LIMIT 1) AS e`, sources, eventIDs)
 	if err != nil {
 		return err
 	}
@@ -321,28 +387,10 @@ func resolveExisting(ctx context.Context, tx pgx.Tx, reqs []*recordReq, ins map[
 	return nil
 }
 
-// insertReceipts stores the receipts of reqs, accepted for the request
-// that inserted its event and duplicate for the others.
-func insertReceipts(ctx context.Context, tx pgx.Tx, reqs []*recordReq, now time.Time) error {
-	var rcs []*ledger.Receipt
-	for _, r := range reqs {
-		if r.rc == nil {
-			continue
-		}
-		r.rc.Source, r.rc.EventID = r.ev.Source, r.ev.EventID
-		r.rc.Outcome = ledger.OutcomeAccepted
-		if !r.isNew {
-			r.rc.Outcome = ledger.OutcomeDuplicate
-		}
-		rcs = append(rcs, r.rc)
-	}
-	return insertReceiptRows(ctx, tx, rcs, now)
-}
-
-func insertReceiptRows(ctx context.Context, tx pgx.Tx, rcs []*ledger.Receipt, now time.Time) error {
-	if len(rcs) == 0 {
-		return nil
-	}
+// receiptArgs are the column arrays of rcs for an unnest insert: source,
+// event id, outcome, reason, remote address, status, body size, duration
+// (µs), received at.
+func receiptArgs(rcs []*ledger.Receipt, now time.Time) []any {
 	n := len(rcs)
 	sources, eventIDs, outcomes, reasons, addrs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	statuses := make([]int32, n)
@@ -354,12 +402,29 @@ func insertReceiptRows(ctx context.Context, tx pgx.Tx, rcs []*ledger.Receipt, no
 			ats[i] = rc.ReceivedAt.UnixMilli()
 		}
 	}
+	return []any{sources, eventIDs, outcomes, reasons, addrs, statuses, sizes, durs, ats}
+}
+
+func insertReceiptRows(ctx context.Context, tx pgx.Tx, rcs []*ledger.Receipt, now time.Time) error {
+	if len(rcs) == 0 {
+		return nil
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO receipts
 		(source, event_id, outcome, reason, remote_addr, status, body_size, duration_us, received_at)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[],
-			$7::bigint[], $8::bigint[], $9::bigint[])`,
-		sources, eventIDs, outcomes, reasons, addrs, statuses, sizes, durs, ats)
+			$7::bigint[], $8::bigint[], $9::bigint[])`, receiptArgs(rcs, now)...)
 	return err
+}
+
+// IntakeStats are the intake figures of one DB since it opened.
+type IntakeStats struct {
+	Commits  int64 // intake transactions committed
+	Requests int64 // Records those transactions committed, duplicates included
+}
+
+// IntakeStats returns db's intake figures so far (this process only).
+func (db *DB) IntakeStats() IntakeStats {
+	return IntakeStats{Commits: db.commits.Load(), Requests: db.requests.Load()}
 }
 
 // RecordReceipt stores one receipt row on its own, in a transaction of its

@@ -17,7 +17,7 @@ import (
 
 // loadSpec is one timed phase of the load generator.
 type loadSpec struct {
-	URL      string
+	URLs     []string      // worker i sends to URLs[i % len(URLs)]
 	Conns    int           // concurrent keep-alive connections, one worker each
 	Warmup   time.Duration // requests started before this are sent but not measured
 	Duration time.Duration // measured time after the warm-up
@@ -57,7 +57,7 @@ type loadWorker struct {
 	acked    int
 }
 
-// runLoad drives spec.Conns workers against spec.URL until the warm-up and
+// runLoad drives spec.Conns workers against spec.URLs until the warm-up and
 // the measured duration have passed (or the pool is used up) and returns
 // what they measured.
 func runLoad(ctx context.Context, spec loadSpec) loadResult {
@@ -72,6 +72,7 @@ func runLoad(ctx context.Context, spec loadSpec) loadResult {
 	workers := make([]*loadWorker, spec.Conns)
 	var wg sync.WaitGroup
 	for i := range workers {
+		url := spec.URLs[i%len(spec.URLs)]
 		w := &loadWorker{statuses: map[int]int{}}
 		workers[i] = w
 		wg.Go(func() {
@@ -86,7 +87,7 @@ func runLoad(ctx context.Context, spec loadSpec) loadResult {
 					seq %= spec.Pool.Len()
 				}
 				t0 := time.Now()
-				status := post(ctx, client, spec.URL, spec.Pool.render(buf, seq), spec.Pool, seq)
+				status := post(ctx, client, url, spec.Pool.render(buf, seq), spec.Pool, seq)
 				w.record(t0, time.Since(t0), status, warmEnd)
 				if status/100 == 2 && !spec.Wrap {
 					acked[seq] = true

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +22,7 @@ const fillWriters = 64
 // processResult is the processor phase: one drain of Events pending events
 // into a local downstream that answers 200 at once.
 type processResult struct {
+	Backend      string  `json:"backend"`
 	Events       int     `json:"events"`
 	Workers      int     `json:"workers"`
 	Processed    int     `json:"processed"`
@@ -32,12 +32,12 @@ type processResult struct {
 	FillPerSec   float64 `json:"fill_per_sec"` // untimed setup: Record from 64 goroutines, for reference
 }
 
-// benchProcess records n events in a fresh ledger in dir, then times one
+// benchProcess records n events in the fresh ledger st, then times one
 // Drain of them through the Forward handler into an httptest downstream.
 // Every event must be processed exactly once.
-func benchProcess(ctx context.Context, dir string, pool *eventPool, n, workers int) (processResult, error) {
-	res := processResult{Events: n, Workers: workers}
-	db, err := app.OpenLedger(ctx, filepath.Join(dir, "process.db"), app.OpenOptions{})
+func benchProcess(ctx context.Context, st *store, pool *eventPool, n, workers int) (processResult, error) {
+	res := processResult{Backend: st.backend, Events: n, Workers: workers}
+	db, err := st.open(ctx)
 	if err != nil {
 		return res, err
 	}

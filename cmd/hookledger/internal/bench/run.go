@@ -39,9 +39,19 @@ type Config struct {
 	Dir             string
 	CPUProfile      string
 	JSON            bool
-	// Tamper runs between the receiver's load and the ledger check; tests
-	// use it to prove the check catches a lost event.
-	Tamper func(ctx context.Context, path string) error
+	// Postgres, when set, is a postgres:// URL: the ingest and processor
+	// phases run on it too, beside SQLite, each on a fresh schema of that
+	// database dropped after it.
+	Postgres string
+	// Instances is how many receivers share the PostgreSQL database in
+	// the scaling phase (each with its own connection pool); 1 skips it.
+	Instances int
+	// SkipSQLite leaves out SQLite's receiver and processor phases.
+	SkipSQLite bool
+	// Tamper runs between a receiver's load and the ledger check, with the
+	// ledger's path or connection string; tests use it to prove the check
+	// catches a lost event.
+	Tamper func(ctx context.Context, dsn string) error
 }
 
 // Finish validates cfg and fills the defaults that depend on other flags.
@@ -55,6 +65,13 @@ func (cfg *Config) Finish(stages string) error {
 		return app.UsageError(fmt.Sprintf("bench: --pool must be in [0, %d]", maxBenchPool))
 	case cfg.ProcessEvents < 1 || cfg.ProcessWorkers < 1 || cfg.ReconcileEvents < 2:
 		return app.UsageError("bench: --process-events, --process-workers must be positive, --reconcile-events at least 2")
+	case cfg.Postgres != "" && !app.IsPostgres(cfg.Postgres):
+		// Never echo the value: it may be a URL holding a password.
+		return app.UsageError("bench: --db must be a postgres:// or postgresql:// URL (SQLite is always measured, in --dir)")
+	case cfg.Instances < 1 || cfg.Instances > 16:
+		return app.UsageError("bench: --instances must be in [1, 16]")
+	case cfg.SkipSQLite && cfg.Postgres == "":
+		return app.UsageError("bench: --skip-sqlite needs --db")
 	}
 	if cfg.Source == nil {
 		cfg.Source = benchSchemes["stripe"]

@@ -3,7 +3,6 @@ package ledger_test
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -60,116 +59,6 @@ func recordNow(t *testing.T, db *ledger.DB, id string, payload []byte) {
 	}
 }
 
-// settleAll claims every ready event and ends each attempt as outcome
-// says (processed when not named); an event named "processing" keeps its
-// lease.
-func settleAll(t *testing.T, db *ledger.DB, outcome map[string]ledger.AttemptOutcome) {
-	t.Helper()
-	ctx := context.Background()
-	claims, err := db.Claim(ctx, ledger.ClaimOptions{Owner: "test", Limit: 1000, Lease: 10000 * day})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var results []*ledger.AttemptResult
-	for _, c := range claims {
-		o, ok := outcome[c.Event.EventID]
-		if !ok {
-			o = ledger.AttemptProcessed
-		}
-		if o == "processing" {
-			continue
-		}
-		r := &ledger.AttemptResult{Claim: c, Outcome: o, Started: db.Now()}
-		if o != ledger.AttemptProcessed {
-			r.Error = "downstream said no"
-		}
-		if o == ledger.AttemptRetry {
-			r.NextAt = db.Now().Add(10000 * day)
-		}
-		results = append(results, r)
-	}
-	if err := db.Settle(ctx, results); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestPruneNeverTouchesUnfinishedEvents(t *testing.T) {
-	db, c := clockedDB(t)
-	ctx := context.Background()
-	kept := map[string]ledger.AttemptOutcome{
-		"evt_failed": ledger.AttemptRetry, "evt_dead": ledger.AttemptDead,
-		"evt_pending": ledger.AttemptReleased, "evt_processing": "processing",
-	}
-	for _, id := range []string{"evt_done1", "evt_done2", "evt_failed", "evt_dead", "evt_pending", "evt_processing"} {
-		recordNow(t, db, id, []byte(`{"id":"`+id+`"}`))
-	}
-	settleAll(t, db, kept)
-	c.Add(400 * day)
-	ret := ledger.Retention{Payloads: day, Events: day, Receipts: day, Runs: day, Alerts: day}
-	dry, err := db.Prune(ctx, ledger.PruneOptions{Retention: ret, DryRun: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := db.Prune(ctx, ledger.PruneOptions{Retention: ret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Events != 2 || rep.Receipts != 2 || rep.Attempts != 2 {
-		t.Errorf("Prune() removed %d events, %d receipts, %d attempts; want 2, 2, 2", rep.Events, rep.Receipts, rep.Attempts)
-	}
-	if dry.Events != rep.Events || dry.Receipts != rep.Receipts || dry.Attempts != rep.Attempts {
-		t.Errorf("dry run counted %+v, prune removed %+v", dry, rep)
-	}
-	for id, o := range kept {
-		ev, err := db.Event(ctx, "stripe", id)
-		if err != nil {
-			t.Fatalf("%s (%s) is gone after prune: %v", id, o, err)
-		}
-		if len(ev.Payload) == 0 || !ev.PayloadPrunedAt.IsZero() {
-			t.Errorf("%s (%s): payload %q pruned at %v, want it kept", id, ev.State, ev.Payload, ev.PayloadPrunedAt)
-		}
-	}
-	if n := count(t, db, ledger.EventFilter{}); n != 4 {
-		t.Errorf("ledger holds %d events after prune, want the 4 unfinished ones", n)
-	}
-}
-
-func TestPrunePayloadKeepsRowAndRefusesReplay(t *testing.T) {
-	db, c := clockedDB(t)
-	ctx := context.Background()
-	recordNow(t, db, "evt_old", []byte(`{"id":"evt_old"}`))
-	settleAll(t, db, nil)
-	c.Add(40 * day)
-	recordNow(t, db, "evt_new", []byte(`{"id":"evt_new"}`))
-	settleAll(t, db, nil)
-	rep, err := db.Prune(ctx, ledger.PruneOptions{Retention: ledger.Retention{Payloads: 30 * day, Events: 90 * day}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Payloads != 1 || rep.Events != 0 {
-		t.Errorf("Prune() = %d payloads, %d events; want 1, 0", rep.Payloads, rep.Events)
-	}
-	old, err := db.Event(ctx, "stripe", "evt_old")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(old.Payload) != 0 || !old.PayloadPrunedAt.Equal(c.Now()) || old.State != ledger.StateProcessed {
-		t.Errorf("old event: payload %q, pruned at %v, state %s; want empty, %v, processed", old.Payload, old.PayloadPrunedAt, old.State, c.Now())
-	}
-	if atts, err := db.Attempts(ctx, old.ID); err != nil || len(atts) != 1 {
-		t.Errorf("old event has %d attempts after its payload was pruned (%v), want its 1", len(atts), err)
-	}
-	if rcs, err := db.Receipts(ctx, "stripe", "evt_old"); err != nil || len(rcs) != 1 {
-		t.Errorf("old event has %d receipts after its payload was pruned (%v), want its 1", len(rcs), err)
-	}
-	if _, err := db.Requeue(ctx, "stripe", "evt_old"); !errors.Is(err, ledger.ErrPayloadPruned) {
-		t.Errorf("Requeue(pruned) error = %v, want ErrPayloadPruned", err)
-	}
-	if _, err := db.Requeue(ctx, "stripe", "evt_new"); err != nil {
-		t.Errorf("Requeue(kept payload) error = %v", err)
-	}
-}
-
 func TestPruneReturnsSpaceToFileSystem(t *testing.T) {
 	db, c := clockedDB(t)
 	ctx := context.Background()
@@ -211,18 +100,6 @@ func recordMany(t *testing.T, db *ledger.DB, prefix string, n, size int) {
 		}
 	}
 	wg.Wait()
-}
-
-func count(t *testing.T, db *ledger.DB, f ledger.EventFilter) int {
-	t.Helper()
-	n := 0
-	for _, err := range db.Events(context.Background(), f) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		n++
-	}
-	return n
 }
 
 // TestPruneUnderIntakeHoldsTheWriterBriefly prunes 20,000 expired events

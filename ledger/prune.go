@@ -87,7 +87,7 @@ func (db *DB) Prune(ctx context.Context, o PruneOptions) (PruneReport, error) {
 	if o.DryRun {
 		rep, err = db.countPrunable(ctx, o)
 	} else {
-		b = &batcher{db: db, target: o.BatchTarget, pause: o.Pause, rep: &rep}
+		b = &batcher{db: db, Batches: Batches{Target: o.BatchTarget, Pause: o.Pause, Report: &rep}}
 		err = db.prune(ctx, o, b)
 	}
 	if err == nil {
@@ -135,7 +135,7 @@ func (db *DB) prune(ctx context.Context, o PruneOptions, b *batcher) error {
 		n, err := b.run(ctx, func(ctx context.Context, tx *sql.Tx, limit int) (int, error) {
 			return db.prunePayloads(ctx, tx, now, cut, limit)
 		})
-		b.rep.Payloads += n
+		b.Report.Payloads += n
 		if err != nil {
 			return fmt.Errorf("prune payloads: %w", err)
 		}
@@ -145,7 +145,7 @@ func (db *DB) prune(ctx context.Context, o PruneOptions, b *batcher) error {
 			return db.execCount(ctx, tx, `DELETE FROM `+p.table+` WHERE id IN (SELECT id FROM `+p.from+
 				` WHERE `+p.where+` ORDER BY `+p.order+` LIMIT ?)`, append(p.args, limit)...)
 		})
-		*b.rep.passCount(p.table) += n
+		*b.Report.passCount(p.table) += n
 		if err != nil {
 			return fmt.Errorf("prune %s: %w", p.table, err)
 		}

@@ -6,33 +6,32 @@ import (
 	"time"
 )
 
-// Batch sizes, in rows (or pages, for vacuum steps), between which a
-// batcher adapts.
+// Batch sizes, in rows (or pages, for vacuum steps), between which
+// Batches adapts.
 const (
 	minPruneBatch   = 10
 	maxPruneBatch   = 2000
 	startPruneBatch = 100
 )
 
-// batcher runs maintenance as a series of short writes through the one
-// writer, in the style of river's job cleaner: each batch takes at most
-// size rows, the size adapts so a batch holds the writer about target,
-// and a pause between batches lets the queued intake commit.
-type batcher struct {
-	db     *DB
-	target time.Duration
-	pause  time.Duration
-	rep    *PruneReport
+// Batches runs maintenance as a series of short transactions, in the
+// style of river's job cleaner: each batch takes at most a limit of rows,
+// the limit adapts so a batch holds the writer (or its rows' locks) about
+// Target, and a Pause between batches lets intake go first. Each backend
+// runs its batches through one; what they did is added to Report.
+type Batches struct {
+	Target time.Duration
+	Pause  time.Duration
+	Report *PruneReport
 	size   int
 }
 
-// step does one batch in tx, taking at most limit rows, and returns how
-// many it took.
-type step func(ctx context.Context, tx *sql.Tx, limit int) (int, error)
-
-// run calls fn in batches until a batch takes fewer rows than it was
-// allowed, and returns the rows taken in all.
-func (b *batcher) run(ctx context.Context, fn step) (int, error) {
+// Run calls once with a row limit until a batch takes fewer rows than it
+// was allowed, and returns the rows taken in all. once runs one batch in a
+// transaction of its own and returns the rows it took and how long it held
+// the transaction; held is 0 for a batch that never began, which is not
+// counted.
+func (b *Batches) Run(ctx context.Context, once func(ctx context.Context, limit int) (n int, held time.Duration, err error)) (int, error) {
 	if b.size == 0 {
 		b.size = startPruneBatch
 	}
@@ -42,61 +41,72 @@ func (b *batcher) run(ctx context.Context, fn step) (int, error) {
 			return total, err
 		}
 		limit := b.size
-		n, held, err := b.once(ctx, fn, limit)
-		total += n
+		n, held, err := once(ctx, limit)
+		if held > 0 {
+			b.Report.Batches++
+			b.Report.Held += held
+			b.Report.MaxBatch = max(b.Report.MaxBatch, held)
+			if held > SlowBatch {
+				b.Report.SlowBatches++
+			}
+		}
 		if err != nil {
 			return total, err
 		}
+		total += n
 		if n < limit {
 			return total, nil
 		}
 		b.adapt(held)
-		if b.pause > 0 {
+		if b.Pause > 0 {
 			select {
 			case <-ctx.Done():
 				return total, ctx.Err()
-			case <-time.After(b.pause):
+			case <-time.After(b.Pause):
 			}
 		}
 	}
 }
 
-// once runs one batch and measures how long it held the writer: from its
-// first statement to the commit of the transaction that carried it.
-func (b *batcher) once(ctx context.Context, fn step, limit int) (int, time.Duration, error) {
-	var began time.Time
-	var n int
-	err := b.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		began = time.Now()
-		var err error
-		n, err = fn(ctx, tx, limit)
-		return err
-	})
-	if began.IsZero() {
-		return 0, 0, err
-	}
-	held := time.Since(began)
-	b.rep.Batches++
-	b.rep.Held += held
-	b.rep.MaxBatch = max(b.rep.MaxBatch, held)
-	if held > SlowBatch {
-		b.rep.SlowBatches++
-	}
-	if err != nil {
-		return 0, held, err
-	}
-	return n, held, nil
-}
-
-// adapt halves the batch after one that held the writer well past the
-// target and doubles it after one well under it.
-func (b *batcher) adapt(held time.Duration) {
+// adapt halves the batch after one that held well past the target and
+// doubles it after one well under it.
+func (b *Batches) adapt(held time.Duration) {
 	switch {
-	case held > b.target*3/2:
+	case held > b.Target*3/2:
 		b.size = max(b.size/2, minPruneBatch)
-	case held < b.target/2:
+	case held < b.Target/2:
 		b.size = min(b.size*2, maxPruneBatch)
 	}
+}
+
+// batcher runs the SQLite ledger's maintenance batches through its one
+// writer.
+type batcher struct {
+	db *DB
+	Batches
+}
+
+// step does one batch in tx, taking at most limit rows, and returns how
+// many it took.
+type step func(ctx context.Context, tx *sql.Tx, limit int) (int, error)
+
+// run runs fn in batches (see Batches.Run), each measured from its first
+// statement to the commit of the writer transaction that carried it.
+func (b *batcher) run(ctx context.Context, fn step) (int, error) {
+	return b.Batches.Run(ctx, func(ctx context.Context, limit int) (int, time.Duration, error) {
+		var began time.Time
+		var n int
+		err := b.db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			began = time.Now()
+			var err error
+			n, err = fn(ctx, tx, limit)
+			return err
+		})
+		if began.IsZero() {
+			return 0, 0, err
+		}
+		return n, time.Since(began), err
+	})
 }
 
 // execCount runs a write statement through the statement cache and

@@ -45,7 +45,7 @@ func (db *DB) pruneEvents(ctx context.Context, b *batcher, sel eventSel) error {
 	for _, src := range srcs {
 		cond, args := sel.where(src)
 		_, err := b.run(ctx, func(ctx context.Context, tx *sql.Tx, limit int) (int, error) {
-			return db.deleteEvents(ctx, tx, src, cond, args, limit, b.rep)
+			return db.deleteEvents(ctx, tx, src, cond, args, limit, b.Report)
 		})
 		if err != nil {
 			return fmt.Errorf("prune events of %s: %w", src, err)

@@ -28,7 +28,7 @@ func (db *DB) PurgeDead(ctx context.Context, f PurgeFilter) (PruneReport, error)
 		err = db.countEvents(ctx, sel, &rep)
 	} else {
 		o := PruneOptions{}.withDefaults(db)
-		b := &batcher{db: db, target: o.BatchTarget, pause: o.Pause, rep: &rep}
+		b := &batcher{db: db, Batches: Batches{Target: o.BatchTarget, Pause: o.Pause, Report: &rep}}
 		if err = db.pruneEvents(ctx, b, sel); err == nil {
 			err = db.freePages(ctx, b, &rep)
 		}

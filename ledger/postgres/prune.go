@@ -33,7 +33,7 @@ func (db *DB) Prune(ctx context.Context, o ledger.PruneOptions) (ledger.PruneRep
 	if o.DryRun {
 		rep, err = db.countPrunable(ctx, o)
 	} else {
-		b := &batcher{db: db, target: o.BatchTarget, pause: o.Pause, rep: &rep}
+		b := &batcher{db: db, Batches: ledger.Batches{Target: o.BatchTarget, Pause: o.Pause, Report: &rep}}
 		err = db.prune(ctx, o, b)
 	}
 	rep.Duration = time.Since(start)
@@ -55,7 +55,7 @@ func (db *DB) PurgeDead(ctx context.Context, f ledger.PurgeFilter) (ledger.Prune
 		err = db.countEvents(ctx, sel, &rep)
 	} else {
 		o := db.pruneDefaults(ledger.PruneOptions{})
-		err = db.pruneEvents(ctx, &batcher{db: db, target: o.BatchTarget, pause: o.Pause, rep: &rep}, sel)
+		err = db.pruneEvents(ctx, &batcher{db: db, Batches: ledger.Batches{Target: o.BatchTarget, Pause: o.Pause, Report: &rep}}, sel)
 	}
 	rep.Duration = time.Since(start)
 	if err != nil {
@@ -101,7 +101,7 @@ func (db *DB) prune(ctx context.Context, o ledger.PruneOptions, b *batcher) erro
 				SELECT id FROM events WHERE `+payloadDue+` ORDER BY received_at LIMIT $3)`, now, cut, limit)
 			return int(tag.RowsAffected()), err
 		})
-		b.rep.Payloads += n
+		b.Report.Payloads += n
 		if err != nil {
 			return fmt.Errorf("prune payloads: %w", translate(err))
 		}
@@ -112,7 +112,7 @@ func (db *DB) prune(ctx context.Context, o ledger.PruneOptions, b *batcher) erro
 				` WHERE `+p.where+` ORDER BY `+p.order+` LIMIT $2)`, p.cut, limit)
 			return int(tag.RowsAffected()), err
 		})
-		*passCount(b.rep, p.table) += n
+		*passCount(b.Report, p.table) += n
 		if err != nil {
 			return fmt.Errorf("prune %s: %w", p.table, translate(err))
 		}

@@ -10,92 +10,30 @@ import (
 	"github.com/hookledger/hookledger/ledger"
 )
 
-// Batch sizes, in rows, between which a batcher adapts.
-const (
-	minPruneBatch   = 10
-	maxPruneBatch   = 2000
-	startPruneBatch = 100
-)
-
-// batcher runs maintenance as a series of short transactions, in the
-// style of river's job cleaner: each batch takes at most size rows, the
-// size adapts so a batch lasts about target, and a pause between batches
-// leaves the rows' locks and the I/O to intake and claims.
+// batcher runs the PostgreSQL ledger's maintenance batches, each in a
+// transaction of its own (see ledger.Batches).
 type batcher struct {
-	db     *DB
-	target time.Duration
-	pause  time.Duration
-	rep    *ledger.PruneReport
-	size   int
+	db *DB
+	ledger.Batches
 }
 
 // step does one batch in tx, taking at most limit rows, and returns how
 // many it took.
 type step func(ctx context.Context, tx pgx.Tx, limit int) (int, error)
 
-// run calls fn in batches until a batch takes fewer rows than it was
-// allowed, and returns the rows taken in all.
+// run runs fn in batches (see ledger.Batches.Run), each measured from its
+// begin to its commit.
 func (b *batcher) run(ctx context.Context, fn step) (int, error) {
-	if b.size == 0 {
-		b.size = startPruneBatch
-	}
-	total := 0
-	for {
-		if err := ctx.Err(); err != nil {
-			return total, err
-		}
-		limit := b.size
-		n, held, err := b.once(ctx, fn, limit)
-		total += n
-		if err != nil {
-			return total, err
-		}
-		if n < limit {
-			return total, nil
-		}
-		b.adapt(held)
-		if b.pause > 0 {
-			select {
-			case <-ctx.Done():
-				return total, ctx.Err()
-			case <-time.After(b.pause):
-			}
-		}
-	}
-}
-
-// once runs one batch in a transaction of its own and measures it, from
-// its begin to its commit.
-func (b *batcher) once(ctx context.Context, fn step, limit int) (int, time.Duration, error) {
-	began := time.Now()
-	var n int
-	err := pgx.BeginFunc(ctx, b.db.pool, func(tx pgx.Tx) error {
-		var err error
-		n, err = fn(ctx, tx, limit)
-		return err
+	return b.Batches.Run(ctx, func(ctx context.Context, limit int) (int, time.Duration, error) {
+		began := time.Now()
+		var n int
+		err := pgx.BeginFunc(ctx, b.db.pool, func(tx pgx.Tx) error {
+			var err error
+			n, err = fn(ctx, tx, limit)
+			return err
+		})
+		return n, time.Since(began), err
 	})
-	held := time.Since(began)
-	b.rep.Batches++
-	b.rep.Held += held
-	b.rep.MaxBatch = max(b.rep.MaxBatch, held)
-	if held > ledger.SlowBatch {
-		b.rep.SlowBatches++
-	}
-	if err != nil {
-		return 0, held, err
-	}
-	return n, held, nil
-}
-
-// adapt halves the batch after one that lasted well past the target and
-// doubles it after one well under it.
-func (b *batcher) adapt(held time.Duration) {
-	switch {
-	case held > b.target*3/2:
-		b.size = max(b.size/2, minPruneBatch)
-	case held < b.target/2:
-		b.size = min(b.size*2, maxPruneBatch)
-	}
 }
 
 // countPrunable fills a report with what a Prune with o would remove.

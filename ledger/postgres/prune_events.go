@@ -47,7 +47,7 @@ func (db *DB) pruneEvents(ctx context.Context, b *batcher, sel eventSel) error {
 	for _, src := range srcs {
 		cond, args := sel.where(src)
 		_, err := b.run(ctx, func(ctx context.Context, tx pgx.Tx, limit int) (int, error) {
-			return deleteEvents(ctx, tx, cond, args, limit, b.rep)
+			return deleteEvents(ctx, tx, cond, args, limit, b.Report)
 		})
 		if err != nil {
 			return fmt.Errorf("prune events of %s: %w", src, translate(err))

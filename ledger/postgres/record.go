@@ -14,11 +14,6 @@ import (
 	"github.com/hookledger/hookledger/ledger"
 )
 
-// notifyChannel is the LISTEN/NOTIFY channel intake signals on; the
-// payload is the ledger's schema, so ledgers sharing a database wake only
-// their own processors.
-const notifyChannel = "hookledger_recorded"
-
 // maxBatch bounds the requests one intake transaction commits.
 const maxBatch = 256
 
@@ -75,7 +70,6 @@ func (db *DB) Record(ctx context.Context, ev *ledger.Event, rc *ledger.Receipt) 
 		if req.state == ledger.StateProcessed {
 			ev.ProcessedAt = req.now
 		}
-		db.notifyRecorded()
 	}
 	return req.isNew, nil
 }
@@ -175,6 +169,9 @@ func (db *DB) commitBatch(batch []*recordReq) {
 	if err == nil {
 		db.commits.Add(1)
 		db.requests.Add(int64(len(live)))
+		if slices.ContainsFunc(live, func(r *recordReq) bool { return r.isNew }) {
+			db.wakeAll()
+		}
 	}
 	for _, r := range live {
 		if err != nil {
@@ -225,8 +222,7 @@ func (db *DB) recordAll(ctx context.Context, q querier, reqs []*recordReq) error
 	var id int64
 	var source, eventID, state string
 	var isNew bool
-	var notified *int64
-	_, err = pgx.ForEachRow(rows, []any{&id, &source, &eventID, &state, &isNew, &notified}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&id, &source, &eventID, &state, &isNew}, func() error {
 		key := [2]string{source, eventID}
 		ids[key] = inserted{id: id, state: ledger.State(state), isNew: isNew}
 		return nil
@@ -266,11 +262,12 @@ func (db *DB) recordAll(ctx context.Context, q querier, reqs []*recordReq) error
 // the mode committed before it is ledger-only (SetMode locks events
 // against intake while it counts what is waiting). A receipt is accepted
 // for its key's first request ($14) when the key was inserted, duplicate
-// otherwise. The last column is NOTIFY's InitPlan, run once, and only
-// when a row was inserted. The lookup of rows already there is a LATERAL
-// subquery with a LIMIT so that it stays one probe of the unique index
-// per key: as a join, the planner's row estimate for unnest made it a
-// hash join over a sequential scan of events, in every batch.
+// otherwise. No NOTIFY here: it would serialize intake's commits (see
+// notifySQL); commitBatch announces new events once committed. The
+// lookup of rows already there is a LATERAL subquery with a LIMIT so
+// that it stays one probe of the unique index per key: as a join, the
+// planner's row estimate for unnest made it a hash join over a
+// sequential scan of events, in every batch.
 const recordSQL = `WITH m AS (
 	SELECT coalesce((SELECT value = 'ledger-only' FROM settings WHERE key = 'mode'), false) AS ledger_only
 ), ins AS (
@@ -292,12 +289,10 @@ const recordSQL = `WITH m AS (
 		r.reason, r.addr, r.status, r.size, r.dur, r.at
 	FROM unnest($12::text[], $13::text[], $14::bool[], $15::text[], $16::text[], $17::int[],
 		$18::bigint[], $19::bigint[], $20::bigint[]) AS r(source, event_id, first, reason, addr, status, size, dur, at)
-), n AS (
-	SELECT pg_notify($21, current_schema())
 )
-SELECT id, source, event_id, state, true, (SELECT count(*) FROM n) FROM ins
+SELECT id, source, event_id, state, true FROM ins
 UNION ALL
-SELECT e.id, k.source, k.event_id, e.state, false, NULL
+SELECT e.id, k.source, k.event_id, e.state, false
 FROM unnest($1::text[], $2::text[]) AS k(source, event_id)
 CROSS JOIN LATERAL (SELECT id, state FROM events
 	WHERE events.source = k.source AND events.event_id = k.event_id LIMIT 1) AS e`
@@ -334,8 +329,7 @@ func recordArgs(unique, reqs []*recordReq, first map[[2]string]*recordReq, now t
 	rargs := receiptArgs(rcs, now)
 	args := []any{sources, eventIDs, types, actions, accounts, contentTypes, headers, payloads, created, origins, now.UnixMilli()}
 	args = append(args, rargs[0], rargs[1], firsts)
-	args = append(args, rargs[3:]...)
-	return append(args, notifyChannel)
+	return append(args, rargs[3:]...)
 }
 
 // inserted is the row a key has after an intake statement.

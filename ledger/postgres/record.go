@@ -36,8 +36,10 @@ type recordReq struct {
 
 // Record stores ev if no event with the same Source and EventID is in the
 // ledger yet, and rc (when not nil) as the receipt of the request that
-// carried it, in the same transaction. It returns true when ev was new. On
-// return with a nil error both rows are committed with synchronous_commit
+// carried it, in the same transaction: on ev's row when ev was new (as
+// the SQLite ledger does), as a duplicate's receipts row otherwise. It
+// returns true when ev was new. On return with a nil error both are
+// committed with synchronous_commit
 // on; on any error nothing of this call was committed. A duplicate
 // recorded at the same instant by another process is stored once: one
 // insert waits for the other's commit and then finds the row.
@@ -254,41 +256,43 @@ func (db *DB) recordAll(ctx context.Context, q querier, reqs []*recordReq) error
 	return resolveExisting(ctx, q, reqs, ids)
 }
 
-// recordSQL inserts a batch's events ($1–$10, distinct keys in key order)
-// and receipts ($12–$20) in one statement and returns, per key, the row:
-// new (inserted by this statement) or already in the ledger when the
-// statement began. The insert reads the ledger's mode itself, after
-// taking its lock on events, so an event is stored processed exactly when
-// the mode committed before it is ledger-only (SetMode locks events
-// against intake while it counts what is waiting). A receipt is accepted
-// for its key's first request ($14) when the key was inserted, duplicate
-// otherwise. No NOTIFY here: it would serialize intake's commits (see
-// notifySQL); commitBatch announces new events once committed. The
-// lookup of rows already there is a LATERAL subquery with a LIMIT so
-// that it stays one probe of the unique index per key: as a join, the
-// planner's row estimate for unnest made it a hash join over a
-// sequential scan of events, in every batch.
+// recordSQL inserts a batch's events ($1–$10 and their first receipts
+// $12–$16, distinct keys in key order) and the receipts of duplicates
+// ($17–$25) in one statement and returns, per key, the row: new (inserted
+// by this statement) or already in the ledger when the statement began.
+// The insert reads the ledger's mode itself, after taking its lock on
+// events, so an event is stored processed exactly when the mode committed
+// before it is ledger-only (SetMode locks events against intake while it
+// counts what is waiting). The receipt of a key's first request goes onto
+// the event row it inserts (receipt_at 0 when that request carried no
+// receipt); every other receipt, and a first one whose key was already
+// there ($19 false or no row inserted), is a duplicate's row. No NOTIFY
+// here: it would serialize intake's commits (see notifySQL); commitBatch
+// announces new events once committed. The lookup of rows already there
+// is a LATERAL subquery with a LIMIT so that it stays one probe of the
+// unique index per key: as a join, the planner's row estimate for unnest
+// made it a hash join over a sequential scan of events, in every batch.
 const recordSQL = `WITH m AS (
 	SELECT coalesce((SELECT value = 'ledger-only' FROM settings WHERE key = 'mode'), false) AS ledger_only
 ), ins AS (
 	INSERT INTO events
 		(source, event_id, type, action, account, content_type, headers, payload,
-		 created_at, origin, state, processed_at, received_at, updated_at)
+		 created_at, origin, receipt_at, receipt_status, receipt_addr, receipt_size, receipt_us,
+		 state, processed_at, received_at, updated_at)
 	SELECT u.*, CASE WHEN m.ledger_only THEN 'processed' ELSE 'pending' END,
 		CASE WHEN m.ledger_only THEN $11::bigint ELSE 0 END, $11::bigint, $11::bigint
 	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-		$6::text[], $7::text[], $8::bytea[], $9::bigint[], $10::text[]) AS u, m
+		$6::text[], $7::text[], $8::bytea[], $9::bigint[], $10::text[],
+		$12::bigint[], $13::int[], $14::text[], $15::bigint[], $16::bigint[]) AS u, m
 	ON CONFLICT (source, event_id) DO NOTHING
 	RETURNING id, source, event_id, state
 ), rc AS (
 	INSERT INTO receipts
 		(source, event_id, outcome, reason, remote_addr, status, body_size, duration_us, received_at)
-	SELECT r.source, r.event_id,
-		CASE WHEN r.first AND EXISTS (SELECT 1 FROM ins WHERE ins.source = r.source AND ins.event_id = r.event_id)
-			THEN 'accepted' ELSE 'duplicate' END,
-		r.reason, r.addr, r.status, r.size, r.dur, r.at
-	FROM unnest($12::text[], $13::text[], $14::bool[], $15::text[], $16::text[], $17::int[],
-		$18::bigint[], $19::bigint[], $20::bigint[]) AS r(source, event_id, first, reason, addr, status, size, dur, at)
+	SELECT r.source, r.event_id, 'duplicate', r.reason, r.addr, r.status, r.size, r.dur, r.at
+	FROM unnest($17::text[], $18::text[], $19::bool[], $20::text[], $21::text[], $22::int[],
+		$23::bigint[], $24::bigint[], $25::bigint[]) AS r(source, event_id, first, reason, addr, status, size, dur, at)
+	WHERE NOT r.first OR NOT EXISTS (SELECT 1 FROM ins WHERE ins.source = r.source AND ins.event_id = r.event_id)
 )
 SELECT id, source, event_id, state, true FROM ins
 UNION ALL
@@ -297,15 +301,17 @@ FROM unnest($1::text[], $2::text[]) AS k(source, event_id)
 CROSS JOIN LATERAL (SELECT id, state FROM events
 	WHERE events.source = k.source AND events.event_id = k.event_id LIMIT 1) AS e`
 
-// recordArgs are recordSQL's arguments: the events of unique, the
-// receipts of reqs (first names each key's first request), and now.
+// recordArgs are recordSQL's arguments: the events of unique with their
+// requests' receipts, the receipts of reqs (first names each key's first
+// request), and now.
 func recordArgs(unique, reqs []*recordReq, first map[[2]string]*recordReq, now time.Time) []any {
 	n := len(unique)
 	var (
 		sources, eventIDs, types, actions, accounts = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		contentTypes, headers, origins              = make([]string, n), make([]string, n), make([]string, n)
+		contentTypes, headers, origins, rcAddrs     = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		payloads                                    = make([][]byte, n)
-		created                                     = make([]int64, n)
+		created, rcAts, rcSizes, rcDurs             = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		rcStatuses                                  = make([]int32, n)
 	)
 	for i, r := range unique {
 		ev := r.ev
@@ -314,6 +320,10 @@ func recordArgs(unique, reqs []*recordReq, first map[[2]string]*recordReq, now t
 		payloads[i], created[i] = ev.Payload, millis(ev.CreatedAt)
 		if payloads[i] == nil {
 			payloads[i] = []byte{}
+		}
+		if rc := r.rc; rc != nil {
+			rcAts[i], rcStatuses[i], rcAddrs[i] = receiptAt(rc, now), int32(rc.Status), rc.RemoteAddr
+			rcSizes[i], rcDurs[i] = int64(rc.BodySize), rc.Duration.Microseconds()
 		}
 	}
 	var rcs []*ledger.Receipt
@@ -327,7 +337,8 @@ func recordArgs(unique, reqs []*recordReq, first map[[2]string]*recordReq, now t
 		}
 	}
 	rargs := receiptArgs(rcs, now)
-	args := []any{sources, eventIDs, types, actions, accounts, contentTypes, headers, payloads, created, origins, now.UnixMilli()}
+	args := []any{sources, eventIDs, types, actions, accounts, contentTypes, headers, payloads, created, origins, now.UnixMilli(),
+		rcAts, rcStatuses, rcAddrs, rcSizes, rcDurs}
 	args = append(args, rargs[0], rargs[1], firsts)
 	return append(args, rargs[3:]...)
 }
@@ -391,12 +402,18 @@ func receiptArgs(rcs []*ledger.Receipt, now time.Time) []any {
 	sizes, durs, ats := make([]int64, n), make([]int64, n), make([]int64, n)
 	for i, rc := range rcs {
 		sources[i], eventIDs[i], outcomes[i], reasons[i], addrs[i] = rc.Source, rc.EventID, string(rc.Outcome), rc.Reason, rc.RemoteAddr
-		statuses[i], sizes[i], durs[i], ats[i] = int32(rc.Status), int64(rc.BodySize), rc.Duration.Microseconds(), now.UnixMilli()
-		if !rc.ReceivedAt.IsZero() {
-			ats[i] = rc.ReceivedAt.UnixMilli()
-		}
+		statuses[i], sizes[i], durs[i], ats[i] = int32(rc.Status), int64(rc.BodySize), rc.Duration.Microseconds(), receiptAt(rc, now)
 	}
 	return []any{sources, eventIDs, outcomes, reasons, addrs, statuses, sizes, durs, ats}
+}
+
+// receiptAt is when rc's request began (Unix ms), or now when the caller
+// did not say.
+func receiptAt(rc *ledger.Receipt, now time.Time) int64 {
+	if rc.ReceivedAt.IsZero() {
+		return now.UnixMilli()
+	}
+	return rc.ReceivedAt.UnixMilli()
 }
 
 func insertReceiptRows(ctx context.Context, tx pgx.Tx, rcs []*ledger.Receipt, now time.Time) error {

@@ -223,20 +223,16 @@ func (db *DB) recordAll(ctx context.Context, q querier, reqs []*recordReq) error
 	ids := make(map[[2]string]inserted, len(unique))
 	var id int64
 	var source, eventID, state string
-	var isNew bool
-	_, err = pgx.ForEachRow(rows, []any{&id, &source, &eventID, &state, &isNew}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&id, &source, &eventID, &state}, func() error {
 		key := [2]string{source, eventID}
-		ids[key] = inserted{id: id, state: ledger.State(state), isNew: isNew}
+		ids[key] = inserted{id: id, state: ledger.State(state)}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	for key, row := range ids {
-		if row.isNew {
-			first[key].isNew = true
-			first[key].state = row.state
-		}
+		first[key].isNew, first[key].state = true, row.state
 	}
 	for _, r := range reqs {
 		if row, ok := ids[[2]string{r.ev.Source, r.ev.EventID}]; ok {
@@ -250,16 +246,18 @@ func (db *DB) recordAll(ctx context.Context, q querier, reqs []*recordReq) error
 			}
 		}
 	}
-	// An event another transaction was inserting when the statement began
-	// is skipped by ON CONFLICT once that transaction commits, but the
-	// statement's snapshot predates the commit: look its row up now.
+	// Events already in the ledger, and any another transaction was
+	// inserting when the statement began (skipped by ON CONFLICT once that
+	// transaction committed, after the statement's snapshot): look their
+	// rows up now.
 	return resolveExisting(ctx, q, reqs, ids)
 }
 
 // recordSQL inserts a batch's events ($1–$10 and their first receipts
 // $12–$16, distinct keys in key order) and the receipts of duplicates
-// ($17–$25) in one statement and returns, per key, the row: new (inserted
-// by this statement) or already in the ledger when the statement began.
+// ($17–$25) in one statement and returns the rows it inserted; the keys
+// already there are looked up after (resolveExisting), a second round
+// trip only for batches holding a duplicate.
 // The insert reads the ledger's mode itself, after taking its lock on
 // events, so an event is stored processed exactly when the mode committed
 // before it is ledger-only (SetMode locks events against intake while it
@@ -268,10 +266,14 @@ func (db *DB) recordAll(ctx context.Context, q querier, reqs []*recordReq) error
 // receipt); every other receipt, and a first one whose key was already
 // there ($19 false or no row inserted), is a duplicate's row. No NOTIFY
 // here: it would serialize intake's commits (see notifySQL); commitBatch
-// announces new events once committed. The lookup of rows already there
-// is a LATERAL subquery with a LIMIT so that it stays one probe of the
-// unique index per key: as a join, the planner's row estimate for unnest
-// made it a hash join over a sequential scan of events, in every batch.
+// announces new events once committed.
+//
+// The statement looked the rows already there up itself, for every key of
+// every batch: one more probe per key, and on a ledger that was empty when
+// a connection cached the statement's generic plan, a probe of
+// events_source_created (source, created_at, origin, event_id), which
+// bounds only source, so each probe walked every event of the source:
+// _bt_checkkeys, a third of the server's CPU in intake.
 const recordSQL = `WITH m AS (
 	SELECT coalesce((SELECT value = 'ledger-only' FROM settings WHERE key = 'mode'), false) AS ledger_only
 ), ins AS (
@@ -294,12 +296,7 @@ const recordSQL = `WITH m AS (
 		$23::bigint[], $24::bigint[], $25::bigint[]) AS r(source, event_id, first, reason, addr, status, size, dur, at)
 	WHERE NOT r.first OR NOT EXISTS (SELECT 1 FROM ins WHERE ins.source = r.source AND ins.event_id = r.event_id)
 )
-SELECT id, source, event_id, state, true FROM ins
-UNION ALL
-SELECT e.id, k.source, k.event_id, e.state, false
-FROM unnest($1::text[], $2::text[]) AS k(source, event_id)
-CROSS JOIN LATERAL (SELECT id, state FROM events
-	WHERE events.source = k.source AND events.event_id = k.event_id LIMIT 1) AS e`
+SELECT id, source, event_id, state FROM ins`
 
 // recordArgs are recordSQL's arguments: the events of unique with their
 // requests' receipts, the receipts of reqs (first names each key's first
@@ -343,16 +340,17 @@ func recordArgs(unique, reqs []*recordReq, first map[[2]string]*recordReq, now t
 	return append(args, rargs[3:]...)
 }
 
-// inserted is the row a key has after an intake statement.
+// inserted is a row an intake statement inserted.
 type inserted struct {
 	id    int64
 	state ledger.State
-	isNew bool // inserted by the statement
 }
 
 // resolveExisting sets the row id of every request whose key the intake
-// statement returned no row for: an event whose insert waited for
-// another transaction's.
+// statement did not insert: a duplicate. Its query is planned for each
+// execution with its arguments and the table's size now
+// (QueryExecModeExec, an unnamed statement), never from a generic plan
+// cached while the ledger was empty (see recordSQL).
 func resolveExisting(ctx context.Context, q querier, reqs []*recordReq, ins map[[2]string]inserted) error {
 	var sources, eventIDs []string
 	for _, r := range reqs {
@@ -365,7 +363,8 @@ func resolveExisting(ctx context.Context, q querier, reqs []*recordReq, ins map[
 	}
 	rows, err := q.Query(ctx, `SELECT e.id, k.source, k.event_id FROM unnest($1::text[], $2::text[]) AS k(source, event_id)
 		CROSS JOIN LATERAL (SELECT id FROM events
-			WHERE events.source = k.source AND events.event_id = k.event_id LIMIT 1) AS e`, sources, eventIDs)
+			WHERE events.source = k.source AND events.event_id = k.event_id LIMIT 1) AS e`,
+		pgx.QueryExecModeExec, sources, eventIDs)
 	if err != nil {
 		return err
 	}

@@ -36,8 +36,12 @@ type Options struct {
 	// pool_max_conns, else 16.
 	MaxConns int32
 	// Committers is how many intake transactions may commit at once;
-	// default 4. Concurrent Records wait in one queue and each committer
-	// takes every request waiting when it starts, so requests share commits.
+	// default 2. Concurrent Records wait in one queue and each committer
+	// takes every request waiting when it starts, so requests share
+	// commits. Most of the server's work is per commit: with 4, batches
+	// held about half as many events and the server spent about twice the
+	// CPU per request (BENCHMARKS.md, PostgreSQL), the more so with
+	// several instances on one database.
 	Committers int
 	// ReadOnly opens an existing ledger for reading only: every
 	// transaction is read-only (default_transaction_read_only), no
@@ -132,7 +136,7 @@ func Open(ctx context.Context, connString string, opts Options) (*DB, error) {
 	db.stop = stop
 	committers := opts.Committers
 	if committers <= 0 {
-		committers = 4
+		committers = 2
 	}
 	for range committers {
 		db.wg.Add(1)

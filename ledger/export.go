@@ -147,17 +147,6 @@ func (x *Export) Count(ctx context.Context, table string) (int64, error) {
 	return n, nil
 }
 
-// CountFirstReceipts returns how many events carry the receipt of the
-// request that first delivered them on their own row (receipt_at set)
-// rather than as a receipts row.
-func (x *Export) CountFirstReceipts(ctx context.Context) (int64, error) {
-	var n int64
-	if err := x.tx.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE receipt_at != 0`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("export: count first receipts: %w", translate(err))
-	}
-	return n, nil
-}
-
 // Close ends the snapshot and releases its connection.
 func (x *Export) Close() error {
 	if err := x.tx.Rollback(); err != nil && err != sql.ErrTxDone {

@@ -97,9 +97,6 @@ func printCopy(w io.Writer, from string, sum *ledgercopy.Summary) {
 	for _, t := range sum.Tables {
 		fmt.Fprintf(w, "  %-16s %9d rows in SQLite, %9d on PostgreSQL (%d written now)\n", t.Name, t.Source, t.Destination, t.Copied)
 	}
-	if sum.FirstReceipts > 0 {
-		fmt.Fprintf(w, "  (receipts include %d first-delivery receipts kept on SQLite's event rows, as receipts -ROW)\n", sum.FirstReceipts)
-	}
 	if len(sum.Skipped) > 0 {
 		fmt.Fprintln(w, "not copied: the PostgreSQL ledger's schema has no place for these yet")
 		for _, s := range sum.Skipped {

@@ -66,11 +66,10 @@ type Skipped struct {
 
 // Summary is what a copy did.
 type Summary struct {
-	Tables        []Table       `json:"tables"`
-	FirstReceipts int64         `json:"first_receipts"` // events' first receipts written as receipts rows, this run
-	Skipped       []Skipped     `json:"skipped"`
-	Verified      bool          `json:"verified"`
-	Elapsed       time.Duration `json:"-"`
+	Tables   []Table       `json:"tables"`
+	Skipped  []Skipped     `json:"skipped"`
+	Verified bool          `json:"verified"`
+	Elapsed  time.Duration `json:"-"`
 }
 
 // Copy copies every table of src into dst and verifies the counts. It
@@ -163,7 +162,6 @@ func (c *copier) table(ctx context.Context, t ledger.ExportTable) error {
 			return err
 		}
 		row.Copied += w.Rows
-		c.sum.FirstReceipts += w.FirstReceipts
 		c.progress(Progress{Table: t.Name, Copied: row.Copied, Total: total})
 	}
 	c.sum.Tables = append(c.sum.Tables, row)

@@ -36,8 +36,12 @@ type Options struct {
 	// pool_max_conns, else 16.
 	MaxConns int32
 	// Committers is how many intake transactions may commit at once;
-	// default 4. Concurrent Records wait in one queue and each committer
-	// takes every request waiting when it starts, so requests share commits.
+	// default 2. Concurrent Records wait in one queue and each committer
+	// takes every request waiting when it starts, so requests share
+	// commits. Most of the server's work is per commit: with 4, batches
+	// held about half as many events and the server spent about twice the
+	// CPU per request (BENCHMARKS.md, PostgreSQL), the more so with
+	// several instances on one database.
 	Committers int
 	// ReadOnly opens an existing ledger for reading only: every
 	// transaction is read-only (default_transaction_read_only), no
@@ -63,9 +67,13 @@ type DB struct {
 
 	intake   chan *recordReq
 	recorded chan struct{} // signalled (coalescing) when events are committed here or elsewhere
+	token    string        // names this DB in its notifications
+	pending  chan struct{} // signalled (coalescing) when the other instances are to be notified
+	quit     chan struct{} // closed to stop the notifier, once nothing commits any more
+	notified chan struct{} // closed once the notifier has stopped
 	stop     context.CancelFunc
 	wg       sync.WaitGroup
-	exited   chan struct{} // closed once the committers and listener have stopped
+	exited   chan struct{} // closed once the committers, listener and notifier have stopped
 	commits  atomic.Int64  // intake transactions committed, for tests and metrics
 	requests atomic.Int64  // Records those transactions committed
 	health   healthProbe
@@ -106,6 +114,7 @@ func Open(ctx context.Context, connString string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open postgres ledger: %w", translate(err))
 	}
 	db := &DB{pool: pool, now: opts.Now, intake: make(chan *recordReq, 1024), recorded: make(chan struct{}, 1),
+		token: newToken(), pending: make(chan struct{}, 1), quit: make(chan struct{}), notified: make(chan struct{}),
 		exited: make(chan struct{})}
 	if db.now == nil {
 		db.now = time.Now
@@ -127,7 +136,7 @@ func Open(ctx context.Context, connString string, opts Options) (*DB, error) {
 	db.stop = stop
 	committers := opts.Committers
 	if committers <= 0 {
-		committers = 4
+		committers = 2
 	}
 	for range committers {
 		db.wg.Add(1)
@@ -136,6 +145,7 @@ func Open(ctx context.Context, connString string, opts Options) (*DB, error) {
 	db.wg.Add(2)
 	go db.listen(bg)
 	go db.flushLoop(bg)
+	go db.notifyLoop(db.quit)
 	return db, nil
 }
 
@@ -162,6 +172,14 @@ func (db *DB) Applied() []string { return append([]string(nil), db.applied...) }
 // process or by another one on the same database (through NOTIFY).
 func (db *DB) Recorded() <-chan struct{} { return db.recorded }
 
+// wakeAll signals, after a commit that made events ready, the
+// processors of this DB at once (Recorded) and those of the other
+// instances through the notifier.
+func (db *DB) wakeAll() {
+	db.notifyRecorded()
+	db.announce()
+}
+
 func (db *DB) notifyRecorded() {
 	select {
 	case db.recorded <- struct{}{}:
@@ -180,8 +198,9 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the committers (after the requests they hold) and the
-// listener, and closes the pool. Records issued after Close fail with
+// Close stops the committers (after the requests they hold), the
+// listener and then the notifier (after a last notification, when one is
+// due), and closes the pool. Records issued after Close fail with
 // ledger.ErrClosed. It is safe to call more than once.
 func (db *DB) Close() error {
 	if db.closed.Swap(true) {
@@ -189,6 +208,8 @@ func (db *DB) Close() error {
 	}
 	db.stop()
 	db.wg.Wait()
+	close(db.quit)
+	<-db.notified
 	close(db.exited)
 	db.pool.Close()
 	return nil

@@ -78,20 +78,6 @@ func (im *Import) Columns(table string) ([]string, bool) {
 	return out, true
 }
 
-// FirstReceiptsAsRows reports whether the events table here has no
-// columns for the receipt of the request that first delivered an event,
-// so that Write turns those (receipt_at, receipt_status, receipt_addr,
-// receipt_size, receipt_us) into receipts rows. Such a receipt of event
-// row N is receipt -N: it sorts before every other receipt, as it came
-// first, and never meets the id sequence.
-func (im *Import) FirstReceiptsAsRows() bool {
-	_, ok := im.tables["events"]["receipt_at"]
-	return !ok
-}
-
-// firstReceiptColumns are the events columns FirstReceiptsAsRows moves.
-var firstReceiptColumns = []string{"receipt_at", "receipt_status", "receipt_addr", "receipt_size", "receipt_us"}
-
 // Count returns how many rows table has.
 func (im *Import) Count(ctx context.Context, table string) (int64, error) {
 	if _, ok := im.tables[table]; !ok {

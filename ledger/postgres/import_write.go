@@ -11,25 +11,21 @@ import (
 
 // Written is what one Write added.
 type Written struct {
-	Rows          int64 // rows of the table written to, new ones only
-	FirstReceipts int64 // receipts rows made from events' first receipts (see FirstReceiptsAsRows)
+	Rows int64 // rows of the table written to, new ones only
 }
 
 // Dropped returns the columns of cols that table here has no column for
-// and that Write therefore leaves behind (the first-receipt columns of
-// events are not among them when FirstReceiptsAsRows moves them).
+// and that Write therefore leaves behind. (The receipt of an event's
+// first delivery, on SQLite's event row, has columns of the same names
+// here since migration 004: it is copied as it is.)
 func (im *Import) Dropped(table string, cols []string) []string {
 	var out []string
 	for _, c := range cols {
-		if _, ok := im.tables[table][c]; !ok && !im.movesFirstReceipt(table, c) {
+		if _, ok := im.tables[table][c]; !ok {
 			out = append(out, c)
 		}
 	}
 	return out
-}
-
-func (im *Import) movesFirstReceipt(table, col string) bool {
-	return table == "events" && im.FirstReceiptsAsRows() && slices.Contains(firstReceiptColumns, col)
 }
 
 // Write adds rows (each its values in the order of cols, as
@@ -47,17 +43,13 @@ func (im *Import) Write(ctx context.Context, table string, cols []string, rows [
 	if len(rows) == 0 {
 		return w, nil
 	}
-	var idx, stage, insert []int // positions in cols: staged, and inserted into table
+	var stage []int // positions in cols of the columns table has
 	for i, c := range cols {
-		switch {
-		case dest[c] != "":
-			idx, insert = append(idx, i), append(insert, len(idx))
-		case im.movesFirstReceipt(table, c):
-			idx = append(idx, i)
+		if dest[c] != "" {
+			stage = append(stage, i)
 		}
 	}
-	stage = idx
-	stageTable, err := im.stagingTable(ctx, table, cols, stage, rows[0])
+	stageTable, err := im.stagingTable(ctx, table, cols, stage)
 	if err != nil {
 		return w, fmt.Errorf("import %s: %w", table, err)
 	}
@@ -66,23 +58,13 @@ func (im *Import) Write(ctx context.Context, table string, cols []string, rows [
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{stageTable}, namesAt(cols, stage), src); err != nil {
 			return err
 		}
-		names := quoted(namesAt(cols, pick(stage, insert)))
+		names := quoted(namesAt(cols, stage))
 		tag, err := tx.Exec(ctx, `INSERT INTO `+pgx.Identifier{table}.Sanitize()+` (`+names+`) OVERRIDING SYSTEM VALUE
 			SELECT `+names+` FROM `+pgx.Identifier{stageTable}.Sanitize()+` ON CONFLICT DO NOTHING`)
 		if err != nil {
 			return err
 		}
 		w.Rows = tag.RowsAffected()
-		if table == "events" && im.FirstReceiptsAsRows() && slices.Contains(cols, "receipt_at") {
-			tag, err := tx.Exec(ctx, `INSERT INTO receipts (id, source, event_id, outcome, status, remote_addr,
-				body_size, duration_us, received_at) OVERRIDING SYSTEM VALUE
-				SELECT -id, source, event_id, 'accepted', receipt_status, receipt_addr, receipt_size, receipt_us, receipt_at
-				FROM `+pgx.Identifier{stageTable}.Sanitize()+` WHERE receipt_at <> 0 ON CONFLICT DO NOTHING`)
-			if err != nil {
-				return err
-			}
-			w.FirstReceipts = tag.RowsAffected()
-		}
 		// ON COMMIT DELETE ROWS empties the staging table.
 		return nil
 	})
@@ -93,10 +75,9 @@ func (im *Import) Write(ctx context.Context, table string, cols []string, rows [
 }
 
 // stagingTable returns the temporary table that batches of table with
-// the staged columns are COPYed into, creating it on first use: each
-// column in this ledger's type, or, for a column table has not (a first
-// receipt's), in the type of sample's value.
-func (im *Import) stagingTable(ctx context.Context, table string, cols []string, stage []int, sample []any) (string, error) {
+// the staged columns are COPYed into, creating it on first use, each
+// column in this ledger's type.
+func (im *Import) stagingTable(ctx context.Context, table string, cols []string, stage []int) (string, error) {
 	name := "hookledger_import_" + table
 	names := namesAt(cols, stage)
 	if have, ok := im.staged[name]; ok {
@@ -107,11 +88,7 @@ func (im *Import) stagingTable(ctx context.Context, table string, cols []string,
 	}
 	defs := make([]string, len(stage))
 	for i, c := range stage {
-		typ := im.tables[table][cols[c]]
-		if typ == "" {
-			typ = sqlType(sample[c])
-		}
-		defs[i] = pgx.Identifier{cols[c]}.Sanitize() + " " + typ
+		defs[i] = pgx.Identifier{cols[c]}.Sanitize() + " " + im.tables[table][cols[c]]
 	}
 	_, err := im.conn.Exec(ctx, `CREATE TEMPORARY TABLE `+pgx.Identifier{name}.Sanitize()+
 		` (`+strings.Join(defs, ", ")+`) ON COMMIT DELETE ROWS`)
@@ -141,30 +118,10 @@ func stagedRow(dest map[string]string, cols []string, stage []int, row []any) ([
 	return out, nil
 }
 
-// sqlType is the PostgreSQL type a staging column holding v takes.
-func sqlType(v any) string {
-	switch v.(type) {
-	case int64:
-		return "bigint"
-	case []byte:
-		return "bytea"
-	}
-	return "text"
-}
-
 func namesAt(cols []string, at []int) []string {
 	out := make([]string, len(at))
 	for i, c := range at {
 		out[i] = cols[c]
-	}
-	return out
-}
-
-// pick returns the elements of s at the positions at.
-func pick(s, at []int) []int {
-	out := make([]int, len(at))
-	for i, a := range at {
-		out[i] = s[a]
 	}
 	return out
 }

@@ -10,8 +10,9 @@ import (
 const listenRetry = time.Second
 
 // listen holds one connection that LISTENs on notifyChannel and signals
-// Recorded for every notification from this ledger's schema, until ctx
-// ends. A lost connection is reopened after listenRetry; meanwhile the
+// Recorded for every notification of this ledger's schema sent by
+// another DB, until ctx ends (this DB's own commits signalled Recorded
+// when they committed). A lost connection is reopened after listenRetry; meanwhile the
 // processor's poll still finds new events.
 func (db *DB) listen(ctx context.Context) {
 	defer db.wg.Done()
@@ -44,7 +45,7 @@ func (db *DB) listenOnce(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if n.Payload == db.schema {
+		if db.fromElsewhere(n.Payload) {
 			db.notifyRecorded()
 		}
 	}

@@ -77,10 +77,12 @@ func (db *DB) countEvents(ctx context.Context, sel eventSel, rep *ledger.PruneRe
 	for _, src := range srcs {
 		cond, args := sel.where(src)
 		var events, attempts, receipts int
-		err := db.pool.QueryRow(ctx, `WITH sel AS (SELECT id, event_id FROM events WHERE `+cond+`)
+		// Receipts: rows, and the first deliveries' on the event rows.
+		err := db.pool.QueryRow(ctx, `WITH sel AS (SELECT id, event_id, receipt_at FROM events WHERE `+cond+`)
 			SELECT (SELECT count(*) FROM sel),
 				(SELECT count(*) FROM attempts WHERE event_row IN (SELECT id FROM sel)),
-				(SELECT count(*) FROM receipts WHERE source = $2 AND event_id IN (SELECT event_id FROM sel))`,
+				(SELECT count(*) FROM receipts WHERE source = $2 AND event_id IN (SELECT event_id FROM sel))
+					+ (SELECT count(*) FROM sel WHERE receipt_at <> 0)`,
 			args...).Scan(&events, &attempts, &receipts)
 		if err != nil {
 			return fmt.Errorf("count events of %s: %w", src, translate(err))

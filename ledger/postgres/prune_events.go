@@ -57,8 +57,9 @@ func (db *DB) pruneEvents(ctx context.Context, b *batcher, sel eventSel) error {
 }
 
 // deleteEvents deletes up to limit events matching cond, oldest received
-// first, with their attempts and receipts, adding to rep; it returns how
-// many events it deleted. Rows under a lease taken meanwhile are skipped
+// first, with their attempts and receipts (rows, and the first
+// delivery's on the event row), adding to rep; it returns how many
+// events it deleted. Rows under a lease taken meanwhile are skipped
 // (SKIP LOCKED), not waited for.
 func deleteEvents(ctx context.Context, tx pgx.Tx, cond string, args []any, limit int, rep *ledger.PruneReport) (int, error) {
 	var events, attempts, receipts int
@@ -68,8 +69,9 @@ func deleteEvents(ctx context.Context, tx pgx.Tx, cond string, args []any, limit
 		a AS (DELETE FROM attempts WHERE event_row IN (SELECT id FROM doomed) RETURNING 1),
 		r AS (DELETE FROM receipts USING doomed d WHERE receipts.source = d.source
 			AND receipts.event_id = d.event_id RETURNING 1),
-		e AS (DELETE FROM events WHERE id IN (SELECT id FROM doomed) RETURNING 1)
-		SELECT (SELECT count(*) FROM e), (SELECT count(*) FROM a), (SELECT count(*) FROM r)`,
+		e AS (DELETE FROM events WHERE id IN (SELECT id FROM doomed) RETURNING receipt_at)
+		SELECT (SELECT count(*) FROM e), (SELECT count(*) FROM a),
+			(SELECT count(*) FROM r) + (SELECT count(*) FROM e WHERE receipt_at <> 0)`,
 		append(args, limit)...).Scan(&events, &attempts, &receipts)
 	if err != nil {
 		return 0, err

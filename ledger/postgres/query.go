@@ -52,10 +52,20 @@ func scanEvent(row pgx.CollectableRow) (*ledger.Event, error) {
 }
 
 // Receipts returns every receipt recorded for the event, oldest first.
+// The first delivery's receipt, kept on the event row, has ID 0, as on
+// SQLite; one recorded before migration 004 is a receipts row of its own.
 func (db *DB) Receipts(ctx context.Context, source, eventID string) ([]ledger.Receipt, error) {
+	// The event row's receipt came before any duplicate's.
 	rows, err := db.pool.Query(ctx, `SELECT id, source, event_id, outcome, reason, status,
-		remote_addr, body_size, duration_us, received_at
-		FROM receipts WHERE source = $1 AND event_id = $2 ORDER BY id`, source, eventID)
+		remote_addr, body_size, duration_us, received_at FROM (
+			SELECT 0 AS k, 0::bigint AS id, source, event_id, 'accepted' AS outcome, '' AS reason,
+				receipt_status AS status, receipt_addr AS remote_addr, receipt_size AS body_size,
+				receipt_us AS duration_us, receipt_at AS received_at
+			FROM events WHERE source = $1 AND event_id = $2 AND receipt_at <> 0
+			UNION ALL
+			SELECT 1, id, source, event_id, outcome, reason, status, remote_addr, body_size, duration_us, received_at
+			FROM receipts WHERE source = $1 AND event_id = $2) AS r
+		ORDER BY k, id`, source, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("list receipts: %w", translate(err))
 	}

@@ -313,6 +313,40 @@ func TestRecordWakesOtherInstances(t *testing.T) {
 	}
 }
 
+// A Record wakes its own DB's processors once, when it commits; its
+// notification, which the other instance receives, does not wake them
+// again.
+func TestRecordSkipsOwnNotification(t *testing.T) {
+	t.Parallel()
+	a, url := openFresh(t)
+	b := mustOpen(t, url, postgres.Options{})
+	for _, db := range []*postgres.DB{a, b} {
+		select { // the listener's wake-up on connecting
+		case <-db.Recorded():
+		case <-time.After(10 * time.Second):
+			t.Fatal("no wake-up when the listener connected")
+		}
+	}
+	mustRecord(t, a, newEvent("stripe", "evt_1", t0))
+	select {
+	case <-a.Recorded():
+	default:
+		t.Fatal("Record returned before waking its own DB")
+	}
+	select {
+	case <-b.Recorded():
+	case <-time.After(10 * time.Second):
+		t.Fatal("no wake-up on the other instance within 10s")
+	}
+	// The notification b received reached a's listener too, by now or
+	// within a moment.
+	select {
+	case <-a.Recorded():
+		t.Error("a DB was woken by its own notification")
+	case <-time.After(500 * time.Millisecond):
+	}
+}
+
 func ids(cs []*ledger.Claim) []string {
 	var out []string
 	for _, c := range cs {

@@ -14,11 +14,6 @@ import (
 	"github.com/hookledger/hookledger/ledger"
 )
 
-// notifyChannel is the LISTEN/NOTIFY channel intake signals on; the
-// payload is the ledger's schema, so ledgers sharing a database wake only
-// their own processors.
-const notifyChannel = "hookledger_recorded"
-
 // maxBatch bounds the requests one intake transaction commits.
 const maxBatch = 256
 
@@ -41,8 +36,10 @@ type recordReq struct {
 
 // Record stores ev if no event with the same Source and EventID is in the
 // ledger yet, and rc (when not nil) as the receipt of the request that
-// carried it, in the same transaction. It returns true when ev was new. On
-// return with a nil error both rows are committed with synchronous_commit
+// carried it, in the same transaction: on ev's row when ev was new (as
+// the SQLite ledger does), as a duplicate's receipts row otherwise. It
+// returns true when ev was new. On return with a nil error both are
+// committed with synchronous_commit
 // on; on any error nothing of this call was committed. A duplicate
 // recorded at the same instant by another process is stored once: one
 // insert waits for the other's commit and then finds the row.
@@ -75,7 +72,6 @@ func (db *DB) Record(ctx context.Context, ev *ledger.Event, rc *ledger.Receipt) 
 		if req.state == ledger.StateProcessed {
 			ev.ProcessedAt = req.now
 		}
-		db.notifyRecorded()
 	}
 	return req.isNew, nil
 }
@@ -175,6 +171,9 @@ func (db *DB) commitBatch(batch []*recordReq) {
 	if err == nil {
 		db.commits.Add(1)
 		db.requests.Add(int64(len(live)))
+		if slices.ContainsFunc(live, func(r *recordReq) bool { return r.isNew }) {
+			db.wakeAll()
+		}
 	}
 	for _, r := range live {
 		if err != nil {
@@ -224,21 +223,16 @@ func (db *DB) recordAll(ctx context.Context, q querier, reqs []*recordReq) error
 	ids := make(map[[2]string]inserted, len(unique))
 	var id int64
 	var source, eventID, state string
-	var isNew bool
-	var notified *int64
-	_, err = pgx.ForEachRow(rows, []any{&id, &source, &eventID, &state, &isNew, &notified}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&id, &source, &eventID, &state}, func() error {
 		key := [2]string{source, eventID}
-		ids[key] = inserted{id: id, state: ledger.State(state), isNew: isNew}
+		ids[key] = inserted{id: id, state: ledger.State(state)}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	for key, row := range ids {
-		if row.isNew {
-			first[key].isNew = true
-			first[key].state = row.state
-		}
+		first[key].isNew, first[key].state = true, row.state
 	}
 	for _, r := range reqs {
 		if row, ok := ids[[2]string{r.ev.Source, r.ev.EventID}]; ok {
@@ -252,65 +246,69 @@ func (db *DB) recordAll(ctx context.Context, q querier, reqs []*recordReq) error
 			}
 		}
 	}
-	// An event another transaction was inserting when the statement began
-	// is skipped by ON CONFLICT once that transaction commits, but the
-	// statement's snapshot predates the commit: look its row up now.
+	// Events already in the ledger, and any another transaction was
+	// inserting when the statement began (skipped by ON CONFLICT once that
+	// transaction committed, after the statement's snapshot): look their
+	// rows up now.
 	return resolveExisting(ctx, q, reqs, ids)
 }
 
-// recordSQL inserts a batch's events ($1–$10, distinct keys in key order)
-// and receipts ($12–$20) in one statement and returns, per key, the row:
-// new (inserted by this statement) or already in the ledger when the
-// statement began. The insert reads the ledger's mode itself, after
-// taking its lock on events, so an event is stored processed exactly when
-// the mode committed before it is ledger-only (SetMode locks events
-// against intake while it counts what is waiting). A receipt is accepted
-// for its key's first request ($14) when the key was inserted, duplicate
-// otherwise. The last column is NOTIFY's InitPlan, run once, and only
-// when a row was inserted. The lookup of rows already there is a LATERAL
-// subquery with a LIMIT so that it stays one probe of the unique index
-// per key: as a join, the planner's row estimate for unnest made it a
-// hash join over a sequential scan of events, in every batch.
+// recordSQL inserts a batch's events ($1–$10 and their first receipts
+// $12–$16, distinct keys in key order) and the receipts of duplicates
+// ($17–$25) in one statement and returns the rows it inserted; the keys
+// already there are looked up after (resolveExisting), a second round
+// trip only for batches holding a duplicate.
+// The insert reads the ledger's mode itself, after taking its lock on
+// events, so an event is stored processed exactly when the mode committed
+// before it is ledger-only (SetMode locks events against intake while it
+// counts what is waiting). The receipt of a key's first request goes onto
+// the event row it inserts (receipt_at 0 when that request carried no
+// receipt); every other receipt, and a first one whose key was already
+// there ($19 false or no row inserted), is a duplicate's row. No NOTIFY
+// here: it would serialize intake's commits (see notifySQL); commitBatch
+// announces new events once committed.
+//
+// The statement looked the rows already there up itself, for every key of
+// every batch: one more probe per key, and on a ledger that was empty when
+// a connection cached the statement's generic plan, a probe of
+// events_source_created (source, created_at, origin, event_id), which
+// bounds only source, so each probe walked every event of the source:
+// _bt_checkkeys, a third of the server's CPU in intake.
 const recordSQL = `WITH m AS (
 	SELECT coalesce((SELECT value = 'ledger-only' FROM settings WHERE key = 'mode'), false) AS ledger_only
 ), ins AS (
 	INSERT INTO events
 		(source, event_id, type, action, account, content_type, headers, payload,
-		 created_at, origin, state, processed_at, received_at, updated_at)
+		 created_at, origin, receipt_at, receipt_status, receipt_addr, receipt_size, receipt_us,
+		 state, processed_at, received_at, updated_at)
 	SELECT u.*, CASE WHEN m.ledger_only THEN 'processed' ELSE 'pending' END,
 		CASE WHEN m.ledger_only THEN $11::bigint ELSE 0 END, $11::bigint, $11::bigint
 	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-		$6::text[], $7::text[], $8::bytea[], $9::bigint[], $10::text[]) AS u, m
+		$6::text[], $7::text[], $8::bytea[], $9::bigint[], $10::text[],
+		$12::bigint[], $13::int[], $14::text[], $15::bigint[], $16::bigint[]) AS u, m
 	ON CONFLICT (source, event_id) DO NOTHING
 	RETURNING id, source, event_id, state
 ), rc AS (
 	INSERT INTO receipts
 		(source, event_id, outcome, reason, remote_addr, status, body_size, duration_us, received_at)
-	SELECT r.source, r.event_id,
-		CASE WHEN r.first AND EXISTS (SELECT 1 FROM ins WHERE ins.source = r.source AND ins.event_id = r.event_id)
-			THEN 'accepted' ELSE 'duplicate' END,
-		r.reason, r.addr, r.status, r.size, r.dur, r.at
-	FROM unnest($12::text[], $13::text[], $14::bool[], $15::text[], $16::text[], $17::int[],
-		$18::bigint[], $19::bigint[], $20::bigint[]) AS r(source, event_id, first, reason, addr, status, size, dur, at)
-), n AS (
-	SELECT pg_notify($21, current_schema())
+	SELECT r.source, r.event_id, 'duplicate', r.reason, r.addr, r.status, r.size, r.dur, r.at
+	FROM unnest($17::text[], $18::text[], $19::bool[], $20::text[], $21::text[], $22::int[],
+		$23::bigint[], $24::bigint[], $25::bigint[]) AS r(source, event_id, first, reason, addr, status, size, dur, at)
+	WHERE NOT r.first OR NOT EXISTS (SELECT 1 FROM ins WHERE ins.source = r.source AND ins.event_id = r.event_id)
 )
-SELECT id, source, event_id, state, true, (SELECT count(*) FROM n) FROM ins
-UNION ALL
-SELECT e.id, k.source, k.event_id, e.state, false, NULL
-FROM unnest($1::text[], $2::text[]) AS k(source, event_id)
-CROSS JOIN LATERAL (SELECT id, state FROM events
-	WHERE events.source = k.source AND events.event_id = k.event_id LIMIT 1) AS e`
+SELECT id, source, event_id, state FROM ins`
 
-// recordArgs are recordSQL's arguments: the events of unique, the
-// receipts of reqs (first names each key's first request), and now.
+// recordArgs are recordSQL's arguments: the events of unique with their
+// requests' receipts, the receipts of reqs (first names each key's first
+// request), and now.
 func recordArgs(unique, reqs []*recordReq, first map[[2]string]*recordReq, now time.Time) []any {
 	n := len(unique)
 	var (
 		sources, eventIDs, types, actions, accounts = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		contentTypes, headers, origins              = make([]string, n), make([]string, n), make([]string, n)
+		contentTypes, headers, origins, rcAddrs     = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		payloads                                    = make([][]byte, n)
-		created                                     = make([]int64, n)
+		created, rcAts, rcSizes, rcDurs             = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		rcStatuses                                  = make([]int32, n)
 	)
 	for i, r := range unique {
 		ev := r.ev
@@ -319,6 +317,10 @@ func recordArgs(unique, reqs []*recordReq, first map[[2]string]*recordReq, now t
 		payloads[i], created[i] = ev.Payload, millis(ev.CreatedAt)
 		if payloads[i] == nil {
 			payloads[i] = []byte{}
+		}
+		if rc := r.rc; rc != nil {
+			rcAts[i], rcStatuses[i], rcAddrs[i] = receiptAt(rc, now), int32(rc.Status), rc.RemoteAddr
+			rcSizes[i], rcDurs[i] = int64(rc.BodySize), rc.Duration.Microseconds()
 		}
 	}
 	var rcs []*ledger.Receipt
@@ -332,22 +334,23 @@ func recordArgs(unique, reqs []*recordReq, first map[[2]string]*recordReq, now t
 		}
 	}
 	rargs := receiptArgs(rcs, now)
-	args := []any{sources, eventIDs, types, actions, accounts, contentTypes, headers, payloads, created, origins, now.UnixMilli()}
+	args := []any{sources, eventIDs, types, actions, accounts, contentTypes, headers, payloads, created, origins, now.UnixMilli(),
+		rcAts, rcStatuses, rcAddrs, rcSizes, rcDurs}
 	args = append(args, rargs[0], rargs[1], firsts)
-	args = append(args, rargs[3:]...)
-	return append(args, notifyChannel)
+	return append(args, rargs[3:]...)
 }
 
-// inserted is the row a key has after an intake statement.
+// inserted is a row an intake statement inserted.
 type inserted struct {
 	id    int64
 	state ledger.State
-	isNew bool // inserted by the statement
 }
 
 // resolveExisting sets the row id of every request whose key the intake
-// statement returned no row for: an event whose insert waited for
-// another transaction's.
+// statement did not insert: a duplicate. Its query is planned for each
+// execution with its arguments and the table's size now
+// (QueryExecModeExec, an unnamed statement), never from a generic plan
+// cached while the ledger was empty (see recordSQL).
 func resolveExisting(ctx context.Context, q querier, reqs []*recordReq, ins map[[2]string]inserted) error {
 	var sources, eventIDs []string
 	for _, r := range reqs {
@@ -360,7 +363,8 @@ func resolveExisting(ctx context.Context, q querier, reqs []*recordReq, ins map[
 	}
 	rows, err := q.Query(ctx, `SELECT e.id, k.source, k.event_id FROM unnest($1::text[], $2::text[]) AS k(source, event_id)
 		CROSS JOIN LATERAL (SELECT id FROM events
-			WHERE events.source = k.source AND events.event_id = k.event_id LIMIT 1) AS e`, sources, eventIDs)
+			WHERE events.source = k.source AND events.event_id = k.event_id LIMIT 1) AS e`,
+		pgx.QueryExecModeExec, sources, eventIDs)
 	if err != nil {
 		return err
 	}
@@ -397,12 +401,18 @@ func receiptArgs(rcs []*ledger.Receipt, now time.Time) []any {
 	sizes, durs, ats := make([]int64, n), make([]int64, n), make([]int64, n)
 	for i, rc := range rcs {
 		sources[i], eventIDs[i], outcomes[i], reasons[i], addrs[i] = rc.Source, rc.EventID, string(rc.Outcome), rc.Reason, rc.RemoteAddr
-		statuses[i], sizes[i], durs[i], ats[i] = int32(rc.Status), int64(rc.BodySize), rc.Duration.Microseconds(), now.UnixMilli()
-		if !rc.ReceivedAt.IsZero() {
-			ats[i] = rc.ReceivedAt.UnixMilli()
-		}
+		statuses[i], sizes[i], durs[i], ats[i] = int32(rc.Status), int64(rc.BodySize), rc.Duration.Microseconds(), receiptAt(rc, now)
 	}
 	return []any{sources, eventIDs, outcomes, reasons, addrs, statuses, sizes, durs, ats}
+}
+
+// receiptAt is when rc's request began (Unix ms), or now when the caller
+// did not say.
+func receiptAt(rc *ledger.Receipt, now time.Time) int64 {
+	if rc.ReceivedAt.IsZero() {
+		return now.UnixMilli()
+	}
+	return rc.ReceivedAt.UnixMilli()
 }
 
 func insertReceiptRows(ctx context.Context, tx pgx.Tx, rcs []*ledger.Receipt, now time.Time) error {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -175,4 +176,64 @@ func countRows(tb testing.TB, url, table string) int {
 		tb.Fatal(err)
 	}
 	return n
+}
+
+// An accepted delivery's receipt is on its event row, not a receipts row
+// (migration 004); a receipt accepted before that, a receipts row of its
+// own, is still listed first, before the duplicates, and pruned with its
+// event.
+func TestFirstReceiptOnTheEventRow(t *testing.T) {
+	t.Parallel()
+	db, url := openFresh(t)
+	ctx := context.Background()
+	rc := &ledger.Receipt{Status: 200, RemoteAddr: "192.0.2.1:1", BodySize: 17, ReceivedAt: t0}
+	if _, err := db.Record(ctx, newEvent("stripe", "evt_new", t0), rc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Record(ctx, newEvent("stripe", "evt_old", t0), nil); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var rows int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM receipts`).Scan(&rows); err != nil || rows != 0 {
+		t.Fatalf("receipts rows after one accepted delivery = %d, %v; want none", rows, err)
+	}
+	// evt_old as a ledger before migration 004 holds it.
+	if _, err := conn.Exec(ctx, `INSERT INTO receipts (source, event_id, outcome, status, received_at)
+		VALUES ('stripe', 'evt_old', 'accepted', 200, $1)`, t0.UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"evt_new", "evt_old"} {
+		if _, err := db.Record(ctx, newEvent("stripe", id, t0), &ledger.Receipt{Status: 200, ReceivedAt: t0.Add(time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+		rcs, err := db.Receipts(ctx, "stripe", id)
+		if err != nil || len(rcs) != 2 || rcs[0].Outcome != ledger.OutcomeAccepted || rcs[1].Outcome != ledger.OutcomeDuplicate ||
+			!rcs[0].ReceivedAt.Equal(t0) || rcs[0].Status != 200 {
+			t.Errorf("Receipts(%s) = %+v, %v; want accepted at t0, then duplicate", id, rcs, err)
+		}
+	}
+	rcs, _ := db.Receipts(ctx, "stripe", "evt_new")
+	if len(rcs) > 0 && (rcs[0].ID != 0 || rcs[0].RemoteAddr != rc.RemoteAddr || rcs[0].BodySize != rc.BodySize) {
+		t.Errorf("first receipt of evt_new = %+v, want ID 0 and the request's address and size", rcs[0])
+	}
+	// Purged (the same deletion as retention's), each event takes both
+	// its receipts: evt_new's on its row and its duplicate's, evt_old's
+	// two rows.
+	if _, err := conn.Exec(ctx, `UPDATE events SET state = 'dead'`); err != nil {
+		t.Fatal(err)
+	}
+	for _, dry := range []bool{true, false} {
+		rep, err := db.PurgeDead(ctx, ledger.PurgeFilter{DryRun: dry})
+		if err != nil || rep.Events != 2 || rep.Receipts != 4 {
+			t.Errorf("PurgeDead(dry run %v) = %+v, %v; want 2 events, 4 receipts", dry, rep, err)
+		}
+	}
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM receipts`).Scan(&rows); err != nil || rows != 0 {
+		t.Errorf("receipts rows after the purge = %d, %v; want none", rows, err)
+	}
 }

@@ -23,6 +23,7 @@ type rejections struct {
 	mu        sync.Mutex
 	pending   map[rejectionKey]*ledger.RejectionCount
 	flushMu   sync.Mutex // one flush at a time
+	flushed   bool       // some rejections were upserted (under flushMu)
 	lastPrune time.Time
 }
 
@@ -83,7 +84,11 @@ func (db *DB) flushLoop(ctx context.Context) {
 }
 
 // flushRejections upserts the pending aggregate in one statement and, at
-// most once a minute, deletes rows past ledger.RejectionRetention.
+// most once a minute, deletes rows past ledger.RejectionRetention. Only a
+// DB that has upserted rejections deletes old ones (the rows grow only
+// where rejections are recorded): one that records none, as a copy's
+// destination, would otherwise delete old rejections it had just copied,
+// before the copy counted them.
 func (db *DB) flushRejections(ctx context.Context) error {
 	db.rej.flushMu.Lock()
 	defer db.rej.flushMu.Unlock()
@@ -113,8 +118,11 @@ func (db *DB) flushRejections(ctx context.Context) error {
 			return fmt.Errorf("upsert rejections: %w", translate(err))
 		}
 	}
+	if len(pending) > 0 {
+		db.rej.flushed = true
+	}
 	now := db.now()
-	if now.Sub(db.rej.lastPrune) < time.Minute {
+	if !db.rej.flushed || now.Sub(db.rej.lastPrune) < time.Minute {
 		return nil
 	}
 	if _, err := db.pool.Exec(ctx, `DELETE FROM rejections WHERE minute < $1`,

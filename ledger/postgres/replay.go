@@ -37,15 +37,12 @@ func (db *DB) Requeue(ctx context.Context, source, eventID string) (*ledger.Requ
 			return ledger.ErrLeased
 		}
 		_, err = tx.Exec(ctx, requeueSet+` WHERE id = $2`, now, rq.ID)
-		if err != nil {
-			return err
-		}
-		return notify(ctx, tx)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("requeue %s %s: %w", source, eventID, translate(err))
 	}
-	db.notifyRecorded()
+	db.wakeAll()
 	return rq, nil
 }
 
@@ -78,10 +75,7 @@ func (db *DB) RequeueDead(ctx context.Context, f ledger.DeadFilter) ([]ledger.Re
 			rq.CreatedAt = fromMillis(created)
 			return rq, err
 		})
-		if err != nil || f.DryRun || len(out) == 0 {
-			return err
-		}
-		return notify(ctx, tx)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("requeue dead events: %w", translate(err))
@@ -90,16 +84,10 @@ func (db *DB) RequeueDead(ctx context.Context, f ledger.DeadFilter) ([]ledger.Re
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
 	})
 	if len(out) > 0 && !f.DryRun {
-		db.notifyRecorded()
+		db.wakeAll()
 	}
 	if out == nil {
 		out = []ledger.Requeued{}
 	}
 	return out, nil
-}
-
-// notify wakes every processor on this ledger when tx commits.
-func notify(ctx context.Context, tx pgx.Tx) error {
-	_, err := tx.Exec(ctx, `SELECT pg_notify($1, current_schema())`, notifyChannel)
-	return err
 }

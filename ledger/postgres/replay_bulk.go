@@ -44,10 +44,8 @@ func (db *DB) RequeueMatching(ctx context.Context, f ledger.ReplayFilter, fn fun
 			for i, rq := range batch {
 				ids[i] = rq.ID
 			}
-			if _, err := tx.Exec(ctx, requeueSet+` WHERE id = ANY($2::bigint[])`, now, ids); err != nil {
-				return err
-			}
-			return notify(ctx, tx)
+			_, err = tx.Exec(ctx, requeueSet+` WHERE id = ANY($2::bigint[])`, now, ids)
+			return err
 		})
 		if err != nil {
 			return fmt.Errorf("requeue events: %w", translate(err))
@@ -56,7 +54,7 @@ func (db *DB) RequeueMatching(ctx context.Context, f ledger.ReplayFilter, fn fun
 			return nil
 		}
 		if !f.DryRun {
-			db.notifyRecorded()
+			db.wakeAll()
 		}
 		last := batch[len(batch)-1]
 		after.created, after.id = millis(last.CreatedAt), last.ID

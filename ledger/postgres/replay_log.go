@@ -27,7 +27,7 @@ func (db *DB) RequeueLog(ctx context.Context, f ledger.LogFilter, r ledger.LogRe
 	return ledger.WalkLogReplay(ctx, f, r, db.EventLog, func(ctx context.Context, sel ledger.Selection, evs []*ledger.Event, act ledger.Action) ([]ledger.Requeued, int, error) {
 		out, held, err := db.requeueShown(ctx, sel, evs, act)
 		if len(out) > 0 {
-			db.notifyRecorded()
+			db.wakeAll()
 		}
 		return out, held, err
 	}, fn)
@@ -91,7 +91,7 @@ func (db *DB) requeueShown(ctx context.Context, sel ledger.Selection, evs []*led
 				return err
 			}
 		}
-		return notify(ctx, tx)
+		return nil
 	})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {

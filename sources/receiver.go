@@ -193,11 +193,14 @@ func (rv *Receiver) receive(r *http.Request, src Source, rc *ledger.Receipt, sta
 	}
 	// Wait a little for room: a burst queues briefly (a waiting request
 	// holds its connection, not its body), a flood is told to come back.
-	wait, cancel := context.WithTimeout(r.Context(), bodyWait)
-	err := rv.bodies.Acquire(wait, weight)
-	cancel()
-	if err != nil {
-		return false, nil, ReasonBusy, errBusy
+	// Room is usually there at once, without a timer.
+	if !rv.bodies.TryAcquire(weight) {
+		wait, cancel := context.WithTimeout(r.Context(), bodyWait)
+		err := rv.bodies.Acquire(wait, weight)
+		cancel()
+		if err != nil {
+			return false, nil, ReasonBusy, errBusy
+		}
 	}
 	defer rv.bodies.Release(weight)
 	body, err := readBody(r, weight, rv.opts.MaxBody)

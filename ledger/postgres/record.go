@@ -30,8 +30,9 @@ type recordReq struct {
 	state   ledger.State // set by the committer: pending, or processed in a ledger-only ledger
 	done    chan error
 
-	now   time.Time
-	isNew bool
+	now      time.Time
+	isNew    bool
+	resolved bool // its row id is known: inserted, or looked up after
 }
 
 // Record stores ev if no event with the same Source and EventID is in the
@@ -39,8 +40,11 @@ type recordReq struct {
 // carried it, in the same transaction: on ev's row when ev was new (as
 // the SQLite ledger does), as a duplicate's receipts row otherwise. It
 // returns true when ev was new. On return with a nil error both are
-// committed with synchronous_commit
-// on; on any error nothing of this call was committed. A duplicate
+// committed with synchronous_commit on. On an error ev was not stored by
+// this call: either nothing of the batch was committed, or ev was a
+// duplicate whose existing row could not be looked up after the commit
+// (its receipt may be stored; the provider's retry is another duplicate).
+// A duplicate
 // recorded at the same instant by another process is stored once: one
 // insert waits for the other's commit and then finds the row.
 //
@@ -138,7 +142,7 @@ func (db *DB) commitLoop(ctx context.Context) {
 				break fill
 			}
 		}
-		db.commitBatch(batch)
+		db.commitBatch(db.pool, batch)
 	}
 }
 
@@ -153,7 +157,9 @@ func (db *DB) failQueued() {
 	}
 }
 
-func (db *DB) commitBatch(batch []*recordReq) {
+// commitBatch records batch through q (the pool) and answers every
+// request.
+func (db *DB) commitBatch(q querier, batch []*recordReq) {
 	live := batch[:0:0]
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -167,8 +173,10 @@ func (db *DB) commitBatch(batch []*recordReq) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
-	err := translate(db.recordAll(ctx, db.pool, live))
-	if err == nil {
+	err := translate(db.recordAll(ctx, q, live))
+	var lookup *lookupError
+	committed := err == nil || errors.As(err, &lookup)
+	if committed {
 		db.commits.Add(1)
 		db.requests.Add(int64(len(live)))
 		if slices.ContainsFunc(live, func(r *recordReq) bool { return r.isNew }) {
@@ -176,12 +184,24 @@ func (db *DB) commitBatch(batch []*recordReq) {
 		}
 	}
 	for _, r := range live {
-		if err != nil {
+		rerr := err
+		if lookup != nil && r.resolved {
+			rerr = nil // inserted (or found) and committed: only others' lookup failed
+		}
+		if rerr != nil {
 			r.isNew = false
 		}
-		r.done <- err
+		r.done <- rerr
 	}
 }
+
+// lookupError is a batch's error when its statement committed but the
+// rows of some duplicates could not be looked up after: only the requests
+// left without a row id fail.
+type lookupError struct{ err error }
+
+func (e *lookupError) Error() string { return "look up existing events: " + e.err.Error() }
+func (e *lookupError) Unwrap() error { return e.err }
 
 // querier is what intake queries through: the pool, one statement per
 // implicit transaction.
@@ -206,7 +226,7 @@ func (db *DB) recordAll(ctx context.Context, q querier, reqs []*recordReq) error
 	first := make(map[[2]string]*recordReq, len(reqs))
 	var unique []*recordReq
 	for _, r := range reqs {
-		r.now, r.isNew = now, false
+		r.now, r.isNew, r.resolved = now, false, false
 		key := [2]string{r.ev.Source, r.ev.EventID}
 		if _, ok := first[key]; !ok {
 			first[key] = r
@@ -236,7 +256,7 @@ func (db *DB) recordAll(ctx context.Context, q querier, reqs []*recordReq) error
 	}
 	for _, r := range reqs {
 		if row, ok := ids[[2]string{r.ev.Source, r.ev.EventID}]; ok {
-			r.ev.ID = row.id
+			r.ev.ID, r.resolved = row.id, true
 		}
 		if r.rc != nil {
 			r.rc.Source, r.rc.EventID = r.ev.Source, r.ev.EventID
@@ -250,7 +270,10 @@ func (db *DB) recordAll(ctx context.Context, q querier, reqs []*recordReq) error
 	// inserting when the statement began (skipped by ON CONFLICT once that
 	// transaction committed, after the statement's snapshot): look their
 	// rows up now.
-	return resolveExisting(ctx, q, reqs, ids)
+	if err := resolveExisting(ctx, q, reqs, ids); err != nil {
+		return &lookupError{err}
+	}
+	return nil
 }
 
 // recordSQL inserts a batch's events ($1–$10 and their first receipts
@@ -369,6 +392,7 @@ func resolveExisting(ctx context.Context, q querier, reqs []*recordReq, ins map[
 		return err
 	}
 	found := map[[2]string]int64{}
+	var missing error
 	var id int64
 	var source, eventID string
 	if _, err := pgx.ForEachRow(rows, []any{&id, &source, &eventID}, func() error {
@@ -384,11 +408,12 @@ func resolveExisting(ctx context.Context, q querier, reqs []*recordReq, ins map[
 		}
 		id, ok := found[key]
 		if !ok {
-			return fmt.Errorf("event %s/%s neither inserted nor found", r.ev.Source, r.ev.EventID)
+			missing = fmt.Errorf("event %s/%s neither inserted nor found", r.ev.Source, r.ev.EventID)
+			continue
 		}
-		r.ev.ID = id
+		r.ev.ID, r.resolved = id, true
 	}
-	return nil
+	return missing
 }
 
 // receiptArgs are the column arrays of rcs for an unnest insert: source,

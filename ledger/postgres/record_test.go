@@ -237,3 +237,24 @@ func TestFirstReceiptOnTheEventRow(t *testing.T) {
 		t.Errorf("receipts rows after the purge = %d, %v; want none", rows, err)
 	}
 }
+
+// TestRecordLookupFailureFailsOnlyDuplicates: when a batch's statement
+// committed but the lookup of the rows already there fails, the new
+// events of the batch are answered as stored (they are), and only the
+// duplicates, left without a row, fail.
+func TestRecordLookupFailureFailsOnlyDuplicates(t *testing.T) {
+	db, _ := openFresh(t)
+	mustRecord(t, db, newEvent("stripe", "evt_old", t0))
+	isNew, errs := postgres.RecordBatchFailingLookup(t, db, []*ledger.Event{
+		newEvent("stripe", "evt_old", t0), newEvent("stripe", "evt_new", t0),
+	})
+	if errs[0] == nil {
+		t.Errorf("the duplicate, whose row was not looked up: nil error, want the lookup's")
+	}
+	if errs[1] != nil || !isNew[1] {
+		t.Errorf("the new event of the committed batch: new %v, %v; want new, nil", isNew[1], errs[1])
+	}
+	if ev := mustEvent(t, db, "stripe", "evt_new"); ev.ID == 0 {
+		t.Errorf("evt_new not in the ledger: %+v", ev)
+	}
+}

@@ -212,8 +212,10 @@ type querier interface {
 // recordAll stores the batch's events and receipts with one statement,
 // which is its own transaction: PostgreSQL commits it, durably
 // (synchronous_commit on), before it answers the statement's end, so a
-// nil error means the batch is committed and any error that nothing of it
-// is. One round trip per batch, not one per statement of a BEGIN … COMMIT
+// nil error means the batch is committed, a *lookupError that it is but
+// some duplicates' rows could not be looked up after (those requests have
+// resolved false), and any other error that nothing of it is. One round
+// trip per batch (two with duplicates), not one per statement of a BEGIN … COMMIT
 // block: on a busy server the round trips, not the rows, were most of an
 // intake transaction's cost.
 //

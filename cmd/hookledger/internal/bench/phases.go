@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/pprof"
 	"time"
 
 	"github.com/hookledger/hookledger/cmd/hookledger/internal/app"
@@ -99,7 +100,9 @@ func (r *Report) runStage(ctx context.Context, cfg Config, stage, dir string, pr
 func (r *Report) runIngest(ctx context.Context, cfg Config, dir string, pool *eventPool, progress func(string, ...any), fail func(string, error)) {
 	spec := loadSpec{Conns: cfg.Conns, Warmup: cfg.Warmup, Duration: cfg.Duration, Pool: pool}
 	progress("bare net/http handler: %s at %d connections", cfg.Duration, cfg.Conns)
-	bare, err := benchBare(ctx, spec)
+	var bare loadResult
+	var err error
+	labelPhase(ctx, "bare", func(ctx context.Context) { bare, err = benchBare(ctx, spec) })
 	r.Bare = &bare
 	if err != nil {
 		fail(phaseIngest, err)
@@ -108,7 +111,10 @@ func (r *Report) runIngest(ctx context.Context, cfg Config, dir string, pool *ev
 	if !cfg.SkipSQLite {
 		progress("receiver (%s, verify, durable commit, sqlite): %s at %d connections", cfg.Source.name, cfg.Duration, cfg.Conns)
 		reset := resetPeakRSS()
-		recv, err := benchReceiver(ctx, newSQLiteStore(dir, "ingest.db"), 1, spec, cfg.Tamper)
+		var recv ingestResult
+		labelPhase(ctx, "receiver-sqlite", func(ctx context.Context) {
+			recv, err = benchReceiver(ctx, newSQLiteStore(dir, "ingest.db"), 1, spec, cfg.Tamper)
+		})
 		r.Receiver = &recv
 		r.RSS = readRSS(reset, pool)
 		if bare.RPS > 0 {
@@ -124,10 +130,12 @@ func (r *Report) runIngest(ctx context.Context, cfg Config, dir string, pool *ev
 	}
 	pg := r.Postgres
 	progress("receiver (%s, verify, durable commit, postgres): %s at %d connections", cfg.Source.name, cfg.Duration, cfg.Conns)
-	err = withPostgres(ctx, cfg.Postgres, func(st *store) error {
-		recv, err := benchReceiver(ctx, st, 1, spec, cfg.Tamper)
-		pg.Receiver = &recv
-		return err
+	labelPhase(ctx, "receiver-postgres", func(ctx context.Context) {
+		err = withPostgres(ctx, cfg.Postgres, func(st *store) error {
+			recv, err := benchReceiver(ctx, st, 1, spec, cfg.Tamper)
+			pg.Receiver = &recv
+			return err
+		})
 	})
 	fail(phasePostgresIngest, err)
 	if pg.Receiver == nil {
@@ -143,15 +151,25 @@ func (r *Report) runIngest(ctx context.Context, cfg Config, dir string, pool *ev
 		return
 	}
 	progress("%d receivers on one postgres database, a connection pool each: %s at %d connections in all", cfg.Instances, cfg.Duration, cfg.Conns)
-	err = withPostgres(ctx, cfg.Postgres, func(st *store) error {
-		recv, err := benchReceiver(ctx, st, cfg.Instances, spec, cfg.Tamper)
-		pg.Instances = &recv
-		return err
+	labelPhase(ctx, "receivers-postgres", func(ctx context.Context) {
+		err = withPostgres(ctx, cfg.Postgres, func(st *store) error {
+			recv, err := benchReceiver(ctx, st, cfg.Instances, spec, cfg.Tamper)
+			pg.Instances = &recv
+			return err
+		})
 	})
 	fail(phasePostgresScale, err)
 	if pg.Instances != nil && pg.Receiver.RPS > 0 {
 		pg.Scale = pg.Instances.RPS / pg.Receiver.RPS
 	}
+}
+
+// labelPhase runs fn with the pprof label phase=name, which every
+// goroutine fn starts inherits (servers, load, the ledger's writer), so
+// one phase of a --cpuprofile reads alone: go tool pprof -tagfocus
+// phase=receiver-sqlite.
+func labelPhase(ctx context.Context, name string, fn func(context.Context)) {
+	pprof.Do(ctx, pprof.Labels("phase", name), fn)
 }
 
 // withPostgres runs fn on a fresh schema of the database base names and
